@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from clinic.demo import DEMO_LOGINS, seed
+
+
+class Command(BaseCommand):
+    help = "Load the demo clinic, staff and patient (idempotent; refused in production)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--quiet-logins", action="store_true", help="Do not print the demo logins."
+        )
+
+    def handle(self, *args, **options):
+        if not getattr(settings, "SEED_DEMO_ALLOWED", True):
+            raise CommandError(
+                "seed_demo is refused under production settings: it creates "
+                "accounts with published passwords."
+            )
+        counts = seed()
+        summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({summary})."))
+        if not options["quiet_logins"]:
+            self.stdout.write("Demo logins (for this laptop only):")
+            for login in DEMO_LOGINS:
+                self.stdout.write(
+                    f"  {login.role:<14} {login.email:<22} password: {login.password}"
+                )

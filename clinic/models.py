@@ -1,0 +1,130 @@
+"""Project-wide models: the user (keyed by email) and the clinic's own details."""
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.cache import cache
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser must have is_staff and is_superuser")
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in: patients and staff alike (staff have is_staff)."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        _("staff status"),
+        default=False,
+        help_text=_("Can sign in to the clinic's admin."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self):
+        return self.full_name or self.email
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class ClinicDetails(models.Model):
+    """The clinic's name and contact details, shown on every page and email.
+
+    One row, edited by staff in the admin; ``ClinicDetails.current()`` reads it
+    through the cache so the footer costs no query.
+    """
+
+    CACHE_KEY = "clinic:details:v1"
+
+    name = models.CharField(_("name"), max_length=120)
+    address = models.TextField(_("address"), help_text=_("One line per row of the address."))
+    phone = models.CharField(_("phone"), max_length=40)
+    email = models.EmailField(_("email"), help_text=_("Where the clinic's notices are sent."))
+    opening_hours = models.TextField(
+        _("opening hours"), help_text=_("One line per row, e.g. 'Monday to Friday: 9am to 6pm'.")
+    )
+
+    class Meta:
+        verbose_name = _("clinic details")
+        verbose_name_plural = _("clinic details")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # one row only
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    @property
+    def address_lines(self):
+        return [line.strip() for line in self.address.splitlines() if line.strip()]
+
+    @property
+    def opening_hours_lines(self):
+        return [line.strip() for line in self.opening_hours.splitlines() if line.strip()]
+
+    @classmethod
+    def current(cls) -> "ClinicDetails":
+        details = cache.get(cls.CACHE_KEY)
+        if details is None:
+            details = cls.objects.filter(pk=1).first() or cls.fallback()
+            cache.set(cls.CACHE_KEY, details, timeout=300)
+        return details
+
+    @classmethod
+    def fallback(cls) -> "ClinicDetails":
+        """Shown until staff fill the details in (never saved)."""
+        return cls(
+            name="Our clinic",
+            address="Address not set yet",
+            phone="Phone not set yet",
+            email="clinic@example.com",
+            opening_hours="Opening hours not set yet",
+        )

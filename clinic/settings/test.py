@@ -1,0 +1,34 @@
+"""Test settings.
+
+PostgreSQL and Redis are used when DATABASE_URL / REDIS_URL name them or when
+they answer on the standard local ports; otherwise the suite runs on SQLite and
+tests marked ``postgres`` / ``redis`` are skipped (or fail under
+REQUIRE_SERVICES=1, see tests/conftest.py).
+"""
+
+import os
+
+from clinic.config import database_from_url, service_reachable
+
+if not os.environ.get("DATABASE_URL") and service_reachable("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/clinic"
+if not os.environ.get("REDIS_URL") and service_reachable("127.0.0.1", 6379):
+    # Database 15 keeps test keys away from a developer's running app (db 0).
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+
+from .base import *  # noqa: E402, F403
+from .base import BASE_DIR, VAR_DIR  # noqa: E402
+
+DEBUG = False
+SECRET_KEY = "test-only-key-not-secret"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# The SQLite file for tests never touches the development database.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"] = database_from_url(  # noqa: F405
+        f"sqlite:///{VAR_DIR / 'test.sqlite3'}", sqlite_default=VAR_DIR / "test.sqlite3"
+    )
+TEST_ARTIFACTS_DIR = BASE_DIR / "var" / "test-artifacts"

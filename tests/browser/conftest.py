@@ -1,0 +1,78 @@
+"""A real Chromium (Debian's, never a downloaded build) driven by Playwright.
+
+Every request the page makes is recorded; tests assert they all stay on the
+site's own origin. A failing test leaves a screenshot and the page's HTML
+under var/test-artifacts/ for whoever reads the CI log.
+"""
+
+import os
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+
+from tests.conftest import CHROMIUM
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the
+# tests make around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"needs Chromium at {CHROMIUM}")  # turned into a failure by the marker rule
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash.setdefault("failed", report.failed)
+    return report
+
+
+@pytest.fixture
+def page(request, chromium, live_server):
+    viewport = {"width": 1280, "height": 900}
+    context = chromium.new_context(base_url=live_server.url, viewport=viewport)
+    page = context.new_page()
+    page.requests_seen = []
+    page.console_errors = []
+    page.on("request", lambda req: page.requests_seen.append(req.url))
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    yield page
+    if request.node.stash.get("failed", False):
+        folder = settings.TEST_ARTIFACTS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        name = request.node.name.replace("/", "_")
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        (folder / f"{name}.html").write_text(page.content())
+    context.close()
+
+
+def other_origin_requests(page, origin: str) -> list[str]:
+    """Requests that left the site (data: URLs stay in the page)."""
+    own = urlsplit(origin)
+    return [
+        url
+        for url in page.requests_seen
+        if not url.startswith("data:") and urlsplit(url)[:2] != own[:2]
+    ]

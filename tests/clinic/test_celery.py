@@ -1,0 +1,90 @@
+"""The Celery wiring, through a real worker process on real Redis."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from clinic.celery import app
+from clinic.tasks import ping
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = [sys.executable, "-m", "celery", "-A", "clinic"]
+
+
+def celery_env(**extra: str) -> dict:
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="clinic.settings.test")
+    env.update(extra)
+    return env
+
+
+@pytest.mark.redis
+def test_ping_round_trip_through_a_real_worker():
+    queue = f"test-{uuid.uuid4().hex[:8]}"  # our own queue: no other worker takes it
+    worker = subprocess.Popen(
+        [
+            *CELERY,
+            "worker",
+            "--pool=solo",
+            "--queues",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+            "--hostname",
+            f"{queue}@%h",
+        ],
+        cwd=ROOT,
+        env=celery_env(REDIS_URL=settings.REDIS_URL),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        result = ping.apply_async(queue=queue)
+        assert result.get(timeout=30) == "pong"
+    finally:
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+    assert "Traceback" not in output
+
+
+def test_celery_is_configured_for_at_least_once_delivery():
+    conf = app.conf
+    assert conf.task_acks_late is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
+    assert conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert "clinic.ping" in app.tasks
+
+
+@pytest.mark.parametrize("command", ["worker", "beat"])
+def test_worker_and_beat_stop_with_one_line_when_the_broker_is_down(command, tmp_path):
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            *CELERY,
+            command,
+            "--loglevel=WARNING",
+            *(["--pool=solo"] if command == "worker" else ["--schedule", str(tmp_path / "s")]),
+        ],
+        cwd=ROOT,
+        env=celery_env(REDIS_URL="redis://127.0.0.1:1/0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("clinic:")]
+    assert len(lines) == 1, result.stderr
+    assert "cannot start: the broker at redis://127.0.0.1:1 does not answer" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 30

@@ -1,0 +1,37 @@
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from clinic.demo import DEMO_LOGINS
+from clinic.models import ClinicDetails, User
+
+pytestmark = pytest.mark.django_db
+
+
+def row_counts():
+    return (User.objects.count(), EmailAddress.objects.count(), ClinicDetails.objects.count())
+
+
+def test_seed_demo_twice_gives_the_same_rows(capsys):
+    call_command("seed_demo")
+    first = row_counts()
+    call_command("seed_demo")
+    assert row_counts() == first == (len(DEMO_LOGINS), len(DEMO_LOGINS), 1)
+    out = capsys.readouterr().out
+    for login in DEMO_LOGINS:
+        assert login.email in out and login.password in out
+
+
+def test_demo_logins_work(client):
+    call_command("seed_demo", "--quiet-logins")
+    for login in DEMO_LOGINS:
+        assert client.login(email=login.email, password=login.password)
+        assert User.objects.get(email=login.email).is_staff is login.is_staff
+
+
+@override_settings(SEED_DEMO_ALLOWED=False)
+def test_seed_demo_is_refused_under_production_settings():
+    with pytest.raises(CommandError, match="refused under production"):
+        call_command("seed_demo")
+    assert row_counts() == (0, 0, 0)
