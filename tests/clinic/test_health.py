@@ -44,3 +44,25 @@ def test_healthz_answers_503_when_the_database_is_down(client):
 )
 def test_healthz_never_shows_a_password(client):
     assert b"s3cret" not in client.get(reverse("healthz")).content
+
+
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "clinic.cache.ResilientRedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+
+@override_settings(
+    CACHES=REDIS_DOWN,
+    CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+    CELERY_BROKER_TRANSPORT_OPTIONS={},
+)
+def test_pages_still_serve_when_redis_is_down_and_healthz_says_so(client):
+    # override_settings(CACHES=...) makes Django rebuild its cache handlers.
+    assert client.get(reverse("home")).status_code == 200
+    body = client.get(reverse("healthz")).json()
+    assert body["cache"]["ok"] is False
+    assert body["broker"]["ok"] is False

@@ -49,7 +49,9 @@ STRONG_KEY = secrets.token_urlsafe(64)
 
 
 def run_django(code: str, settings_module: str, **env_vars: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in CONTRACT_VARIABLES}
+    # As a fresh shell: none of the contract's variables, nor the browser tests' flag.
+    unset = {*CONTRACT_VARIABLES, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(DJANGO_SETTINGS_MODULE=settings_module, **env_vars)
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
