@@ -8,3 +8,8 @@ class EducationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "education"
     verbose_name = _("Patient education")
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

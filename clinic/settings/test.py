@@ -11,7 +11,9 @@ import os
 from clinic.config import database_from_url, service_reachable
 
 if not os.environ.get("DATABASE_URL") and service_reachable("127.0.0.1", 5432):
-    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/clinic"
+    os.environ["DATABASE_URL"] = (
+        "postgres://postgres@127.0.0.1:5432/postgres"  # tests use test_postgres
+    )
 if not os.environ.get("REDIS_URL") and service_reachable("127.0.0.1", 6379):
     # Database 15 keeps test keys away from a developer's running app (db 0).
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"

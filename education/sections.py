@@ -1,0 +1,88 @@
+"""The treatment page's sections in the order a patient reads them.
+
+The body (Markdown) holds the clinic's own sections; the page adds the ones
+built from fields (who it may help, the course, aftercare) at their place.
+A pure function over HTML strings.
+"""
+
+import re
+from dataclasses import dataclass
+
+_H2 = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    html: str
+    template: str = ""  # a template that renders this section instead of html
+
+
+def split_sections(body_html: str) -> tuple[str, list[Section]]:
+    """(text before the first h2, [sections at each h2])."""
+    matches = list(_H2.finditer(body_html))
+    if not matches:
+        return body_html, []
+    intro = body_html[: matches[0].start()]
+    sections = []
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(body_html)
+        sections.append(
+            Section(
+                match.group(1),
+                re.sub(r"<[^>]+>", "", match.group(2)),
+                body_html[match.end() : end].strip(),
+            )
+        )
+    return intro, sections
+
+
+def place(
+    sections: list[Section],
+    extra: Section,
+    *,
+    after: tuple[str, ...] = (),
+    before: tuple[str, ...] = (),
+) -> list[Section]:
+    """Insert `extra` after the first of `after` found, else before one of `before`, else last."""
+    ids = [s.id for s in sections]
+    for anchor in after:
+        if anchor in ids:
+            i = ids.index(anchor) + 1
+            return [*sections[:i], extra, *sections[i:]]
+    for anchor in before:
+        if anchor in ids:
+            i = ids.index(anchor)
+            return [*sections[:i], extra, *sections[i:]]
+    return [*sections, extra]
+
+
+def treatment_sections(treatment) -> tuple[str, list[Section]]:
+    intro, sections = split_sections(treatment.body_html)
+    if treatment.who_it_helps_html:
+        sections = place(
+            sections,
+            Section("who-it-may-help", "Who it may help", treatment.who_it_helps_html),
+            after=("how-it-works", "what-it-is"),
+        )
+    if treatment.is_course:
+        sections = place(
+            sections,
+            Section(
+                "the-course", "A course of sessions", "", "education/includes/course_section.html"
+            ),
+            after=("the-appointment", "who-it-may-help"),
+        )
+    if treatment.aftercare_html:
+        sections = place(
+            sections,
+            Section(
+                "aftercare",
+                "Aftercare",
+                treatment.aftercare_html,
+                "education/includes/aftercare_section.html",
+            ),
+            before=("when-to-contact-us",),
+        )
+    return intro, sections

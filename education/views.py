@@ -1,0 +1,172 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+
+from . import selectors, services, structured_data
+from .content_cache import content_version
+from .forms import NewsletterSignupForm, SearchForm, SuitabilityForm
+from .models import Topic
+from .search import clean_query, search
+from .sections import treatment_sections
+from .suitability import suitability_outcome
+
+ARTICLES_PER_PAGE = 10
+
+
+@require_safe
+def treatment_detail(request, slug):
+    treatment = selectors.treatment_for_page(slug)
+    intro_html, sections = treatment_sections(treatment)
+    faqs = selectors.treatment_faqs(treatment)  # lazy: only rendered on a cache miss
+    toc = [{"id": s.id, "title": s.title, "level": 2} for s in sections]
+    return render(
+        request,
+        "education/treatment_detail.html",
+        {
+            "treatment": treatment,
+            "intro_html": intro_html,
+            "sections": sections,
+            "toc": toc,
+            "faqs_lazy": faqs,
+            "content_version": content_version(),
+            "sources": list(treatment.sources.all()),
+            "page_data": structured_data.treatment_page(treatment),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def suitability(request, slug):
+    treatment = selectors.treatment_for_page(slug)
+    questions = list(treatment.questions.all())
+    form = SuitabilityForm(request.POST if request.method == "POST" else None, questions=questions)
+    outcome = answered_yes = None
+    if request.method == "POST" and form.is_valid():
+        answered_yes = form.answered_yes()
+        outcome = suitability_outcome(answered_yes)
+    return render(
+        request,
+        "education/suitability.html",
+        {
+            "treatment": treatment,
+            "form": form,
+            "outcome": outcome,
+            "answered_yes": answered_yes,
+            "consultation": selectors.treatments_listed().filter(is_consultation=True).first(),
+        },
+    )
+
+
+@require_safe
+def article_list(request):
+    topic = None
+    if topic_slug := request.GET.get("topic"):
+        topic = Topic.objects.filter(slug=topic_slug).first()
+        if topic is None:
+            raise Http404("No such topic")
+    page = Paginator(selectors.articles_published(topic=topic), ARTICLES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "education/article_list.html",
+        {
+            "page": page,
+            "topic": topic,
+            "topics": selectors.topics_with_articles(),
+        },
+    )
+
+
+@require_safe
+def article_detail(request, slug):
+    article = selectors.article_for_page(slug)
+    return render(
+        request,
+        "education/article_detail.html",
+        {
+            "article": article,
+            "sources": list(article.sources.all()),
+            "page_data": structured_data.article_page(article),
+        },
+    )
+
+
+@require_safe
+def faq(request):
+    groups = selectors.faqs_by_topic()
+    all_faqs = [faq for _topic, faqs in groups for faq in faqs]
+    return render(
+        request,
+        "education/faq.html",
+        {
+            "groups": groups,
+            "faq_data": structured_data.faq_page(all_faqs) if all_faqs else None,
+        },
+    )
+
+
+@require_safe
+def search_page(request):
+    form = SearchForm(request.GET)
+    query = clean_query(request.GET.get("q"))
+    results = search(query) if query else []
+    return render(
+        request,
+        "education/search.html",
+        {
+            "form": form,
+            "query": query,
+            "results": results,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def newsletter(request):
+    form = NewsletterSignupForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.newsletter_signup(email=form.cleaned_data["email"])
+        except services.EmailNotSent:
+            messages.error(
+                request, "We could not send the email just now. Please try again in a few minutes."
+            )
+            return render(request, "education/newsletter.html", {"form": form}, status=503)
+        return redirect(reverse("education:newsletter_check_email"))
+    return render(
+        request, "education/newsletter.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@require_safe
+def newsletter_check_email(request):
+    return render(request, "education/newsletter_check_email.html")
+
+
+@require_http_methods(["GET", "POST"])
+def newsletter_confirm(request, signed):
+    subscriber = services.subscriber_from_confirmation(signed)
+    if subscriber is None:
+        return render(request, "education/newsletter_link_invalid.html", status=404)
+    if request.method == "POST":
+        services.newsletter_confirm(subscriber=subscriber)
+        messages.success(request, "Thank you. You are signed up to the newsletter.")
+        return redirect(reverse("education:newsletter"))
+    return render(request, "education/newsletter_confirm.html", {"subscriber": subscriber})
+
+
+@csrf_exempt  # RFC 8058 one-click: mail clients POST without a session or CSRF cookie
+@require_http_methods(["GET", "POST"])
+def newsletter_unsubscribe(request, token):
+    subscriber = get_object_or_404(
+        services.NewsletterSubscriber.objects.only("email", "unsubscribed_at"), token=token
+    )
+    if request.method == "POST":
+        services.newsletter_unsubscribe(token=token)
+        return render(request, "education/newsletter_unsubscribed.html")
+    return render(request, "education/newsletter_unsubscribe.html", {"subscriber": subscriber})
