@@ -7,11 +7,12 @@ PORT   ?= 8000
 export PORT
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint install assets clean
+.PHONY: help run test lint bench install assets clean
 
 help:
 	@echo "make run   - install, migrate, load demo data, serve on http://127.0.0.1:$(PORT) with a Celery worker and beat"
 	@echo "make test  - install, then ruff, Django checks, migrations check and pytest"
+	@echo "make bench - benchmarks on PostgreSQL (tables on stdout, JSON under var/bench/)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -54,6 +55,11 @@ test: $(VENV)/.installed-dev node_modules/.installed lint
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# Benchmarks, not timed tests: they report figures and never fail the suite.
+bench: $(VENV)/.installed-dev node_modules/.installed
+	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python -m bench.search
+	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python -m bench.booking
 
 clean:
 	rm -rf $(VENV) node_modules var

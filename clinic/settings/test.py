@@ -7,6 +7,7 @@ REQUIRE_SERVICES=1, see tests/conftest.py).
 """
 
 import os
+from pathlib import Path
 
 from clinic.config import database_from_url, service_reachable
 
@@ -28,9 +29,16 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
-# The SQLite file for tests never touches the development database.
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"] = database_from_url(  # noqa: F405
-        f"sqlite:///{VAR_DIR / 'test.sqlite3'}", sqlite_default=VAR_DIR / "test.sqlite3"
-    )
+# On SQLite the test database is a file, not shared memory, so threads in the
+# race tests take real locks (IMMEDIATE transactions) as the app's processes do.
+_db = DATABASES["default"]  # noqa: F405
+if _db["ENGINE"].endswith("sqlite3"):
+    if not os.environ.get("DATABASE_URL"):
+        _db.update(
+            database_from_url(
+                f"sqlite:///{VAR_DIR / 'test.sqlite3'}", sqlite_default=VAR_DIR / "test.sqlite3"
+            )
+        )
+    _name = Path(_db["NAME"])
+    _db["TEST"] = {"NAME": str(_name.with_name(f"test_{_name.name}"))}
 TEST_ARTIFACTS_DIR = BASE_DIR / "var" / "test-artifacts"

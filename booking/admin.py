@@ -1,0 +1,121 @@
+"""Booking in the admin: rules, practitioners with their hours and time off.
+
+Courses and sessions are read-only here: every change to them goes through
+booking/services.py (the staff tools build on those services).
+"""
+
+from django.contrib import admin
+
+from .models import (
+    BookingRules,
+    ClinicClosure,
+    ConsentText,
+    Course,
+    Patient,
+    Practitioner,
+    Session,
+    TimeOff,
+    WorkingHours,
+)
+
+
+@admin.register(BookingRules)
+class BookingRulesAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "min_notice_hours",
+        "horizon_weeks",
+        "slot_step_minutes",
+        "buffer_minutes",
+        "change_notice_hours",
+    ]
+
+    def has_add_permission(self, request):
+        return not BookingRules.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "credentials", "is_active"]
+    list_filter = ["is_active", "treatments"]
+    search_fields = ["display_name"]
+    filter_horizontal = ["treatments"]
+    inlines = [WorkingHoursInline, TimeOffInline]
+
+
+@admin.register(ClinicClosure)
+class ClinicClosureAdmin(admin.ModelAdmin):
+    list_display = ["date", "name"]
+    date_hierarchy = "date"
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "phone", "user"]
+    search_fields = ["full_name", "phone", "user__email"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(admin.ModelAdmin):
+    list_display = ["version", "created_at"]
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    fields = ["number", "start", "end", "practitioner", "status"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Course)
+class CourseAdmin(ReadOnlyAdmin):
+    list_display = [
+        "patient",
+        "treatment",
+        "practitioner",
+        "sessions_planned",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["status", "treatment", "practitioner"]
+    search_fields = ["patient__full_name", "patient__user__email", "patient__phone"]
+    list_select_related = ["patient", "treatment", "practitioner"]
+    inlines = [SessionInline]
+
+
+@admin.register(Session)
+class SessionAdmin(ReadOnlyAdmin):
+    list_display = ["start", "patient", "number", "practitioner", "status"]
+    list_filter = ["status", "practitioner"]
+    date_hierarchy = "start"
+    search_fields = ["patient__full_name", "patient__user__email"]
+    list_select_related = ["patient", "practitioner", "course"]

@@ -1,0 +1,337 @@
+"""Practitioners, their hours, patients, courses and sessions.
+
+Times are stored in UTC and planned in the clinic's wall time (settings.TIME_ZONE).
+No practitioner or patient is ever double-booked: PostgreSQL exclusion
+constraints over [start, end) guarantee it, and the booking service locks and
+re-checks so a conflict comes back as a clear message (booking/services.py).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.cache import cache
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from education.models import Treatment
+
+from .constraints import PortableExclusionConstraint
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class BookingRules(models.Model):
+    """The clinic's booking rules, edited in the admin (one row)."""
+
+    CACHE_KEY = "booking:rules:v1"
+
+    min_notice_hours = models.PositiveSmallIntegerField(
+        _("minimum notice (hours)"), default=24, help_text=_("How soon the first free time can be.")
+    )
+    horizon_weeks = models.PositiveSmallIntegerField(
+        _("booking horizon (weeks)"),
+        default=12,
+        help_text=_("How far ahead the first session of a course can be."),
+    )
+    slot_step_minutes = models.PositiveSmallIntegerField(_("slot step (minutes)"), default=15)
+    buffer_minutes = models.PositiveSmallIntegerField(
+        _("buffer after each session (minutes)"), default=15
+    )
+    change_notice_hours = models.PositiveSmallIntegerField(
+        _("cancel or move notice (hours)"),
+        default=48,
+        help_text=_("Inside this, patients are asked to call the clinic."),
+    )
+
+    class Meta:
+        verbose_name = _("booking rules")
+        verbose_name_plural = _("booking rules")
+
+    def __str__(self):
+        return str(_("Booking rules"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    @classmethod
+    def current(cls) -> "BookingRules":
+        rules = cache.get(cls.CACHE_KEY)
+        if rules is None:
+            rules = cls.objects.filter(pk=1).first() or cls()
+            cache.set(cls.CACHE_KEY, rules, timeout=300)
+        return rules
+
+    @property
+    def min_notice(self) -> timedelta:
+        return timedelta(hours=self.min_notice_hours)
+
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(weeks=self.horizon_weeks)
+
+    @property
+    def step(self) -> timedelta:
+        return timedelta(minutes=self.slot_step_minutes)
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+    @property
+    def change_notice(self) -> timedelta:
+        return timedelta(hours=self.change_notice_hours)
+
+
+class Practitioner(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="practitioner",
+    )
+    display_name = models.CharField(_("display name"), max_length=120)
+    credentials = models.CharField(_("credentials"), max_length=120, blank=True)
+    bio = models.TextField(_("short bio"), blank=True)
+    treatments = models.ManyToManyField(
+        Treatment, related_name="practitioners", verbose_name=_("treatments offered")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("practitioner")
+
+    def __str__(self):
+        return self.display_name
+
+
+class WorkingHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("start"))
+    end = models.TimeField(_("end"))
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "start"]
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="working_hours_end_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class TimeOff(models.Model):
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="time_off"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="time_off_end_after_start")
+        ]
+
+    def __str__(self):
+        return f"{self.practitioner}: {timezone.localtime(self.start):%d %b %Y}"
+
+
+class ClinicClosure(models.Model):
+    """A day the whole clinic is shut (bank holidays)."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("clinic closure")
+
+    def __str__(self):
+        return f"{self.name} ({self.date:%d %b %Y})"
+
+
+class Patient(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient"
+    )
+    full_name = models.CharField(_("full name"), max_length=150)
+    phone = models.CharField(_("phone"), max_length=40)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    # The optional kinds of email; safety emails (confirmation, reminder,
+    # aftercare, changes) always go.
+    email_check_in = models.BooleanField(_("check-in emails"), default=True)
+    email_next_window = models.BooleanField(_("next-session emails"), default=True)
+
+    class Meta:
+        ordering = ["full_name"]
+        verbose_name = _("patient")
+
+    def __str__(self):
+        return self.full_name
+
+
+class ConsentText(models.Model):
+    """A version of the consent patients agree to; a new one applies to new bookings."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("consent text")
+
+    def __str__(self):
+        return f"Consent v{self.version}"
+
+    @classmethod
+    def current(cls) -> "ConsentText | None":
+        return cls.objects.order_by("-version").first()
+
+
+class Course(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="courses")
+    sessions_planned = models.PositiveSmallIntegerField(_("number of sessions"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    suitability_answers = models.JSONField(_("suitability answers"), default=dict, blank=True)
+    consent = models.ForeignKey(
+        ConsentText,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consent version"),
+    )
+    consent_given_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    idempotency_key = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("course")
+
+    def __str__(self):
+        return f"{self.treatment} for {self.patient} ({self.sessions_planned} sessions)"
+
+
+class SessionQuerySet(models.QuerySet):
+    def active(self):
+        """Sessions that hold their time: everything but cancelled ones."""
+        return self.exclude(status=Session.Status.CANCELLED)
+
+    def upcoming(self, now=None):
+        return self.filter(start__gte=now or timezone.now())
+
+    def overlapping(self, start, end):
+        return self.filter(start__lt=end, end__gt=start)
+
+
+ACTIVE = ~Q(status="cancelled")
+
+
+class Session(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        ATTENDED = "attended", _("Attended")
+        NO_SHOW = "no_show", _("No-show")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sessions")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
+    number = models.PositiveSmallIntegerField(_("number in course"))
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="sessions"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.BOOKED
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("session")
+        indexes = [
+            models.Index(fields=["practitioner", "start"]),
+            models.Index(fields=["patient", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_end_after_start"),
+            models.UniqueConstraint(
+                fields=["course", "number"], condition=ACTIVE, name="session_number_once_per_course"
+            ),
+            # '[)' bounds let sessions touch end-to-start. Needs btree_gist for "=".
+            PortableExclusionConstraint(
+                name="session_no_practitioner_overlap",
+                expressions=[
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("practitioner", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE,
+                violation_error_message=_("The practitioner already has a session then."),
+            ),
+            PortableExclusionConstraint(
+                name="session_no_patient_overlap",
+                expressions=[
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("patient", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE,
+                violation_error_message=_("The patient already has a session then."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Session {self.number} of {self.course.sessions_planned}: {self.patient}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CANCELLED

@@ -1,0 +1,177 @@
+"""Reads that feed the pure availability and planning functions.
+
+One query per input: practitioners' working hours, their time off, their
+sessions, the clinic's closures, and (when booking for someone) the patient's
+sessions, whatever the number of sessions in the database.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from education.models import Treatment
+
+from .availability import Calendar, Interval, Shift, Slot, slots_available
+from .courses import FindSlots
+from .models import (
+    BookingRules,
+    ClinicClosure,
+    Patient,
+    Practitioner,
+    Session,
+    TimeOff,
+    WorkingHours,
+)
+
+
+def clinic_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _span(day_from: date, day_to: date, zone: ZoneInfo, margin: timedelta):
+    start = datetime.combine(day_from, time(0), tzinfo=zone) - margin
+    end = datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=zone) + margin
+    return start, end
+
+
+def practitioners_for(treatment: Treatment) -> list[Practitioner]:
+    return list(Practitioner.objects.filter(is_active=True, treatments=treatment))
+
+
+def calendars(
+    *,
+    practitioners: Sequence[Practitioner],
+    day_from: date,
+    day_to: date,
+    buffer: timedelta,
+    exclude_session_ids: Sequence[int] = (),
+) -> list[Calendar]:
+    """Each practitioner's shifts, time off and sessions around the dates (3 queries)."""
+    ids = [p.pk for p in practitioners]
+    start, end = _span(day_from, day_to, clinic_zone(), buffer + timedelta(days=1))
+    shifts, offs, busy = defaultdict(list), defaultdict(list), defaultdict(list)
+    for pid, weekday, s, e in WorkingHours.objects.filter(practitioner__in=ids).values_list(
+        "practitioner_id", "weekday", "start", "end"
+    ):
+        shifts[pid].append(Shift(weekday, s, e))
+    for pid, s, e in TimeOff.objects.filter(
+        practitioner__in=ids, start__lt=end, end__gt=start
+    ).values_list("practitioner_id", "start", "end"):
+        offs[pid].append(Interval(s, e))
+    sessions = (
+        Session.objects.active()
+        .filter(practitioner__in=ids)
+        .overlapping(start, end)
+        .exclude(pk__in=exclude_session_ids)
+        .values_list("practitioner_id", "start", "end")
+    )
+    for pid, s, e in sessions:
+        busy[pid].append(Interval(s, e))
+    return [Calendar(pid, tuple(shifts[pid]), tuple(busy[pid]), tuple(offs[pid])) for pid in ids]
+
+
+def closure_days(day_from: date, day_to: date) -> set[date]:
+    return set(
+        ClinicClosure.objects.filter(date__gte=day_from, date__lte=day_to).values_list(
+            "date", flat=True
+        )
+    )
+
+
+def patient_busy(
+    patient: Patient | None, day_from: date, day_to: date, exclude_session_ids: Sequence[int] = ()
+) -> list[Interval]:
+    if patient is None or patient.pk is None:
+        return []
+    start, end = _span(day_from, day_to, clinic_zone(), timedelta(days=1))
+    rows = (
+        Session.objects.active()
+        .filter(patient=patient)
+        .overlapping(start, end)
+        .exclude(pk__in=exclude_session_ids)
+        .values_list("start", "end")
+    )
+    return [Interval(s, e) for s, e in rows]
+
+
+def bookable_bounds(now: datetime, rules: BookingRules) -> tuple[datetime, datetime]:
+    """Earliest and latest start of a course's first session."""
+    return now + rules.min_notice, now + rules.horizon
+
+
+def free_slots(
+    *,
+    treatment: Treatment,
+    day_from: date,
+    day_to: date,
+    now: datetime,
+    practitioners: Sequence[Practitioner] | None = None,
+    patient: Patient | None = None,
+    earliest: datetime | None = None,
+    latest: datetime | None = None,
+    exclude_session_ids: Sequence[int] = (),
+    rules: BookingRules | None = None,
+) -> list[Slot]:
+    """Free slots for `treatment` between local dates, for some practitioners or all."""
+    rules = rules or BookingRules.current()
+    if practitioners is None:
+        practitioners = practitioners_for(treatment)
+    if not practitioners:
+        return []
+    default_earliest, default_latest = bookable_bounds(now, rules)
+    return slots_available(
+        calendars=calendars(
+            practitioners=practitioners,
+            day_from=day_from,
+            day_to=day_to,
+            buffer=rules.buffer,
+            exclude_session_ids=exclude_session_ids,
+        ),
+        duration=timedelta(minutes=treatment.appointment_minutes),
+        day_from=day_from,
+        day_to=day_to,
+        zone=clinic_zone(),
+        earliest=max(earliest or default_earliest, now + rules.min_notice),
+        latest=latest or default_latest,
+        step=rules.step,
+        buffer=rules.buffer,
+        closures=closure_days(day_from, day_to),
+        patient_busy=patient_busy(patient, day_from, day_to, exclude_session_ids),
+    )
+
+
+def slot_finder(
+    *,
+    treatment: Treatment,
+    practitioner: Practitioner,
+    now: datetime,
+    patient: Patient | None = None,
+    exclude_session_ids: Sequence[int] = (),
+    rules: BookingRules | None = None,
+) -> FindSlots:
+    """For course planning: later sessions may fall beyond the first-session horizon."""
+    rules = rules or BookingRules.current()
+    everyone = None
+
+    def find(day_from: date, day_to: date, only: Sequence[int] | None) -> list[Slot]:
+        nonlocal everyone
+        if everyone is None:
+            everyone = practitioners_for(treatment)
+        chosen = [p for p in everyone if only is None or p.pk in only]
+        chosen.sort(key=lambda p: p.pk != practitioner.pk)
+        return free_slots(
+            treatment=treatment,
+            day_from=day_from,
+            day_to=day_to,
+            now=now,
+            practitioners=chosen,
+            patient=patient,
+            latest=datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=clinic_zone()),
+            exclude_session_ids=exclude_session_ids,
+            rules=rules,
+        )
+
+    return find

@@ -1,0 +1,49 @@
+from datetime import time
+
+import factory
+
+from booking.models import Patient, Practitioner, WorkingHours
+from tests.education.factories import TreatmentFactory
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "clinic.User"
+        django_get_or_create = ["email"]
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    password = factory.django.Password("a-Password-123")
+
+
+class PractitionerFactory(factory.django.DjangoModelFactory):
+    """Works Monday to Friday, 09:00 to 17:00, and offers microneedling."""
+
+    class Meta:
+        model = Practitioner
+        skip_postgeneration_save = True
+
+    display_name = factory.Sequence(lambda n: f"Practitioner {n}")
+    credentials = "RN"
+
+    @factory.post_generation
+    def treatments(self, create, extracted, **kwargs):
+        for treatment in extracted if extracted is not None else [TreatmentFactory()]:
+            self.treatments.add(treatment)
+
+    @factory.post_generation
+    def hours(self, create, extracted, **kwargs):
+        rows = (
+            extracted if extracted is not None else [(day, time(9), time(17)) for day in range(5)]
+        )
+        WorkingHours.objects.bulk_create(
+            [WorkingHours(practitioner=self, weekday=d, start=s, end=e) for d, s, e in rows]
+        )
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    user = factory.SubFactory(UserFactory)
+    full_name = factory.Sequence(lambda n: f"Patient {n}")
+    phone = "07700 900000"

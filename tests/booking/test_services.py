@@ -1,0 +1,226 @@
+"""The booking services: every rule refused clearly, nothing half-saved."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+
+from booking import selectors, services
+from booking.availability import Slot
+from booking.courses import course_plan
+from booking.models import ClinicClosure, Course, Session, TimeOff
+from booking.services import BookingError, SlotTaken, course_book
+from tests.booking.conftest import LONDON, NOW
+from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.education.factories import TreatmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(month, day, hour, minute=0):
+    return datetime(2026, month, day, hour, minute, tzinfo=LONDON)
+
+
+def plan(treatment, practitioner, first, sessions=3, patient=None):
+    finder = selectors.slot_finder(
+        treatment=treatment, practitioner=practitioner, now=NOW, patient=patient
+    )
+    first_slot = Slot(
+        first, first + timedelta(minutes=treatment.appointment_minutes), practitioner.pk
+    )
+    planned = course_plan(
+        first=first_slot,
+        sessions=sessions,
+        spacing=services.spacing_of(treatment),
+        zone=LONDON,
+        find_slots=finder,
+    )
+    return [p.slot for p in planned]
+
+
+def book(patient, treatment, practitioner, first, sessions=3, **kwargs):
+    return course_book(
+        patient=patient,
+        treatment=treatment,
+        slots=plan(treatment, practitioner, first, sessions, patient),
+        **kwargs,
+    )
+
+
+def test_a_course_books_every_session_at_the_same_local_time(now, patient, treatment, practitioner):
+    course = book(patient, treatment, practitioner, at(6, 3, 10))
+    sessions = list(course.sessions.order_by("number"))
+    assert [s.number for s in sessions] == [1, 2, 3]
+    assert [s.start.astimezone(LONDON).strftime("%a %d %b %H:%M") for s in sessions] == [
+        "Wed 03 Jun 10:00",
+        "Wed 01 Jul 10:00",
+        "Wed 29 Jul 10:00",
+    ]
+    assert all(s.end - s.start == timedelta(minutes=75) for s in sessions)
+    assert all(s.patient_id == patient.pk for s in sessions)
+
+
+def test_the_same_idempotency_key_books_once(now, patient, treatment, practitioner):
+    first = book(patient, treatment, practitioner, at(6, 3, 10), idempotency_key="k-1")
+    again = book(patient, treatment, practitioner, at(6, 3, 10), idempotency_key="k-1")
+    assert first.pk == again.pk
+    assert Course.objects.count() == 1 and Session.objects.count() == 3
+
+
+def test_booking_a_six_session_course_takes_at_most_15_queries(
+    now, patient, treatment, practitioner, django_assert_max_num_queries
+):
+    slots = plan(treatment, practitioner, at(6, 3, 10), sessions=6, patient=patient)
+    with django_assert_max_num_queries(15):
+        course_book(patient=patient, treatment=treatment, slots=slots)
+    assert Session.objects.count() == 6
+
+
+@pytest.mark.parametrize(
+    ("case", "first", "message"),
+    [
+        ("past", at(5, 29, 10), "at least 24 hours"),
+        ("inside notice", at(6, 1, 15), "at least 24 hours"),
+        ("beyond horizon", at(9, 30, 10), "within 12 weeks"),
+        ("outside hours", at(6, 3, 7), "not one we offer"),
+        ("off the grid", at(6, 3, 10, 7), "not one we offer"),
+        ("weekend", at(6, 6, 10), "not one we offer"),
+    ],
+)
+def test_invalid_first_times_are_refused_and_nothing_is_saved(
+    now, patient, treatment, practitioner, case, first, message
+):
+    slot = Slot(first, first + timedelta(minutes=75), practitioner.pk)
+    with pytest.raises(BookingError, match=message):
+        course_book(patient=patient, treatment=treatment, slots=[slot])
+    assert Course.objects.count() == 0 and Session.objects.count() == 0
+
+
+def slot(start, practitioner):
+    return Slot(start, start + timedelta(minutes=75), practitioner.pk)
+
+
+def test_time_off_and_closures_are_refused(now, patient, treatment, practitioner):
+    TimeOff.objects.create(practitioner=practitioner, start=at(6, 3, 0), end=at(6, 4, 0))
+    ClinicClosure.objects.create(date=at(6, 5, 0).date(), name="Bank holiday")
+    for start in (at(6, 3, 10), at(6, 5, 10)):
+        with pytest.raises(BookingError, match="not one we offer"):
+            course_book(patient=patient, treatment=treatment, slots=[slot(start, practitioner)])
+    assert Session.objects.count() == 0
+
+
+def test_spacing_outside_the_window_is_refused(now, patient, treatment, practitioner):
+    slots = [slot(at(6, 3, 10), practitioner), slot(at(6, 17, 10), practitioner)]
+    with pytest.raises(BookingError, match="28 to 42 days after session 1"):
+        course_book(patient=patient, treatment=treatment, slots=slots)
+    assert Session.objects.count() == 0
+
+
+def test_a_practitioner_who_does_not_offer_the_treatment_is_refused(now, patient, treatment):
+    other = PractitionerFactory(treatments=[TreatmentFactory(slug="peel", name="Peel")])
+    with pytest.raises(BookingError, match="does not offer"):
+        course_book(patient=patient, treatment=treatment, slots=[slot(at(6, 3, 10), other)])
+
+
+def test_a_course_length_outside_the_range_is_refused(now, patient, treatment, practitioner):
+    treatment.sessions_max = 2
+    treatment.sessions_usual = 2
+    treatment.save()
+    with pytest.raises(BookingError, match="1 to 2 sessions"):
+        book(patient, treatment, practitioner, at(6, 3, 10), sessions=3)
+    assert Session.objects.count() == 0
+
+
+def test_a_conflict_on_session_3_of_3_leaves_no_row(now, patient, treatment, practitioner):
+    slots = plan(treatment, practitioner, at(6, 3, 10), patient=patient)
+    rival = PatientFactory()
+    course_book(patient=rival, treatment=treatment, slots=[slots[2]])  # takes session 3's time
+    with pytest.raises(SlotTaken) as error:
+        course_book(patient=patient, treatment=treatment, slots=slots)
+    assert "just been booked" in error.value.message
+    assert error.value.alternatives
+    assert all(a.start != slots[2].start for a in error.value.alternatives)
+    assert not Session.objects.filter(patient=patient).exists()
+    assert not Course.objects.filter(patient=patient).exists()
+
+
+def test_a_patient_cannot_be_in_two_places(now, patient, treatment, practitioner):
+    other = PractitionerFactory(treatments=[treatment])
+    course_book(patient=patient, treatment=treatment, slots=[slot(at(6, 3, 10), practitioner)])
+    with pytest.raises(SlotTaken):
+        course_book(patient=patient, treatment=treatment, slots=[slot(at(6, 3, 10, 30), other)])
+
+
+def test_a_course_starting_in_february_keeps_10_am_after_the_march_change(
+    patient, treatment, practitioner
+):
+    with time_machine.travel(datetime(2026, 2, 2, 9, tzinfo=LONDON), tick=False):
+        first = datetime(2026, 2, 18, 10, tzinfo=LONDON)
+        finder = selectors.slot_finder(
+            treatment=treatment,
+            practitioner=practitioner,
+            now=datetime(2026, 2, 2, 9, tzinfo=LONDON),
+        )
+        planned = course_plan(
+            first=slot(first, practitioner),
+            sessions=3,
+            spacing=services.spacing_of(treatment),
+            zone=LONDON,
+            find_slots=finder,
+        )
+        course = course_book(
+            patient=patient,
+            treatment=treatment,
+            slots=[p.slot for p in planned],
+            now=datetime(2026, 2, 2, 9, tzinfo=LONDON),
+        )
+    local = [s.start.astimezone(LONDON) for s in course.sessions.order_by("number")]
+    assert [t.strftime("%d %b %H:%M %Z") for t in local] == [
+        "18 Feb 10:00 GMT",
+        "18 Mar 10:00 GMT",
+        "15 Apr 10:00 BST",
+    ]
+
+
+class TestChanges:
+    @pytest.fixture
+    def course(self, now, patient, treatment, practitioner):
+        return book(patient, treatment, practitioner, at(6, 10, 10))
+
+    def test_move_inside_the_window_and_later_sessions_are_rechecked(self, now, course):
+        second = course.sessions.get(number=2)
+        result = services.session_move(session=second, new_start=at(7, 21, 11))
+        assert result.session.start == at(7, 21, 11)
+        # Session 3 (5 Aug) is now 15 days after session 2: outside 28-42 days.
+        assert [p.number for p in result.replan] == [3]
+        assert result.replan[0].slot.start.astimezone(LONDON).date() >= at(8, 18, 0).date()
+
+    def test_move_outside_the_window_is_refused(self, now, course):
+        second = course.sessions.get(number=2)
+        with pytest.raises(BookingError, match="must be between"):
+            services.session_move(session=second, new_start=at(6, 24, 10))
+        second.refresh_from_db()
+        assert second.start == at(7, 8, 10)
+
+    def test_inside_the_notice_period_patients_are_asked_to_call(self, course):
+        first = course.sessions.get(number=1)
+        with time_machine.travel(at(6, 9, 12), tick=False):
+            with pytest.raises(BookingError, match="call us"):
+                services.session_cancel(session=first)
+            services.session_cancel(session=first, by_staff=True)
+        first.refresh_from_db()
+        assert first.status == Session.Status.CANCELLED
+
+    def test_cancel_the_rest_of_the_course(self, now, course):
+        cancelled = services.course_cancel(course=course)
+        assert len(cancelled) == 3
+        course.refresh_from_db()
+        assert course.status == Course.Status.CANCELLED
+        assert not Session.objects.active().exists()
+
+    def test_a_cancelled_time_is_free_again(self, now, course, treatment, practitioner):
+        services.course_cancel(course=course)
+        rival = PatientFactory()
+        assert course_book(
+            patient=rival, treatment=treatment, slots=[slot(at(6, 10, 10), practitioner)]
+        )
