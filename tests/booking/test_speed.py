@@ -17,29 +17,42 @@ def fill_sessions(count, practitioners, patient, treatment):
     """`count` sessions spread over the past and the next 12 weeks, never overlapping."""
     from booking.models import Course
 
-    course = Course.objects.create(patient=patient, treatment=treatment,
-                                   practitioner=practitioners[0], sessions_planned=1)
+    course = Course.objects.create(
+        patient=patient, treatment=treatment, practitioner=practitioners[0], sessions_planned=1
+    )
     rng = random.Random(4)
     rows, base = [], (NOW - timedelta(days=200)).astimezone(UTC)
     gap = timedelta(days=280) / count  # from 200 days ago to 80 days ahead
     for i in range(count):
         start = base + gap * i
-        rows.append(Session(course=course, patient=patient, number=i + 1,
-                            practitioner=rng.choice(practitioners), start=start,
-                            end=start + timedelta(minutes=75)))
+        rows.append(
+            Session(
+                course=course,
+                patient=patient,
+                number=i + 1,
+                practitioner=rng.choice(practitioners),
+                start=start,
+                end=start + timedelta(minutes=75),
+            )
+        )
     Session.objects.bulk_create(rows)
 
 
 @pytest.mark.parametrize("sessions", [10, 2000])
 def test_twelve_weeks_of_free_slots_take_at_most_5_queries(
-        now, treatment, sessions, django_assert_max_num_queries):
+    now, treatment, sessions, django_assert_max_num_queries
+):
     practitioners = [PractitionerFactory(treatments=[treatment]) for _ in range(3)]
     fill_sessions(sessions, practitioners, PatientFactory(), treatment)
     today = NOW.date()
     with django_assert_max_num_queries(5):
-        found = selectors.free_slots(treatment=treatment, day_from=today,
-                                     day_to=today + timedelta(weeks=12), now=NOW,
-                                     practitioners=[practitioners[0]])
+        found = selectors.free_slots(
+            treatment=treatment,
+            day_from=today,
+            day_to=today + timedelta(weeks=12),
+            now=NOW,
+            practitioners=[practitioners[0]],
+        )
     assert found
     assert all(s.start >= NOW + timedelta(hours=24) for s in found)
     assert found[0].start.astimezone(LONDON) >= datetime(2026, 6, 2, 9, tzinfo=LONDON)
