@@ -291,6 +291,8 @@ class Session(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.BOOKED
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Rises on every change, so calendar apps replace their copy (iCalendar SEQUENCE).
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -347,9 +347,10 @@ def session_move(
         practitioners=practitioners,
     )
     session.start, session.end, session.practitioner_id = slot.start, slot.end, practitioner_id
+    session.sequence += 1
     try:
         with transaction.atomic():
-            session.save(update_fields=["start", "end", "practitioner", "updated_at"])
+            session.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
     except IntegrityError as exc:
         raise SlotTaken(
             TAKEN_MESSAGE,
@@ -392,7 +393,8 @@ def session_cancel(
     session = Session.objects.select_related("course").get(pk=session.pk)
     _check_change_allowed(session, now, rules, by_staff)
     session.status, session.cancelled_at = Session.Status.CANCELLED, now
-    session.save(update_fields=["status", "cancelled_at", "updated_at"])
+    session.sequence += 1
+    session.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
     course = session.course
     if not course.sessions.active().exists():
         course.status = Course.Status.CANCELLED
@@ -417,7 +419,9 @@ def course_cancel(
         _check_change_allowed(session, now, rules, by_staff)
     for session in upcoming:
         session.status, session.cancelled_at = Session.Status.CANCELLED, now
-    Session.objects.bulk_update(upcoming, ["status", "cancelled_at"])
+        session.sequence += 1
+        session.updated_at = now  # bulk_update does not apply auto_now
+    Session.objects.bulk_update(upcoming, ["status", "cancelled_at", "sequence", "updated_at"])
     if not course.sessions.active().filter(start__lte=now).exists():
         course.status = Course.Status.CANCELLED
     else:

@@ -1,0 +1,63 @@
+"""iCalendar (.ics) files: one VEVENT per session, a stable UID, a rising SEQUENCE.
+
+Calendar apps match events by UID and keep the copy with the highest
+SEQUENCE, so a moved session replaces the old entry and a cancelled one
+(METHOD:CANCEL, STATUS:CANCELLED) removes it. RFC 5545 / RFC 5546.
+"""
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from clinic.models import ClinicDetails
+
+from .models import Session
+
+PRODID = "-//Clinic booking//clinic app//EN"
+
+
+def session_uid(session: Session) -> str:
+    host = urlsplit(settings.SITE_URL).hostname or "clinic.localhost"
+    return f"session-{session.pk}@{host}"
+
+
+def _event(session: Session, clinic: ClinicDetails, stamp) -> Event:
+    event = Event()
+    course = session.course
+    event.add("uid", session_uid(session))
+    event.add("sequence", session.sequence)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", session.start)
+    event.add("dtend", session.end)
+    event.add(
+        "summary",
+        f"{course.treatment.name}: session {session.number} of "
+        f"{course.sessions_planned} at {clinic.name}",
+    )
+    event.add("location", vText(", ".join([clinic.name, *clinic.address_lines])))
+    event.add(
+        "description",
+        f"With {session.practitioner.display_name}. To change or cancel, "
+        f"go to {settings.SITE_URL}/appointments/ or call {clinic.phone}.",
+    )
+    organizer = vCalAddress(f"mailto:{clinic.email}")
+    organizer.params["cn"] = vText(clinic.name)
+    event.add("organizer", organizer)
+    cancelled = session.status == Session.Status.CANCELLED
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    return event
+
+
+def sessions_ics(sessions: Iterable[Session], *, cancel: bool = False) -> bytes:
+    """A calendar file for these sessions (METHOD:CANCEL when `cancel`)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancel else "PUBLISH")
+    clinic, stamp = ClinicDetails.current(), timezone.now()
+    for session in sessions:
+        calendar.add_component(_event(session, clinic, stamp))
+    return calendar.to_ical()

@@ -1,0 +1,133 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from education.models import Treatment
+
+from .models import Patient
+
+User = get_user_model()
+
+
+class TreatmentChoiceForm(forms.Form):
+    treatment = forms.ModelChoiceField(
+        label=_("Which treatment would you like?"),
+        queryset=Treatment.objects.published().filter(bookable_online=True),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": _("Choose a treatment."),
+            "invalid_choice": _("Choose one of the treatments listed."),
+        },
+    )
+
+
+class CourseLengthForm(forms.Form):
+    def __init__(self, *args, treatment: Treatment, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (
+                n,
+                _("%(n)d session(s)") % {"n": n}
+                + (_(" (usual)") if n == treatment.sessions_usual else ""),
+            )
+            for n in range(treatment.sessions_min, treatment.sessions_max + 1)
+        ]
+        self.fields["sessions"] = forms.TypedChoiceField(
+            label=_("How many sessions would you like to book?"),
+            choices=choices,
+            coerce=int,
+            widget=forms.RadioSelect,
+            initial=treatment.sessions_usual,
+            error_messages={
+                "required": _("Choose how many sessions."),
+                "invalid_choice": _("Choose one of the numbers listed."),
+            },
+        )
+
+
+class PractitionerChoiceForm(forms.Form):
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("any", _("Anyone: show me the most free times"))] + [
+            (str(p.pk), f"{p.display_name}, {p.credentials}" if p.credentials else p.display_name)
+            for p in practitioners
+        ]
+        self.fields["practitioner"] = forms.ChoiceField(
+            label=_("Who would you like to see?"),
+            choices=choices,
+            widget=forms.RadioSelect,
+            initial="any",
+            error_messages={
+                "required": _("Choose a practitioner or anyone."),
+                "invalid_choice": _("Choose one of those listed."),
+            },
+        )
+
+
+class PatientDetailsForm(forms.ModelForm):
+    """Name and phone for a signed-in person who is not yet a patient."""
+
+    class Meta:
+        model = Patient
+        fields = ["full_name", "phone"]
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        }
+        help_texts = {"phone": _("So we can call you if we need to change a session.")}
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if sum(c.isdigit() for c in phone) < 7:
+            raise forms.ValidationError(_("Enter a phone number with at least 7 digits."))
+        return phone
+
+
+class NewAccountForm(PatientDetailsForm):
+    """Create an account inside the journey: nothing sends the patient away."""
+
+    email = forms.EmailField(
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not only numbers."),
+    )
+
+    class Meta(PatientDetailsForm.Meta):
+        fields = ["full_name", "email", "phone", "password"]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("There is already an account with this email. Sign in instead.")
+            )
+        return email
+
+    def clean_password(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        password = self.cleaned_data["password"]
+        validate_password(password, User(email=self.data.get("email", "")))
+        return password
+
+
+class ConsentForm(forms.Form):
+    agree = forms.BooleanField(
+        label=_("I have read and agree to the consent statement above."),
+        error_messages={"required": _("Tick the box to agree, or call us with questions.")},
+    )
+
+
+class EmailPreferencesForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = ["email_check_in", "email_next_window"]
+        labels = {
+            "email_check_in": _("A check-in email 3 days after each session"),
+            "email_next_window": _("An email when you can book a cancelled session again"),
+        }

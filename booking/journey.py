@@ -1,0 +1,81 @@
+"""The booking journey's state, kept in the patient's session between steps.
+
+Nothing of it goes in a URL (suitability answers and treatments are health
+data). Every step reads it, checks the steps before are done, and sends the
+patient to the first missing one otherwise, so a reload or the back button
+always lands somewhere sensible.
+"""
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from education.models import Treatment
+
+from .availability import Slot
+
+SESSION_KEY = "booking_journey"
+
+
+def slot_value(slot: Slot) -> str:
+    """How a slot travels in a form: '<ISO start>|<practitioner id>'."""
+    return f"{slot.start.isoformat()}|{slot.practitioner_id}"
+
+
+def parse_slot(value: str, treatment: Treatment) -> Slot | None:
+    try:
+        start_text, practitioner_text = (value or "").split("|")
+        start = datetime.fromisoformat(start_text)
+        practitioner_id = int(practitioner_text)
+    except (ValueError, TypeError):
+        return None
+    if start.tzinfo is None:
+        return None
+    return Slot(start, start + timedelta(minutes=treatment.appointment_minutes), practitioner_id)
+
+
+@dataclass
+class Journey:
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # the booking's idempotency key
+    treatment: str | None = None  # slug
+    sessions: int | None = None
+    answers: dict[str, str] = field(default_factory=dict)  # question id -> "yes" / "no"
+    answered: bool = False
+    practitioner: int | None = None  # None: anyone
+    practitioner_chosen: bool = False
+    plan: list[str] = field(default_factory=list)  # slot values, session 1 first
+    consent: int | None = None  # ConsentText id agreed to
+    consultation_for: str | None = None  # the treatment whose answers led here
+
+    @classmethod
+    def load(cls, request) -> "Journey":
+        data = request.session.get(SESSION_KEY)
+        if not isinstance(data, dict):
+            return cls()
+        try:
+            return cls(**data)
+        except TypeError:  # an older shape: start again
+            return cls()
+
+    def save(self, request) -> None:
+        request.session[SESSION_KEY] = asdict(self)
+
+    @staticmethod
+    def clear(request) -> None:
+        request.session.pop(SESSION_KEY, None)
+
+    def reset_from(self, step: str) -> None:
+        """Forget what depends on `step`, which the patient has just changed."""
+        order = ["treatment", "sessions", "answers", "practitioner", "plan", "consent"]
+        for later in order[order.index(step) + 1 :]:
+            if later == "answers":
+                self.answers, self.answered = {}, False
+            elif later == "practitioner":
+                self.practitioner, self.practitioner_chosen = None, False
+            elif later == "plan":
+                self.plan = []
+            else:
+                setattr(self, later, None)
+
+    def slots(self, treatment: Treatment) -> list[Slot | None]:
+        return [parse_slot(value, treatment) if value else None for value in self.plan]

@@ -1,0 +1,710 @@
+"""The booking journey on /book/: thin views over the journey state and services.
+
+Every step works without JavaScript; htmx only swaps the week of free times.
+All state lives in the session (booking/journey.py), never in a URL.
+"""
+
+from datetime import date, datetime, timedelta
+
+from allauth.account.models import EmailAddress
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from education.models import SuitabilityQuestion, Treatment
+from education.suitability import Suitability, suitability_outcome
+
+from .. import selectors, services
+from ..availability import Slot
+from ..courses import course_plan, course_replan, session_window
+from ..forms import (
+    ConsentForm,
+    CourseLengthForm,
+    NewAccountForm,
+    PatientDetailsForm,
+    PractitionerChoiceForm,
+    TreatmentChoiceForm,
+)
+from ..journey import Journey, parse_slot, slot_value
+from ..models import BookingRules, ConsentText, Course, Patient, Practitioner
+
+STEPS = [
+    "treatment",
+    "length",
+    "questions",
+    "practitioner",
+    "time",
+    "plan",
+    "account",
+    "consent",
+    "confirm",
+]
+STEP_TITLES = {
+    "treatment": "Treatment",
+    "length": "Course",
+    "questions": "Health questions",
+    "practitioner": "Practitioner",
+    "time": "First session",
+    "plan": "Your course",
+    "account": "Your details",
+    "consent": "Consent",
+    "confirm": "Confirm",
+}
+
+
+def _treatment(journey: Journey) -> Treatment | None:
+    if not journey.treatment:
+        return None
+    return Treatment.objects.published().filter(slug=journey.treatment).first()
+
+
+def _patient(request) -> Patient | None:
+    if not request.user.is_authenticated:
+        return None
+    return Patient.objects.filter(user=request.user).first()
+
+
+def _first_missing(journey: Journey, treatment: Treatment | None, request) -> str:
+    if treatment is None:
+        return "treatment"
+    if journey.sessions is None:
+        return "length"
+    if not journey.answered and treatment.questions.exists():
+        return "questions"
+    if not journey.practitioner_chosen:
+        return "practitioner"
+    if not journey.plan:
+        return "time"
+    if any(not value for value in journey.plan):
+        return "plan"
+    if _patient(request) is None:
+        return "account"
+    if journey.consent is None:
+        return "consent"
+    return "confirm"
+
+
+def _step_page(request, step: str, template: str, context: dict, status: int = 200):
+    journey = context["journey"]
+    done = STEPS.index(step)
+    steps = [
+        (STEP_TITLES[s], i < done, i == done)
+        for i, s in enumerate(STEPS)
+        if not (
+            s == "length" and context.get("treatment") and context["treatment"].sessions_max == 1
+        )
+    ]
+    return render(
+        request,
+        template,
+        {"steps": steps, "step": step, **context, "journey": journey},
+        status=status,
+    )
+
+
+def _guard(request, step: str):
+    """(journey, treatment, None) or (.., .., a redirect to the first missing step)."""
+    journey = Journey.load(request)
+    treatment = _treatment(journey)
+    missing = _first_missing(journey, treatment, request)
+    if STEPS.index(missing) < STEPS.index(step):
+        return (
+            journey,
+            treatment,
+            redirect("booking:start" if missing == "treatment" else f"booking:{missing}"),
+        )
+    return journey, treatment, None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def start(request):
+    """Choose a treatment (or continue a journey already under way)."""
+    journey = Journey.load(request)
+    form = TreatmentChoiceForm(
+        request.POST if request.method == "POST" else None,
+        initial={"treatment": _treatment(journey)},
+    )
+    if request.method == "POST" and form.is_valid():
+        journey = Journey(treatment=form.cleaned_data["treatment"].slug)
+        journey.save(request)
+        return redirect("booking:length")
+    in_progress = _treatment(journey) is not None and bool(journey.plan or journey.sessions)
+    return _step_page(
+        request,
+        "treatment",
+        "booking/journey/treatment.html",
+        {"form": form, "journey": journey, "in_progress": in_progress},
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def start_with(request, slug):
+    """From a treatment page: a new journey with that treatment chosen."""
+    treatment = get_object_or_404(
+        Treatment.objects.published().filter(bookable_online=True), slug=slug
+    )
+    journey = Journey(treatment=treatment.slug)
+    if treatment.sessions_min == treatment.sessions_max:
+        journey.sessions = treatment.sessions_min
+    journey.save(request)
+    return redirect("booking:length" if journey.sessions is None else "booking:questions")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def length(request):
+    journey, treatment, early = _guard(request, "length")
+    if early:
+        return early
+    form = CourseLengthForm(
+        request.POST if request.method == "POST" else None,
+        treatment=treatment,
+        initial={"sessions": journey.sessions},
+    )
+    if request.method == "POST" and form.is_valid():
+        if journey.sessions != form.cleaned_data["sessions"]:
+            journey.sessions = form.cleaned_data["sessions"]
+            journey.plan = []
+        journey.save(request)
+        return redirect("booking:questions")
+    return _step_page(
+        request,
+        "length",
+        "booking/journey/length.html",
+        {"form": form, "journey": journey, "treatment": treatment},
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def questions(request):
+    from education.forms import SuitabilityForm
+
+    journey, treatment, early = _guard(request, "questions")
+    if early:
+        return early
+    items = list(treatment.questions.all())
+    if not items:
+        journey.answered = True
+        journey.save(request)
+        return redirect("booking:practitioner")
+    data = request.POST if request.method == "POST" else None
+    initial = {f"q{q}": a for q, a in journey.answers.items()}
+    form = SuitabilityForm(data, questions=items, initial=initial)
+    outcome = yes = None
+    if request.method == "POST" and form.is_valid():
+        journey.answers = {str(q.pk): form.cleaned_data[f"q{q.pk}"] for q in items}
+        yes = form.answered_yes()
+        outcome = suitability_outcome(yes)
+        if outcome == Suitability.BOOK:
+            journey.answered = True
+            journey.save(request)
+            return redirect("booking:practitioner")
+        journey.answered = False
+        journey.save(request)
+    return _step_page(
+        request,
+        "questions",
+        "booking/journey/questions.html",
+        {
+            "form": form,
+            "journey": journey,
+            "treatment": treatment,
+            "outcome": outcome,
+            "answered_yes": yes,
+            "consultation": Treatment.objects.published()
+            .filter(is_consultation=True, bookable_online=True)
+            .first(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["POST"])
+def consultation_instead(request):
+    """After a 'talk to a clinician first' answer: book a consultation, answers kept."""
+    journey = Journey.load(request)
+    treatment = _treatment(journey)
+    consultation = (
+        Treatment.objects.published().filter(is_consultation=True, bookable_online=True).first()
+    )
+    if treatment is None or consultation is None or not journey.answers:
+        return redirect("booking:start")
+    answers = journey.answers
+    outcome = suitability_outcome(
+        [q for q in treatment.questions.all() if answers.get(str(q.pk)) == "yes"]
+    )
+    if outcome != Suitability.CONSULT:
+        return redirect("booking:questions")
+    new = Journey(
+        treatment=consultation.slug,
+        sessions=1,
+        answered=True,
+        answers=answers,
+        consultation_for=treatment.slug,
+    )
+    new.save(request)
+    return redirect("booking:practitioner")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def practitioner(request):
+    journey, treatment, early = _guard(request, "practitioner")
+    if early:
+        return early
+    people = selectors.practitioners_for(treatment)
+    initial = str(journey.practitioner) if journey.practitioner else "any"
+    form = PractitionerChoiceForm(
+        request.POST if request.method == "POST" else None,
+        practitioners=people,
+        initial={"practitioner": initial},
+    )
+    if request.method == "POST" and form.is_valid():
+        choice = form.cleaned_data["practitioner"]
+        chosen = None if choice == "any" else int(choice)
+        if chosen != journey.practitioner or not journey.practitioner_chosen:
+            journey.plan = []
+        journey.practitioner, journey.practitioner_chosen = chosen, True
+        journey.save(request)
+        return redirect("booking:time")
+    return _step_page(
+        request,
+        "practitioner",
+        "booking/journey/practitioner.html",
+        {"form": form, "journey": journey, "treatment": treatment, "practitioners": people},
+        status=400 if form.errors else 200,
+    )
+
+
+def _week_start(value: str | None, today: date) -> date:
+    try:
+        day = date.fromisoformat(value) if value else today
+    except ValueError:
+        day = today
+    return day - timedelta(days=day.weekday())
+
+
+def week_of_slots(
+    *,
+    treatment,
+    practitioners,
+    patient,
+    week: date,
+    now: datetime,
+    earliest=None,
+    latest=None,
+    exclude_session_ids=(),
+) -> list[tuple[date, list]]:
+    """(day, [slot, ...]) for the 7 days of `week`; one slot per start time."""
+    found = selectors.free_slots(
+        treatment=treatment,
+        day_from=week,
+        day_to=week + timedelta(days=6),
+        now=now,
+        practitioners=practitioners,
+        patient=patient,
+        earliest=earliest,
+        latest=latest,
+        exclude_session_ids=exclude_session_ids,
+    )
+    zone = selectors.clinic_zone()
+    days = {week + timedelta(days=n): [] for n in range(7)}
+    seen = set()
+    for slot in found:  # sorted by start, then practitioner: the first one wins a time
+        if slot.start in seen:
+            continue
+        seen.add(slot.start)
+        days[slot.start.astimezone(zone).date()].append(slot)
+    return list(days.items())
+
+
+def _practitioners(journey: Journey, treatment: Treatment) -> list[Practitioner]:
+    everyone = selectors.practitioners_for(treatment)
+    if journey.practitioner is None:
+        return everyone
+    return [p for p in everyone if p.pk == journey.practitioner]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def time(request):
+    """A week of free times for the first session; choosing one plans the course."""
+    journey, treatment, early = _guard(request, "time")
+    if early:
+        return early
+    now = timezone.now()
+    rules = BookingRules.current()
+    zone = selectors.clinic_zone()
+    patient = _patient(request)
+    if request.method == "POST":
+        slot = parse_slot(request.POST.get("slot", ""), treatment)
+        offered = slot is not None and slot in set(
+            selectors.free_slots(
+                treatment=treatment,
+                day_from=slot.start.astimezone(zone).date(),
+                day_to=slot.start.astimezone(zone).date(),
+                now=now,
+                practitioners=_practitioners(journey, treatment),
+                patient=patient,
+            )
+        )
+        if not offered:
+            messages.error(request, "That time is not free. Please choose one of the times shown.")
+            return redirect("booking:time")
+        finder = selectors.slot_finder(
+            treatment=treatment,
+            practitioner=Practitioner(pk=slot.practitioner_id),
+            now=now,
+            patient=patient,
+        )
+        planned = course_plan(
+            first=slot,
+            sessions=journey.sessions,
+            spacing=services.spacing_of(treatment),
+            zone=zone,
+            find_slots=finder,
+        )
+        journey.plan = [slot_value(p.slot) if p.slot else "" for p in planned]
+        journey.save(request)
+        return redirect("booking:plan")
+    today = timezone.localdate()
+    first_week = _week_start(None, (now + rules.min_notice).astimezone(zone).date())
+    last_week = _week_start(None, (now + rules.horizon).astimezone(zone).date())
+    week = min(max(_week_start(request.GET.get("week"), today), first_week), last_week)
+    days = week_of_slots(
+        treatment=treatment,
+        practitioners=_practitioners(journey, treatment),
+        patient=patient,
+        week=week,
+        now=now,
+    )
+    chosen = journey.slots(treatment)[0] if journey.plan else None
+    context = {
+        "journey": journey,
+        "treatment": treatment,
+        "days": days,
+        "week": week,
+        "previous_week": week - timedelta(days=7) if week > first_week else None,
+        "next_week": week + timedelta(days=7) if week < last_week else None,
+        "chosen": chosen,
+        "alternatives": [
+            slot
+            for value in request.session.pop("booking_alternatives", [])
+            if (slot := parse_slot(value, treatment))
+        ],
+        "form_action": reverse("booking:time"),
+        "week_url": reverse("booking:time"),
+    }
+    if request.htmx:
+        return render(request, "booking/includes/week.html", context)
+    return _step_page(request, "time", "booking/journey/time.html", context)
+
+
+def _plan_rows(journey: Journey, treatment: Treatment):
+    zone = selectors.clinic_zone()
+    slots = journey.slots(treatment)
+    spacing = services.spacing_of(treatment)
+    rows = []
+    for index, slot in enumerate(slots):
+        window = (
+            session_window(slots[index - 1].start, spacing, zone)
+            if index and slots[index - 1]
+            else None
+        )
+        rows.append({"number": index + 1, "slot": slot, "window": window})
+    return rows
+
+
+@never_cache
+@require_http_methods(["GET"])
+def plan(request):
+    journey, treatment, early = _guard(request, "plan")
+    if early:
+        return early
+    practitioners = {p.pk: p for p in selectors.practitioners_for(treatment)}
+    rows = _plan_rows(journey, treatment)
+    for row in rows:
+        row["practitioner"] = (
+            practitioners.get(row["slot"].practitioner_id) if row["slot"] else None
+        )
+    return _step_page(
+        request,
+        "plan",
+        "booking/journey/plan.html",
+        {
+            "journey": journey,
+            "treatment": treatment,
+            "rows": rows,
+            "complete": all(row["slot"] for row in rows),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def plan_session(request, number: int):
+    """Change one later session of the plan to another free time inside its window."""
+    journey, treatment, early = _guard(request, "plan")
+    if early:
+        return early
+    slots = journey.slots(treatment)
+    if not 2 <= number <= len(slots) or slots[number - 2] is None:
+        raise Http404("No such session in this plan")
+    zone = selectors.clinic_zone()
+    spacing = services.spacing_of(treatment)
+    window = session_window(slots[number - 2].start, spacing, zone)
+    now = timezone.now()
+    patient = _patient(request)
+    others = [s for i, s in enumerate(slots) if s and i != number - 1]
+    found = [
+        s
+        for s in selectors.free_slots(
+            treatment=treatment,
+            day_from=window.first_day,
+            day_to=window.last_day,
+            now=now,
+            practitioners=selectors.practitioners_for(treatment),
+            patient=patient,
+            latest=datetime.combine(
+                window.last_day + timedelta(days=1), datetime.min.time(), tzinfo=zone
+            ),
+        )
+        if not any(s.start < o.end and o.start < s.end for o in others)
+    ]
+    if request.method == "POST":
+        slot = parse_slot(request.POST.get("slot", ""), treatment)
+        if slot is None or slot not in set(found):
+            messages.error(
+                request,
+                "That time is not free inside this session's window. "
+                "Please choose one of the times shown.",
+            )
+            return redirect("booking:plan_session", number=number)
+        slots[number - 1] = slot
+        starts = [s.start if s else None for s in slots]
+        if all(starts):
+            practitioner = Practitioner(pk=slots[0].practitioner_id)
+            proposals = course_replan(
+                starts=starts,
+                changed=number,
+                spacing=spacing,
+                zone=zone,
+                practitioner_id=practitioner.pk,
+                find_slots=selectors.slot_finder(
+                    treatment=treatment, practitioner=practitioner, now=now, patient=patient
+                ),
+            )
+            for proposal in proposals:
+                slots[proposal.number - 1] = proposal.slot
+                messages.info(
+                    request, f"Session {proposal.number} moved to keep the gap between sessions."
+                )
+        journey.plan = [slot_value(s) if s else "" for s in slots]
+        journey.save(request)
+        return redirect("booking:plan")
+    days: dict[date, list[Slot]] = {}
+    seen = set()
+    for slot in found:
+        if slot.start not in seen:
+            seen.add(slot.start)
+            days.setdefault(slot.start.astimezone(zone).date(), []).append(slot)
+    return _step_page(
+        request,
+        "plan",
+        "booking/journey/plan_session.html",
+        {
+            "journey": journey,
+            "treatment": treatment,
+            "number": number,
+            "window": window,
+            "days": sorted(days.items()),
+            "current": slots[number - 1],
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def account(request):
+    journey, treatment, early = _guard(request, "account")
+    if early:
+        return early
+    if _patient(request):
+        return redirect("booking:consent")
+    signed_in = request.user.is_authenticated
+    form_class = PatientDetailsForm if signed_in else NewAccountForm
+    form = form_class(
+        request.POST if request.method == "POST" else None,
+        initial={"full_name": getattr(request.user, "full_name", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = request.user
+            if not signed_in:
+                user = get_user_model().objects.create_user(
+                    form.cleaned_data["email"],
+                    form.cleaned_data["password"],
+                    full_name=form.cleaned_data["full_name"],
+                )
+            services.patient_create(
+                user=user,
+                full_name=form.cleaned_data["full_name"],
+                phone=form.cleaned_data["phone"],
+            )
+        if not signed_in:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            journey.save(request)  # login() cycles the session: keep the journey
+            address = EmailAddress.objects.create(
+                user=user, email=user.email, primary=True, verified=False
+            )
+            address.send_confirmation(request, signup=True)  # verifying is optional
+        return redirect("booking:consent")
+    return _step_page(
+        request,
+        "account",
+        "booking/journey/account.html",
+        {
+            "journey": journey,
+            "treatment": treatment,
+            "form": form,
+            "signed_in": signed_in,
+            "login_url": f"{reverse('account_login')}?next={reverse('booking:account')}",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def consent(request):
+    journey, treatment, early = _guard(request, "consent")
+    if early:
+        return early
+    text = ConsentText.current()
+    form = ConsentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and text is not None:
+        journey.consent = text.pk
+        journey.save(request)
+        return redirect("booking:confirm")
+    return _step_page(
+        request,
+        "consent",
+        "booking/journey/consent.html",
+        {
+            "journey": journey,
+            "treatment": treatment,
+            "form": form,
+            "consent_text": text,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _answers_for_course(journey: Journey) -> dict:
+    """The answers stored with the course (only staff see them)."""
+    slug = journey.consultation_for or journey.treatment
+    asked = SuitabilityQuestion.objects.filter(
+        treatment__slug=slug, pk__in=[int(k) for k in journey.answers]
+    )
+    return {
+        "treatment": slug,
+        "questions": [{"question": q.text, "answer": journey.answers[str(q.pk)]} for q in asked],
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request):
+    if request.method == "POST":
+        # A second click after the first one booked: the journey is gone, the course is not.
+        key = request.POST.get("key", "")
+        done = (
+            Course.objects.filter(idempotency_key=key, patient__user=request.user).first()
+            if key and request.user.is_authenticated
+            else None
+        )
+        if done:
+            return redirect("booking:done", pk=done.pk)
+    journey, treatment, early = _guard(request, "confirm")
+    if early:
+        return early
+    patient = _patient(request)
+    slots = journey.slots(treatment)
+    if request.method == "POST":
+        if request.POST.get("key") != journey.key:
+            messages.error(
+                request, "This page was out of date. Please check the details and confirm again."
+            )
+            return redirect("booking:confirm")
+        try:
+            course = services.course_book(
+                patient=patient,
+                treatment=treatment,
+                slots=slots,
+                idempotency_key=journey.key,
+                suitability_answers=_answers_for_course(journey),
+                consent=ConsentText.objects.filter(pk=journey.consent).first(),
+                booked_by=request.user,
+            )
+        except services.SlotTaken as taken:
+            journey.plan = []
+            journey.save(request)
+            request.session["booking_alternatives"] = [slot_value(s) for s in taken.alternatives]
+            messages.error(request, taken.message)
+            return redirect("booking:time")
+        except services.BookingError as error:
+            messages.error(request, error.message)
+            return redirect("booking:plan")
+        from ..notifications import clinic_notice_course_booked
+
+        clinic_notice_course_booked(course)
+        Journey.clear(request)
+        return redirect("booking:done", pk=course.pk)
+    practitioners = {
+        p.pk: p for p in Practitioner.objects.filter(pk__in={s.practitioner_id for s in slots})
+    }
+    return _step_page(
+        request,
+        "confirm",
+        "booking/journey/confirm.html",
+        {
+            "journey": journey,
+            "treatment": treatment,
+            "patient": patient,
+            "rows": [
+                (n, s, practitioners.get(s.practitioner_id)) for n, s in enumerate(slots, start=1)
+            ],
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def done(request, pk: int):
+    if not request.user.is_authenticated:
+        raise Http404
+    course = get_object_or_404(
+        Course.objects.select_related("treatment", "practitioner"),
+        pk=pk,
+        patient__user=request.user,
+    )
+    return render(
+        request,
+        "booking/journey/done.html",
+        {
+            "course": course,
+            "sessions": course.sessions.active().select_related("practitioner").order_by("number"),
+        },
+    )

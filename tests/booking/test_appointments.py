@@ -1,0 +1,163 @@
+"""The patient's own appointments: see, move, cancel, calendar files, privacy."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from icalendar import Calendar
+
+from booking.availability import Slot
+from booking.models import Session
+from booking.services import course_book
+from tests.booking.conftest import LONDON
+from tests.booking.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(month, day, hour, minute=0):
+    return datetime(2026, month, day, hour, minute, tzinfo=LONDON)
+
+
+@pytest.fixture
+def course(now, patient, treatment, practitioner):
+    starts = [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)]
+    return course_book(
+        patient=patient,
+        treatment=treatment,
+        slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
+    )
+
+
+@pytest.fixture
+def signed_in(client, patient):
+    client.force_login(patient.user)
+    return client
+
+
+def test_the_page_lists_each_session_in_clinic_time(signed_in, course):
+    html = signed_in.get(reverse("booking:appointments")).content.decode()
+    assert "Session 2 of 3" in html
+    assert "Wednesday 8 July 2026, 10:00" in html
+    assert "no-store" in signed_in.get(reverse("booking:appointments"))["Cache-Control"]
+
+
+def test_move_a_session_inside_its_window(signed_in, course, practitioner):
+    second = course.sessions.get(number=2)
+    page = signed_in.get(reverse("booking:session_move", args=[second.pk]) + "?week=2026-07-06")
+    assert 'aria-label="Wednesday 8 July 2026, 11:30"' in page.content.decode()
+    assert 'aria-label="Tuesday 7 July 2026' not in page.content.decode()  # before its window
+    value = f"{at(7, 8, 11, 30).isoformat()}|{practitioner.pk}"
+    response = signed_in.post(reverse("booking:session_move", args=[second.pk]), {"slot": value})
+    second.refresh_from_db()
+    assert second.start == at(7, 8, 11, 30)
+    assert response.url == reverse("booking:appointments")
+
+
+def test_a_move_that_squeezes_the_next_session_offers_the_replan(signed_in, course, practitioner):
+    second = course.sessions.get(number=2)
+    value = f"{at(7, 21, 10).isoformat()}|{practitioner.pk}"
+    response = signed_in.post(reverse("booking:session_move", args=[second.pk]), {"slot": value})
+    assert response.url == reverse("booking:replan", args=[course.pk])
+    page = signed_in.get(response.url).content.decode()
+    assert "Session 3" in page and "Move them to the new times" in page
+    signed_in.post(response.url)
+    third = course.sessions.get(number=3)
+    assert third.start.astimezone(LONDON).date() >= at(8, 18, 0).date()
+
+
+def test_a_move_outside_the_window_is_explained(signed_in, course, practitioner):
+    second = course.sessions.get(number=2)
+    value = f"{at(6, 24, 10).isoformat()}|{practitioner.pk}"
+    response = signed_in.post(
+        reverse("booking:session_move", args=[second.pk]), {"slot": value}, follow=True
+    )
+    assert "must be between" in response.content.decode()
+    second.refresh_from_db()
+    assert second.start == at(7, 8, 10)
+
+
+def test_cancel_one_session_then_the_rest(signed_in, course):
+    third = course.sessions.get(number=3)
+    assert (
+        "Yes, cancel this session"
+        in signed_in.get(reverse("booking:session_cancel", args=[third.pk])).content.decode()
+    )
+    signed_in.post(reverse("booking:session_cancel", args=[third.pk]))
+    third.refresh_from_db()
+    assert third.status == Session.Status.CANCELLED
+    signed_in.post(reverse("booking:course_cancel", args=[course.pk]))
+    assert not course.sessions.active().exists()
+
+
+def test_inside_the_notice_period_the_page_shows_the_phone_instead(client, course, patient):
+    client.force_login(patient.user)
+    with time_machine.travel(at(6, 9, 12), tick=False):
+        html = client.get(reverse("booking:appointments")).content.decode()
+        assert "call us on" in html
+        first = course.sessions.get(number=1)
+        assert f'href="/appointments/sessions/{first.pk}/cancel/"' not in html
+        client.post(reverse("booking:session_cancel", args=[first.pk]))
+    first.refresh_from_db()
+    assert first.status == Session.Status.BOOKED
+
+
+def test_calendar_files_have_one_event_per_session_with_stable_uids(signed_in, course):
+    response = signed_in.get(reverse("booking:course_ics", args=[course.pk]))
+    assert response["Content-Type"].startswith("text/calendar")
+    events = Calendar.from_ical(response.content).walk("VEVENT")
+    assert len(events) == 3
+    uids = [str(e["UID"]) for e in events]
+    assert len(set(uids)) == 3
+    second = course.sessions.get(number=2)
+    signed_in.post(
+        reverse("booking:session_move", args=[second.pk]),
+        {"slot": f"{at(7, 8, 11, 30).isoformat()}|{second.practitioner_id}"},
+    )
+    moved = Calendar.from_ical(
+        signed_in.get(reverse("booking:session_ics", args=[second.pk])).content
+    ).walk("VEVENT")[0]
+    assert str(moved["UID"]) in uids
+    assert int(moved["SEQUENCE"]) == 1
+    assert moved.decoded("DTSTART") == at(7, 8, 11, 30)
+
+
+def test_email_preferences_are_saved(signed_in, patient, course):
+    signed_in.post(reverse("booking:preferences"), {"email_next_window": "on"})
+    patient.refresh_from_db()
+    assert patient.email_check_in is False and patient.email_next_window is True
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_patients_course_and_sessions_are_404(client, course, method):
+    intruder = PatientFactory()
+    client.force_login(intruder.user)
+    session = course.sessions.first()
+    urls = [
+        reverse(name, args=[session.pk])
+        for name in ("booking:session_move", "booking:session_cancel", "booking:session_ics")
+    ]
+    urls += [
+        reverse(name, args=[course.pk])
+        for name in (
+            "booking:course_cancel",
+            "booking:course_ics",
+            "booking:replan",
+            "booking:done",
+        )
+    ]
+    for url in urls:
+        response = getattr(client, method)(url)
+        assert response.status_code in {404, 405}, url
+        if response.status_code == 405:
+            assert method == "post" and url.endswith(".ics") or "/done/" in url
+    assert not Session.objects.filter(status=Session.Status.CANCELLED).exists()
+    assert "Session 1 of 3" not in client.get(reverse("booking:appointments")).content.decode()
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, course):
+    response = client.get(reverse("booking:appointments"))
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+    assert not re.search(r"\d{4}-\d\d-\d\d", response.url)

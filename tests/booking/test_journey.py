@@ -1,0 +1,241 @@
+"""The patient's booking journey on /book/, step by step, without a browser."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from booking.availability import Slot
+from booking.models import ConsentText, Course, Patient, Session
+from booking.services import course_book
+from education.models import SuitabilityQuestion
+from tests.booking.conftest import LONDON
+from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.education.factories import ConsultationFactory, SuitabilityQuestionFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "a-long-Patient-passphrase-42"
+
+
+@pytest.fixture
+def clinic_ready(now, treatment, practitioner):
+    ConsentText.objects.create(version=1, text="I agree to the treatment.")
+    SuitabilityQuestionFactory(
+        treatment=treatment,
+        text="Are you pregnant?",
+        outcome=SuitabilityQuestion.Outcome.NOT_SUITABLE,
+        explanation="Wait until after pregnancy.",
+    )
+    SuitabilityQuestionFactory(
+        treatment=treatment,
+        text="Do you form keloid scars?",
+        explanation="A clinician should see your skin first.",
+    )
+    consultation = ConsultationFactory()
+    practitioner.treatments.add(consultation)
+    return treatment
+
+
+def answer_all(client, treatment, yes=()):
+    data = {f"q{q.pk}": "yes" if q.text in yes else "no" for q in treatment.questions.all()}
+    return client.post(reverse("booking:questions"), data)
+
+
+def first_slot_value(client):
+    html = client.get(reverse("booking:time") + "?week=2026-06-08").content.decode()
+    return re.search(r'name="slot" value="([^"]+)"', html).group(1)
+
+
+def walk_to_plan(client, treatment, sessions=3):
+    client.get(reverse("booking:start_with", args=[treatment.slug]))
+    client.post(reverse("booking:length"), {"sessions": sessions})
+    answer_all(client, treatment)
+    client.post(reverse("booking:practitioner"), {"practitioner": "any"})
+    value = first_slot_value(client)
+    client.post(reverse("booking:time"), {"slot": value})
+    return value
+
+
+def test_a_new_patient_books_a_course_from_start_to_finish(
+    client, clinic_ready, django_capture_on_commit_callbacks
+):
+    treatment = clinic_ready
+    first = walk_to_plan(client, treatment)
+    plan = client.get(reverse("booking:plan")).content.decode()
+    assert plan.count("Session ") >= 3 and "Change session 2" in plan
+    response = client.post(
+        reverse("booking:account"),
+        {
+            "full_name": "Nia Newpatient",
+            "email": "nia@example.org",
+            "phone": "07700 900555",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert mail.outbox and mail.outbox[0].to == ["nia@example.org"]  # verify later, by link
+    client.post(reverse("booking:consent"), {"agree": "on"})
+    confirm = client.get(reverse("booking:confirm"))
+    key = re.search(r'name="key" value="([^"]+)"', confirm.content.decode()).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(reverse("booking:confirm"), {"key": key})
+    course = Course.objects.get()
+    assert done.url == reverse("booking:done", args=[course.pk])
+    assert course.patient.full_name == "Nia Newpatient"
+    assert course.consent.version == 1 and course.consent_given_at
+    assert [s.start for s in course.sessions.order_by("number")][0].isoformat() == first.split("|")[
+        0
+    ]
+    assert course.sessions.count() == 3
+    page = client.get(done.url).content.decode()
+    assert "You are booked in" in page and "calendar" in page
+    clinic_mail = [m for m in mail.outbox if "New course booked" in m.subject]
+    assert len(clinic_mail) == 1
+
+
+def test_double_clicking_confirm_books_once(client, clinic_ready, patient):
+    client.force_login(patient.user)
+    walk_to_plan(client, clinic_ready)
+    client.post(reverse("booking:consent"), {"agree": "on"})
+    key = re.search(
+        r'name="key" value="([^"]+)"', client.get(reverse("booking:confirm")).content.decode()
+    ).group(1)
+    first = client.post(reverse("booking:confirm"), {"key": key})
+    second = client.post(reverse("booking:confirm"), {"key": key})
+    assert first.url == second.url
+    assert Course.objects.count() == 1 and Session.objects.count() == 3
+
+
+def test_a_slot_taken_meanwhile_sends_the_patient_back_with_alternatives(
+    client, clinic_ready, patient, practitioner
+):
+    client.force_login(patient.user)
+    value = walk_to_plan(client, clinic_ready, sessions=1)
+    client.post(reverse("booking:consent"), {"agree": "on"})
+    key = re.search(
+        r'name="key" value="([^"]+)"', client.get(reverse("booking:confirm")).content.decode()
+    ).group(1)
+    start = datetime.fromisoformat(value.split("|")[0])
+    course_book(
+        patient=PatientFactory(),
+        treatment=clinic_ready,
+        slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],
+    )
+    response = client.post(reverse("booking:confirm"), {"key": key}, follow=True)
+    html = response.content.decode()
+    assert "That time has just been booked" in html
+    assert "The nearest free times" in html
+    assert Course.objects.filter(patient=patient).count() == 0
+
+
+def test_state_survives_a_reload_and_steps_cannot_be_skipped(client, clinic_ready):
+    assert client.get(reverse("booking:confirm")).url == reverse("booking:start")
+    client.get(reverse("booking:start_with", args=[clinic_ready.slug]))
+    assert client.get(reverse("booking:time")).url == reverse("booking:length")
+    client.post(reverse("booking:length"), {"sessions": 3})
+    page = client.get(reverse("booking:length")).content.decode()
+    assert 'value="3"' in page and "checked" in page
+
+
+def test_a_not_suitable_answer_explains_and_offers_no_booking(client, clinic_ready):
+    client.get(reverse("booking:start_with", args=[clinic_ready.slug]))
+    client.post(reverse("booking:length"), {"sessions": 3})
+    html = answer_all(client, clinic_ready, yes=["Are you pregnant?"]).content.decode()
+    assert "Not suitable for you right now" in html and "Wait until after pregnancy." in html
+    assert client.get(reverse("booking:practitioner")).url == reverse("booking:questions")
+
+
+def test_a_talk_first_answer_offers_a_consultation_with_the_answers_kept(
+    client, clinic_ready, patient, django_capture_on_commit_callbacks
+):
+    client.force_login(patient.user)
+    client.get(reverse("booking:start_with", args=[clinic_ready.slug]))
+    client.post(reverse("booking:length"), {"sessions": 3})
+    html = answer_all(client, clinic_ready, yes=["Do you form keloid scars?"]).content.decode()
+    assert "Book a consultation instead" in html
+    client.post(reverse("booking:consultation_instead"))
+    client.post(reverse("booking:practitioner"), {"practitioner": "any"})
+    client.post(reverse("booking:time"), {"slot": first_slot_value(client)})
+    client.post(reverse("booking:consent"), {"agree": "on"})
+    key = re.search(
+        r'name="key" value="([^"]+)"', client.get(reverse("booking:confirm")).content.decode()
+    ).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("booking:confirm"), {"key": key})
+    course = Course.objects.get()
+    assert course.treatment.is_consultation
+    answers = {a["question"]: a["answer"] for a in course.suitability_answers["questions"]}
+    assert answers["Do you form keloid scars?"] == "yes"
+    notice = next(m for m in mail.outbox if "consultation" in m.subject)
+    assert "Do you form keloid scars?: yes" in notice.body
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "garbage",
+        "2026-06-10T10:00:00|x",
+        "2026-06-10T10:00:00|1",
+        "2026-06-10T07:00:00+01:00|1",
+        "2030-01-01T10:00:00+00:00|1",
+    ],
+)
+def test_tampered_slots_are_refused_and_nothing_changes(client, clinic_ready, value):
+    client.get(reverse("booking:start_with", args=[clinic_ready.slug]))
+    client.post(reverse("booking:length"), {"sessions": 3})
+    answer_all(client, clinic_ready)
+    client.post(reverse("booking:practitioner"), {"practitioner": "any"})
+    response = client.post(reverse("booking:time"), {"slot": value}, follow=True)
+    assert response.status_code == 200
+    assert "That time is not free" in response.content.decode()
+    assert client.get(reverse("booking:plan")).url == reverse("booking:time")
+
+
+@pytest.mark.parametrize("data", [{"sessions": 9}, {"sessions": 0}, {"sessions": "x"}, {}])
+def test_course_length_outside_the_range_is_explained(client, clinic_ready, data):
+    client.get(reverse("booking:start_with", args=[clinic_ready.slug]))
+    response = client.post(reverse("booking:length"), data)
+    assert response.status_code == 400
+    assert "Choose" in response.content.decode()
+
+
+def test_a_practitioner_who_does_not_offer_it_cannot_be_chosen(client, clinic_ready):
+    other = PractitionerFactory(treatments=[])
+    client.get(reverse("booking:start_with", args=[clinic_ready.slug]))
+    client.post(reverse("booking:length"), {"sessions": 3})
+    answer_all(client, clinic_ready)
+    response = client.post(reverse("booking:practitioner"), {"practitioner": str(other.pk)})
+    assert response.status_code == 400
+
+
+def test_journey_pages_are_never_cached(client, clinic_ready):
+    client.get(reverse("booking:start_with", args=[clinic_ready.slug]))
+    assert "no-store" in client.get(reverse("booking:length"))["Cache-Control"]
+
+
+def test_no_health_data_in_urls(client, clinic_ready):
+    client.get(reverse("booking:start_with", args=[clinic_ready.slug]))
+    client.post(reverse("booking:length"), {"sessions": 3})
+    response = answer_all(client, clinic_ready)
+    assert "?" not in response.url
+    assert Patient.objects.count() == 0
+
+
+def test_the_week_view_names_each_time_by_day_date_and_time(client, clinic_ready):
+    walk_to_plan(client, clinic_ready)
+    html = client.get(reverse("booking:time") + "?week=2026-06-08").content.decode()
+    assert 'aria-label="Monday 8 June 2026, 09:00"' in html
+    fragment = client.get(reverse("booking:time") + "?week=2026-06-15", HTTP_HX_REQUEST="true")
+    assert fragment.content.decode().lstrip().startswith("{#") is False
+    assert "<html" not in fragment.content.decode()
+    assert 'aria-label="Monday 15 June 2026, 09:00"' in fragment.content.decode()
+
+
+def test_times_are_shown_in_the_clinic_zone(client, clinic_ready):
+    walk_to_plan(client, clinic_ready)
+    html = client.get(reverse("booking:time") + "?week=2026-06-08").content.decode()
+    first = re.search(r'value="([^"|]+)\|', html).group(1)
+    assert datetime.fromisoformat(first).astimezone(LONDON).hour == 9
