@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from education.models import Treatment
 
@@ -28,8 +29,8 @@ class CourseLengthForm(forms.Form):
         choices = [
             (
                 n,
-                _("%(n)d session(s)") % {"n": n}
-                + (_(" (usual)") if n == treatment.sessions_usual else ""),
+                ngettext("%(n)d session", "%(n)d sessions", n) % {"n": n}
+                + (str(_(" (usual)")) if n == treatment.sessions_usual else ""),
             )
             for n in range(treatment.sessions_min, treatment.sessions_max + 1)
         ]

@@ -1,0 +1,98 @@
+"""The whole booking journey in a real browser, with the clock in late January.
+
+A new patient goes from the microneedling page to a confirmed 3-session
+course starting in February; the later sessions cross the March DST change
+and keep their local time; then the patient moves session 2 and cancels
+session 3. Run at desktop and at phone size.
+"""
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from booking.models import ConsentText, Course, Session
+from tests.booking.factories import PractitionerFactory
+from tests.browser.conftest import other_origin_requests
+from tests.education.factories import FAQFactory, SuitabilityQuestionFactory, TreatmentFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture
+def clinic():
+    treatment = TreatmentFactory()
+    FAQFactory(treatment=treatment, question="Does it hurt?", answer="A little.")
+    SuitabilityQuestionFactory(treatment=treatment, text="Are you pregnant?")
+    PractitionerFactory(treatments=[treatment], display_name="Dr Demo")
+    ConsentText.objects.create(version=1, text="I understand the risks and the aftercare.")
+    return treatment
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+    ids=["desktop", "phone"],
+)
+def test_new_patient_books_moves_and_cancels(page, live_server, clinic, viewport):
+    page.set_viewport_size(viewport)
+    with time_machine.travel(datetime(2026, 1, 26, 9, tzinfo=LONDON), tick=True):
+        page.goto("/treatments/microneedling/")
+        page.get_by_role("link", name="Book a course").click()
+
+        page.get_by_label("3 sessions (usual)").check()
+        page.get_by_role("button", name="Next").click()
+
+        page.get_by_role("group", name="Are you pregnant?").get_by_label("No").check()
+        page.get_by_role("button", name="Next").click()
+
+        page.get_by_label("Anyone: show me the most free times").check()
+        page.get_by_role("button", name="Next").click()
+
+        page.get_by_role("link", name="Next week").click()
+        page.get_by_role("heading", name=re.compile("Week of Monday 2 February")).wait_for()
+        page.get_by_role("button", name="Wednesday 4 February 2026, 10:00").click()
+
+        plan = page.locator("ol.plan")
+        plan.wait_for()
+        assert plan.get_by_text("Wednesday 4 March 2026, 10:00").is_visible()
+        assert plan.get_by_text("Wednesday 1 April 2026, 10:00").is_visible()  # after the change
+        page.get_by_role("link", name="Next").click()
+
+        page.get_by_label("Full name").fill("Nia Browser")
+        page.get_by_label("Email address").fill("nia.browser@example.org")
+        page.get_by_label("Phone").fill("07700 900777")
+        page.get_by_label("Choose a password").fill("a-long-Patient-passphrase-42")
+        page.get_by_role("button", name="Next").click()
+
+        page.get_by_label("I have read and agree").check()
+        page.get_by_role("button", name="Next").click()
+        page.get_by_role("button", name="Confirm booking").click()
+        page.get_by_role("heading", name="You are booked in").wait_for()
+
+        course = Course.objects.get()
+        local = [s.start.astimezone(LONDON) for s in course.sessions.order_by("number")]
+        assert [t.strftime("%H:%M") for t in local] == ["10:00"] * 3
+        assert local[0].utcoffset() != local[2].utcoffset()  # GMT then BST
+
+        page.get_by_role("link", name="See or change your appointments").click()
+        page.get_by_role("link", name="Move session 2").click()
+        page.get_by_role("button", name="Wednesday 4 March 2026, 11:30").click()
+        page.get_by_role("heading", name="My appointments").wait_for()
+
+        page.get_by_role("link", name="Cancel session 3").click()
+        page.get_by_role("button", name="Yes, cancel this session").click()
+        page.get_by_role("heading", name="My appointments").wait_for()
+
+        text = page.locator("main").inner_text()
+        assert "Wednesday 4 March 2026, 11:30" in text
+        assert "Cancelled" in text
+        sessions = {s.number: s for s in Session.objects.all()}
+        assert sessions[2].start.astimezone(LONDON).strftime("%d %b %H:%M") == "04 Mar 11:30"
+        assert sessions[3].status == Session.Status.CANCELLED
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert other_origin_requests(page, live_server.url) == []
+    assert page.console_errors == []
