@@ -104,6 +104,10 @@ def fill(rng: random.Random) -> None:
         ],
         batch_size=500,
     )
+    from education.search import refresh_search_vectors
+
+    refresh_search_vectors(Article)  # bulk_create skips save(): store the vectors here
+    refresh_search_vectors(FAQ)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

@@ -337,3 +337,119 @@ class Session(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+
+class ReminderSettings(models.Model):
+    """When reminder emails go out; the clinic edits these in the admin (one row)."""
+
+    CACHE_KEY = "booking:reminder-settings:v1"
+
+    reminder_hours_before = models.PositiveSmallIntegerField(
+        _("reminder: hours before the session"), default=48
+    )
+    reminder_min_hours_before = models.PositiveSmallIntegerField(
+        _("reminder: never later than this many hours before"), default=2
+    )
+    aftercare_hours_after = models.PositiveSmallIntegerField(
+        _("aftercare: hours after the session ends"), default=2
+    )
+    check_in_days_after = models.PositiveSmallIntegerField(
+        _("check-in: days after the session"), default=3
+    )
+    quiet_from = models.TimeField(_("quiet hours start"), default="21:00")
+    quiet_until = models.TimeField(_("quiet hours end"), default="08:00")
+    max_attempts = models.PositiveSmallIntegerField(
+        _("attempts before a reminder fails"),
+        default=5,
+        help_text=_("Only permanent errors count; a mail server that is down does not."),
+    )
+
+    class Meta:
+        verbose_name = _("reminder settings")
+        verbose_name_plural = _("reminder settings")
+
+    def __str__(self):
+        return str(_("Reminder settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    @classmethod
+    def current(cls) -> "ReminderSettings":
+        found = cache.get(cls.CACHE_KEY)
+        if found is None:
+            found = cls.objects.filter(pk=1).first() or cls()
+            cache.set(cls.CACHE_KEY, found, timeout=300)
+        return found
+
+
+class ReminderQuerySet(models.QuerySet):
+    def open(self):
+        """Not yet sent nor given up: these follow the session's changes."""
+        return self.filter(status__in=[Reminder.Status.PENDING, Reminder.Status.SENDING])
+
+
+class Reminder(models.Model):
+    """One email about one session, as a row: claimed, sent and marked exactly once.
+
+    Rows, not broker messages (see the design): created, re-timed and
+    cancelled in the same transaction as the booking change that causes them.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Confirmation")
+        REMINDER = "reminder", _("Reminder before the session")
+        AFTERCARE = "aftercare", _("Aftercare")
+        CHECK_IN = "check_in", _("Check-in")
+        NEXT_WINDOW = "next_window", _("Next session window")
+        CHANGED = "changed", _("Session changed")
+        CANCELLED = "cancelled", _("Session cancelled")
+        CLINIC_NOTICE = "clinic_notice", _("Clinic notice")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    due_at = models.DateTimeField(_("due"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    deferrals = models.PositiveSmallIntegerField(
+        _("deferrals"), default=0, help_text=_("Times the mail server was down (no attempt used).")
+    )
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    reason = models.CharField(_("why skipped or cancelled"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    message_id = models.CharField(_("message id"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("reminder")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "kind"], name="reminder_once_per_session_and_kind"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="reminder_due_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for session {self.session_id}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"reminder/{self.pk}/v{self.version}"

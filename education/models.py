@@ -6,6 +6,7 @@ their table of contents; pages never render Markdown per request.
 
 import secrets
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -163,6 +164,8 @@ class Treatment(Reviewed):
     )
     is_published = models.BooleanField(_("published"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Weighted words for full-text search, refreshed on save (PostgreSQL only).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = PublishedQuerySet.as_manager()
 
@@ -299,6 +302,7 @@ class Article(Reviewed):
         verbose_name=_("author"),
     )
     updated_at = models.DateTimeField(auto_now=True)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -350,6 +354,7 @@ class FAQ(models.Model):
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_published = models.BooleanField(_("published"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = PublishedQuerySet.as_manager()
 

@@ -103,21 +103,34 @@ def _published(model):
     return model.objects.published()
 
 
-def _postgres_hits(model, query: str, limit: int):
-    title, fields, html_field = SEARCHABLE[model]
+def _vector(model) -> SearchVector:
+    fields = SEARCHABLE[model][1]
     vector = SearchVector(fields[0][0], weight=fields[0][1], config="english")
     for field, weight in fields[1:]:
         vector += SearchVector(field, weight=weight, config="english")
+    return vector
+
+
+def refresh_search_vectors(model, pks=None) -> None:
+    """Store the weighted words of these rows (all when `pks` is None); PostgreSQL only."""
+    if connection.vendor != "postgresql":
+        return
+    rows = model.objects.all() if pks is None else model.objects.filter(pk__in=pks)
+    rows.update(search_vector=_vector(model))
+
+
+def _postgres_hits(model, query: str, limit: int):
+    title, _fields, html_field = SEARCHABLE[model]
     ts_query = SearchQuery(query, search_type="websearch", config="english")
     similarity = TrigramWordSimilarity(query, title)
     if model is Treatment:  # "dermaroller", "skin needling": its other names count as titles
         similarity = Greatest(similarity, TrigramWordSimilarity(query, "other_names"))
     return (
         _published(model)
-        .annotate(document=vector, similarity=similarity)
-        # ts_rank is not 0 for a document that does not match: filter on the @@ match.
-        .filter(Q(document=ts_query) | Q(similarity__gte=MIN_SIMILARITY))
-        .annotate(rank=SearchRank(F("document"), ts_query))
+        .annotate(similarity=similarity)
+        # The stored vector (GIN-indexed) answers @@; ts_rank is not 0 for a non-match.
+        .filter(Q(search_vector=ts_query) | Q(similarity__gte=MIN_SIMILARITY))
+        .annotate(rank=SearchRank(F("search_vector"), ts_query))
         .annotate(score=F("rank") + F("similarity") * 1.5)
         .order_by("-score")
         .only(title, html_field, "slug", *_summary(model))[:limit]
@@ -127,7 +140,8 @@ def _postgres_hits(model, query: str, limit: int):
 def _sqlite_hits(model, query: str, limit: int):
     title, fields, html_field = SEARCHABLE[model]
     condition = Q()
-    for word in _words(query) or [query.lower()]:
+    # Words of 3+ letters: "or" would match inside "for" and "more".
+    for word in [w for w in _words(query) if len(w) >= 3] or [query.lower()]:
         word_condition = Q()
         for field, _weight in fields:
             word_condition |= Q(**{f"{field}__icontains": word})

@@ -14,7 +14,16 @@ CONTENT_MODELS = (
 )
 
 
+def _refresh_vector(sender, instance, raw=False, **_kwargs) -> None:
+    from .search import refresh_search_vectors
+
+    if not raw:
+        refresh_search_vectors(sender, [instance.pk])
+
+
 def connect() -> None:
+    for model in (models.Treatment, models.Article, models.FAQ):
+        post_save.connect(_refresh_vector, sender=model, dispatch_uid=f"vector-{model}")
     for model in CONTENT_MODELS:
         post_save.connect(bump_content_version, sender=model, dispatch_uid=f"bump-save-{model}")
         post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"bump-del-{model}")
