@@ -13,6 +13,8 @@ from .models import (
     Course,
     Patient,
     Practitioner,
+    Reminder,
+    ReminderSettings,
     Session,
     TimeOff,
     WorkingHours,
@@ -119,3 +121,51 @@ class SessionAdmin(ReadOnlyAdmin):
     date_hierarchy = "start"
     search_fields = ["patient__full_name", "patient__user__email"]
     list_select_related = ["patient", "practitioner", "course"]
+
+
+@admin.register(ReminderSettings)
+class ReminderSettingsAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return not ReminderSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    """The reminder log: every row with its state and history."""
+
+    list_display = [
+        "kind",
+        "session",
+        "due_at",
+        "status",
+        "attempts",
+        "deferrals",
+        "version",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "kind"]
+    date_hierarchy = "due_at"
+    search_fields = ["session__patient__full_name", "session__patient__user__email"]
+    list_select_related = ["session__patient", "session__course"]
+    actions = ["retry"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_staff  # needed for the action; every field stays read-only
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    @admin.action(description="Retry the selected failed reminders")
+    def retry(self, request, queryset):
+        from django.utils import timezone
+
+        from .reminders import reminder_retry
+
+        failed = list(queryset.filter(status=Reminder.Status.FAILED))
+        for reminder in failed:
+            reminder_retry(reminder, now=timezone.now())
+        self.message_user(request, f"{len(failed)} failed reminder(s) will be sent again.")

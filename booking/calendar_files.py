@@ -7,6 +7,7 @@ SEQUENCE, so a moved session replaces the old entry and a cancelled one
 
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -30,8 +31,9 @@ def _event(session: Session, clinic: ClinicDetails, stamp) -> Event:
     event.add("uid", session_uid(session))
     event.add("sequence", session.sequence)
     event.add("dtstamp", stamp)
-    event.add("dtstart", session.start)
-    event.add("dtend", session.end)
+    zone = ZoneInfo(settings.TIME_ZONE)  # local times with TZID, so calendars show wall time
+    event.add("dtstart", session.start.astimezone(zone))
+    event.add("dtend", session.end.astimezone(zone))
     event.add(
         "summary",
         f"{course.treatment.name}: session {session.number} of "
@@ -60,4 +62,5 @@ def sessions_ics(sessions: Iterable[Session], *, cancel: bool = False) -> bytes:
     clinic, stamp = ClinicDetails.current(), timezone.now()
     for session in sessions:
         calendar.add_component(_event(session, clinic, stamp))
+    calendar.add_missing_timezones()  # a VTIMEZONE for the clinic's zone
     return calendar.to_ical()

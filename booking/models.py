@@ -6,7 +6,7 @@ constraints over [start, end) guarantee it, and the booking service locks and
 re-checks so a conflict comes back as a clear message (booking/services.py).
 """
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
@@ -356,8 +356,8 @@ class ReminderSettings(models.Model):
     check_in_days_after = models.PositiveSmallIntegerField(
         _("check-in: days after the session"), default=3
     )
-    quiet_from = models.TimeField(_("quiet hours start"), default="21:00")
-    quiet_until = models.TimeField(_("quiet hours end"), default="08:00")
+    quiet_from = models.TimeField(_("quiet hours start"), default=time(21))
+    quiet_until = models.TimeField(_("quiet hours end"), default=time(8))
     max_attempts = models.PositiveSmallIntegerField(
         _("attempts before a reminder fails"),
         default=5,

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from education.models import Treatment
 
-from . import selectors
+from . import reminders, selectors
 from .availability import Slot
 from .courses import PlannedSession, Spacing, course_replan, session_window
 from .models import BookingRules, ConsentText, Course, Patient, Practitioner, Session
@@ -254,7 +254,7 @@ def course_book(
     try:
         with transaction.atomic():  # a savepoint: the constraint is the last guard
             course.save()
-            Session.objects.bulk_create(
+            sessions = Session.objects.bulk_create(
                 [
                     Session(
                         course=course,
@@ -267,6 +267,7 @@ def course_book(
                     for number, slot in enumerate(slots, start=1)
                 ]
             )
+            reminders.schedule_course(sessions, now=now)
     except IntegrityError as exc:
         logger.warning(
             "booking conflict caught by the database",
@@ -351,6 +352,7 @@ def session_move(
     try:
         with transaction.atomic():
             session.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
+            reminders.schedule_move(session, now=now)
     except IntegrityError as exc:
         raise SlotTaken(
             TAKEN_MESSAGE,
@@ -385,7 +387,11 @@ def session_move(
 
 @transaction.atomic
 def session_cancel(
-    *, session: Session, now: datetime | None = None, by_staff: bool = False
+    *,
+    session: Session,
+    now: datetime | None = None,
+    by_staff: bool = False,
+    notify: bool = True,
 ) -> Session:
     now = now or timezone.now()
     rules = BookingRules.current()
@@ -395,17 +401,24 @@ def session_cancel(
     session.status, session.cancelled_at = Session.Status.CANCELLED, now
     session.sequence += 1
     session.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+    reminders.schedule_cancel([session], now=now, notify=notify)
     course = session.course
     if not course.sessions.active().exists():
         course.status = Course.Status.CANCELLED
         course.save(update_fields=["status"])
+    elif notify:
+        reminders.schedule_next_window(session, now=now)
     logger.info("session cancelled", extra={"session_id": session.pk})
     return session
 
 
 @transaction.atomic
 def course_cancel(
-    *, course: Course, now: datetime | None = None, by_staff: bool = False
+    *,
+    course: Course,
+    now: datetime | None = None,
+    by_staff: bool = False,
+    notify: bool = True,
 ) -> list[Session]:
     """Cancel every session still to come; all or none."""
     now = now or timezone.now()
@@ -422,6 +435,7 @@ def course_cancel(
         session.sequence += 1
         session.updated_at = now  # bulk_update does not apply auto_now
     Session.objects.bulk_update(upcoming, ["status", "cancelled_at", "sequence", "updated_at"])
+    reminders.schedule_cancel(upcoming, now=now, notify=notify)
     if not course.sessions.active().filter(start__lte=now).exists():
         course.status = Course.Status.CANCELLED
     else:

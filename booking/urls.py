@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import appointments, journey
+from .views import appointments, emails, journey
 
 app_name = "booking"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("book/done/<int:pk>/", journey.done, name="done"),
     path("appointments/", appointments.appointments, name="appointments"),
     path("appointments/preferences/", appointments.preferences, name="preferences"),
+    path("emails/stop/<str:token>/", emails.email_unsubscribe, name="email_unsubscribe"),
     path("appointments/sessions/<int:pk>/move/", appointments.session_move, name="session_move"),
     path(
         "appointments/sessions/<int:pk>/cancel/", appointments.session_cancel, name="session_cancel"

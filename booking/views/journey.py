@@ -667,9 +667,6 @@ def confirm(request):
         except services.BookingError as error:
             messages.error(request, error.message)
             return redirect("booking:plan")
-        from ..notifications import clinic_notice_course_booked
-
-        clinic_notice_course_booked(course)
         Journey.clear(request)
         return redirect("booking:done", pk=course.pk)
     practitioners = {

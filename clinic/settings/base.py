@@ -7,6 +7,7 @@ clear line (``config_error``) rather than a traceback.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
@@ -122,10 +123,14 @@ else:
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),  # else ./control/
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'broker' / 'results'}"
-    for _folder in (_queue_dir, VAR_DIR / "broker" / "processed", VAR_DIR / "broker" / "results"):
+    for _folder in (
+        _queue_dir,
+        *(VAR_DIR / "broker" / f for f in ("processed", "results", "control")),
+    ):
         _folder.mkdir(parents=True, exist_ok=True)
 
 # --- Celery -----------------------------------------------------------------
@@ -133,6 +138,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")  # tests use their own
 CELERY_TASK_ACKS_LATE = True  # a task lost with its worker is delivered again
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
@@ -140,6 +146,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A reminder claimed this long ago and still "sending" is taken again (its worker died).
+REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=600)
 
 # --- Email ------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Clinic <no-reply@clinic.localhost>")
@@ -147,6 +155,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if "EMAIL_URL" in env:
     try:
         globals().update(env.email_url("EMAIL_URL"))
+        if env("EMAIL_URL").startswith("filemail:"):  # django-environ drops the leading "/"
+            EMAIL_FILE_PATH = urlsplit(env("EMAIL_URL")).path
     except Exception as exc:  # noqa: BLE001 - any parse error is a config error
         config_error(f"EMAIL_URL is not a valid email URL ({exc})")
 else:

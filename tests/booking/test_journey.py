@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from booking.availability import Slot
 from booking.models import ConsentText, Course, Patient, Session
+from booking.reminders import send_all_due
 from booking.services import course_book
 from education.models import SuitabilityQuestion
 from tests.booking.conftest import LONDON
@@ -91,8 +92,12 @@ def test_a_new_patient_books_a_course_from_start_to_finish(
     assert course.sessions.count() == 3
     page = client.get(done.url).content.decode()
     assert "You are booked in" in page and "calendar" in page
+    send_all_due()  # what the worker does within the minute
     clinic_mail = [m for m in mail.outbox if "New course booked" in m.subject]
     assert len(clinic_mail) == 1
+    confirmation = next(m for m in mail.outbox if "is confirmed" in m.subject)
+    assert confirmation.to == ["nia@example.org"]
+    assert confirmation.attachments[0][0] == "course.ics"
 
 
 def test_double_clicking_confirm_books_once(client, clinic_ready, patient):
@@ -164,11 +169,12 @@ def test_a_talk_first_answer_offers_a_consultation_with_the_answers_kept(
     ).group(1)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("booking:confirm"), {"key": key})
+    send_all_due()
     course = Course.objects.get()
     assert course.treatment.is_consultation
     answers = {a["question"]: a["answer"] for a in course.suitability_answers["questions"]}
     assert answers["Do you form keloid scars?"] == "yes"
-    notice = next(m for m in mail.outbox if "consultation" in m.subject)
+    notice = next(m for m in mail.outbox if m.subject.startswith("New consultation booked"))
     assert "Do you form keloid scars?: yes" in notice.body
 
 

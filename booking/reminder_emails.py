@@ -1,0 +1,105 @@
+"""The email for each reminder row: text and HTML from templates, .ics where useful."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from clinic.models import ClinicDetails
+
+from .calendar_files import sessions_ics
+from .models import Reminder, Session
+
+Kind = Reminder.Kind
+UNSUBSCRIBE_SALT = "booking.email-preferences"
+SUBJECTS = {
+    Kind.CONFIRMATION: "Your {treatment} booking is confirmed",
+    Kind.REMINDER: "Reminder: your {treatment} session on {when}",
+    Kind.AFTERCARE: "Looking after your skin after today's {treatment}",
+    Kind.CHECK_IN: "How is your skin? A check-in after your {treatment}",
+    Kind.NEXT_WINDOW: "You can book your next {treatment} session again",
+    Kind.CHANGED: "Your {treatment} session has moved to {when}",
+    Kind.CANCELLED: "Your {treatment} session is cancelled",
+    Kind.CLINIC_NOTICE: "New {kind_of_booking} booked: {treatment}",
+}
+
+
+def unsubscribe_token(patient_id: int, kind: str) -> str:
+    return signing.dumps({"p": patient_id, "k": kind}, salt=UNSUBSCRIBE_SALT)
+
+
+def _message_id(reminder: Reminder) -> str:
+    """Derived from the idempotency key: a repeated send is recognisably the same mail."""
+    host = urlsplit(settings.SITE_URL).hostname or "clinic.localhost"
+    return f"<{reminder.idempotency_key.replace('/', '.')}@{host}>"
+
+
+def _context(reminder: Reminder) -> dict:
+    session = reminder.session
+    course = session.course
+    sessions = list(course.sessions.select_related("practitioner").order_by("number"))
+    cancelled_together = [
+        s
+        for s in sessions
+        if s.status == Session.Status.CANCELLED and s.cancelled_at == session.cancelled_at
+    ]
+    return {
+        "reminder": reminder,
+        "session": session,
+        "course": course,
+        "treatment": course.treatment,
+        "patient": session.patient,
+        "sessions": [s for s in sessions if s.is_active],
+        "cancelled_sessions": cancelled_together or [session],
+        "clinic": ClinicDetails.current(),
+        "site_url": settings.SITE_URL,
+        "answers": course.suitability_answers.get("questions", []),
+    }
+
+
+def build_message(reminder: Reminder) -> EmailMultiAlternatives:
+    context = _context(reminder)
+    session, course = reminder.session, context["course"]
+    headers = {"Message-ID": _message_id(reminder), "Idempotency-Key": reminder.idempotency_key}
+    if reminder.kind == Kind.CLINIC_NOTICE:
+        to = [context["clinic"].email]
+    else:
+        to = [session.patient.user.email]
+    if reminder.kind in (Kind.CHECK_IN, Kind.NEXT_WINDOW):
+        url = settings.SITE_URL + reverse(
+            "booking:email_unsubscribe", args=[unsubscribe_token(session.patient_id, reminder.kind)]
+        )
+        context["unsubscribe_url"] = url
+        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" here.
+        headers["List-Unsubscribe"] = f"<{url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    subject = SUBJECTS[reminder.kind].format(
+        treatment=course.treatment.name.lower(),
+        when=f"{session.start.astimezone(_zone()):%A %-d %B at %H:%M}",
+        kind_of_booking="consultation" if course.treatment.is_consultation else "course",
+    )
+    template = f"booking/email/{reminder.kind}"
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"{template}.txt", context), to=to, headers=headers
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    if reminder.kind == Kind.CONFIRMATION:
+        message.attach("course.ics", sessions_ics(context["sessions"]), "text/calendar")
+    elif reminder.kind in (Kind.REMINDER, Kind.CHANGED):
+        message.attach("session.ics", sessions_ics([session]), "text/calendar")
+    elif reminder.kind == Kind.CANCELLED:
+        message.attach(
+            "cancelled.ics",
+            sessions_ics(context["cancelled_sessions"], cancel=True),
+            "text/calendar; method=CANCEL",
+        )
+    return message
+
+
+def _zone():
+    from .selectors import clinic_zone
+
+    return clinic_zone()

@@ -1,0 +1,268 @@
+"""Reminder rows: scheduled with the booking change, claimed once, sent once.
+
+- schedule_*: called by booking/services.py inside the same transaction as the
+  change that causes them (book, move, cancel).
+- dispatch_due: claims due rows (and rows whose claim outlived the lease) with
+  SELECT ... FOR UPDATE SKIP LOCKED, marks them sending, returns their ids.
+- reminder_send: re-checks the row and its session under a row lock, sends,
+  and marks it sent. A transient mail failure moves it later without using an
+  attempt; a permanent one uses an attempt, and the last one marks it failed.
+A worker killed after the mail server took the message but before the row was
+marked leaves one window: the row is retaken after the lease and sent again
+with the same idempotency key and Message-ID, so a receiving system can drop it.
+"""
+
+import logging
+import smtplib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import selectors
+from .courses import session_window
+from .models import Reminder, ReminderSettings, Session
+from .reminder_timing import after_quiet_hours, due_times
+
+logger = logging.getLogger(__name__)
+Kind, Status = Reminder.Kind, Reminder.Status
+SESSION_TIMED = (Kind.REMINDER, Kind.AFTERCARE, Kind.CHECK_IN)
+OPTIONAL = {Kind.CHECK_IN: "email_check_in", Kind.NEXT_WINDOW: "email_next_window"}
+BATCH = 50
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+
+
+def _reopen(session: Session, kind: str, due_at: datetime) -> None:
+    """Make (session, kind) pending at `due_at`, as a new version when it existed."""
+    row = Reminder.objects.filter(session=session, kind=kind).first()
+    if row is None:
+        Reminder.objects.create(session=session, kind=kind, due_at=due_at)
+        return
+    row.version += 1
+    row.status, row.due_at, row.claimed_at, row.reason = Status.PENDING, due_at, None, ""
+    row.attempts = row.deferrals = 0
+    row.save(
+        update_fields=[
+            "version",
+            "status",
+            "due_at",
+            "claimed_at",
+            "reason",
+            "attempts",
+            "deferrals",
+            "updated_at",
+        ]
+    )
+
+
+def schedule_course(sessions: Sequence[Session], *, now: datetime) -> None:
+    """At booking: the confirmation and clinic notice, and each session's own rows."""
+    config, zone = ReminderSettings.current(), selectors.clinic_zone()
+    first = sessions[0]
+    rows = [
+        Reminder(session=first, kind=Kind.CONFIRMATION, due_at=now),
+        Reminder(session=first, kind=Kind.CLINIC_NOTICE, due_at=now),
+    ]
+    for session in sessions:
+        for kind, due in due_times(
+            start=session.start, end=session.end, booked_at=now, zone=zone, settings=config
+        ).items():
+            if due is not None:
+                rows.append(Reminder(session=session, kind=kind, due_at=due))
+    Reminder.objects.bulk_create(rows)
+
+
+def schedule_move(session: Session, *, now: datetime) -> None:
+    """After a move: re-time the session's rows and tell the patient."""
+    config, zone = ReminderSettings.current(), selectors.clinic_zone()
+    times = due_times(
+        start=session.start, end=session.end, booked_at=now, zone=zone, settings=config
+    )
+    for kind in SESSION_TIMED:
+        if times[kind] is None:
+            Reminder.objects.open().filter(session=session, kind=kind).update(
+                status=Status.CANCELLED, reason="The new time is too soon for it.", updated_at=now
+            )
+        else:
+            _reopen(session, kind, times[kind])
+    _reopen(session, Kind.CHANGED, now)
+
+
+def schedule_cancel(sessions: Sequence[Session], *, now: datetime, notify: bool = True) -> None:
+    """After a cancellation: nothing more about these sessions, one notice about them all."""
+    Reminder.objects.open().filter(session__in=sessions).exclude(
+        kind__in=[Kind.CANCELLED, Kind.CLINIC_NOTICE, Kind.CONFIRMATION]
+    ).update(status=Status.CANCELLED, reason="The session was cancelled.", updated_at=now)
+    if notify and sessions:
+        _reopen(sessions[0], Kind.CANCELLED, now)
+
+
+def schedule_next_window(session: Session, *, now: datetime) -> None:
+    """A later session cancelled alone: tell the patient when it can be booked again."""
+    course = session.course
+    before = course.sessions.active().filter(number__lt=session.number).order_by("-number").first()
+    if before is None:
+        return
+    config, zone = ReminderSettings.current(), selectors.clinic_zone()
+    window = session_window(before.start, _spacing(course.treatment), zone)
+    opens = datetime.combine(window.first_day, config.quiet_until, tzinfo=zone)
+    _reopen(
+        session,
+        Kind.NEXT_WINDOW,
+        after_quiet_hours(max(opens, now), zone, config.quiet_from, config.quiet_until),
+    )
+
+
+def _spacing(treatment):
+    from .courses import Spacing
+
+    return Spacing(
+        treatment.spacing_min_days, treatment.spacing_preferred_days, treatment.spacing_max_days
+    )
+
+
+def dispatch_due(*, now: datetime, batch: int = BATCH) -> list[int]:
+    """Claim up to `batch` due rows (2 queries whatever the batch size)."""
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=Status.PENDING, due_at__lte=now)
+                | Q(status=Status.SENDING, claimed_at__lt=now - _lease())
+            )
+            .order_by("due_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if ids:
+            Reminder.objects.filter(pk__in=ids).update(
+                status=Status.SENDING, claimed_at=now, updated_at=now
+            )
+    return ids
+
+
+def _skip_reason(reminder: Reminder, now: datetime) -> str:
+    session, kind = reminder.session, reminder.kind
+    config = ReminderSettings.current()
+    if session.status == Session.Status.CANCELLED and kind not in (
+        Kind.CANCELLED,
+        Kind.NEXT_WINDOW,
+        Kind.CONFIRMATION,
+        Kind.CLINIC_NOTICE,
+    ):
+        return "The session was cancelled."
+    if kind == Kind.REMINDER and session.start - now < timedelta(
+        hours=config.reminder_min_hours_before
+    ):
+        return "Too close to the session to remind."
+    if kind in (Kind.AFTERCARE, Kind.CHECK_IN) and session.status == Session.Status.NO_SHOW:
+        return "The patient did not come."
+    if (
+        kind == Kind.NEXT_WINDOW
+        and session.course.sessions.active().filter(number=session.number).exists()
+    ):
+        return "The session was booked again."
+    if kind in OPTIONAL and not getattr(session.patient, OPTIONAL[kind]):
+        return "The patient turned this email off."
+    return ""
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Connection refused, timeouts, disconnects and 4xx: try later, no attempt used."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        return all(400 <= code < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError))
+
+
+def _backoff(count: int) -> timedelta:
+    return min(timedelta(minutes=2 ** min(count, 10)), MAX_BACKOFF)
+
+
+def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
+    """Send one claimed row; returns what happened (for logs and tests)."""
+    from .reminder_emails import build_message
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related(
+                "session__course__treatment", "session__patient__user", "session__practitioner"
+            )
+            .filter(pk=reminder_id)
+            .first()
+        )
+        if reminder is None or reminder.status != Status.SENDING:
+            return "not claimed"
+        if reason := _skip_reason(reminder, now):
+            reminder.status = Status.CANCELLED if "cancelled" in reason else Status.SKIPPED
+            reminder.reason = reason
+            reminder.save(update_fields=["status", "reason", "updated_at"])
+            return "skipped"
+        message = build_message(reminder)
+        try:
+            message.send()
+        except Exception as exc:  # noqa: BLE001 - classified below, never lost
+            if not isinstance(exc, (smtplib.SMTPException, OSError)):
+                raise
+            reminder.last_error = f"{type(exc).__name__}: {exc}"[:300]
+            if _is_transient(exc):
+                reminder.deferrals += 1
+                reminder.status, reminder.due_at = (
+                    Status.PENDING,
+                    now + _backoff(reminder.deferrals),
+                )
+                outcome = "deferred"
+            else:
+                reminder.attempts += 1
+                if reminder.attempts >= ReminderSettings.current().max_attempts:
+                    reminder.status, outcome = Status.FAILED, "failed"
+                else:
+                    reminder.status, outcome = Status.PENDING, "retry"
+                    reminder.due_at = now + _backoff(reminder.attempts)
+            reminder.save(
+                update_fields=[
+                    "last_error",
+                    "deferrals",
+                    "attempts",
+                    "status",
+                    "due_at",
+                    "updated_at",
+                ]
+            )
+            logger.warning(
+                "reminder not sent",
+                extra={"reminder_id": reminder.pk, "outcome": outcome, "error": type(exc).__name__},
+            )
+            return outcome
+        reminder.status, reminder.sent_at = Status.SENT, now
+        reminder.message_id = message.extra_headers["Message-ID"]
+        reminder.save(update_fields=["status", "sent_at", "message_id", "updated_at"])
+    logger.info("reminder sent", extra={"reminder_id": reminder.pk, "kind": reminder.kind})
+    return "sent"
+
+
+def reminder_retry(reminder: Reminder, *, now: datetime) -> None:
+    """Staff's retry of a failed row: pending again, a fresh set of attempts."""
+    Reminder.objects.filter(pk=reminder.pk, status=Status.FAILED).update(
+        status=Status.PENDING, due_at=now, attempts=0, deferrals=0, claimed_at=None, updated_at=now
+    )
+
+
+def send_all_due(*, now: datetime | None = None) -> int:
+    """Claim and send every due row in this process (tests and the demo's first minute)."""
+    sent = 0
+    now = now or timezone.now()
+    while ids := dispatch_due(now=now):
+        for reminder_id in ids:
+            sent += reminder_send(reminder_id=reminder_id, now=now) == "sent"
+    return sent
