@@ -40,7 +40,9 @@ def _message_id(reminder: Reminder) -> str:
 def _context(reminder: Reminder) -> dict:
     session = reminder.session
     course = session.course
-    sessions = list(course.sessions.select_related("practitioner").order_by("number"))
+    sessions = list(
+        course.sessions.select_related("practitioner", "course__treatment").order_by("number")
+    )
     cancelled_together = [
         s
         for s in sessions
