@@ -60,6 +60,7 @@ test: $(VENV)/.installed-dev node_modules/.installed lint
 bench: $(VENV)/.installed-dev node_modules/.installed
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python -m bench.search
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python -m bench.booking
+	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python -m bench.reminders
 
 clean:
 	rm -rf $(VENV) node_modules var
