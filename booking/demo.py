@@ -36,7 +36,8 @@ BANK_HOLIDAYS = {
     date(2027, 12, 27): "Christmas Day (substitute day)",
     date(2027, 12, 28): "Boxing Day (substitute day)",
 }  # fmt: skip
-MON_FRI, TUE_SAT = range(5), range(1, 6)
+# Inside the demo clinic's opening hours (Mon-Fri 9-6, Sat 9-1).
+MON_FRI, TUE_FRI, SATURDAY = range(5), range(1, 5), range(5, 6)
 PRACTITIONERS = [
     # name, credentials, bio, [(weekdays, start, end), ...]
     (
@@ -48,14 +49,14 @@ PRACTITIONERS = [
     (
         "Jamie Example (demo)",
         "RN, aesthetic nurse",
-        "Works a split day: mornings and early evenings.",
-        [(MON_FRI, time(8), time(12)), (MON_FRI, time(15), time(19))],
+        "Works a split day: mornings and late afternoons.",
+        [(MON_FRI, time(9), time(12)), (MON_FRI, time(14), time(18))],
     ),
     (
         "Alex Placeholder (demo)",
         "Aesthetic practitioner, NVQ level 4",
         "Works Tuesday to Saturday.",
-        [(TUE_SAT, time(10), time(18))],
+        [(TUE_FRI, time(10), time(18)), (SATURDAY, time(9), time(13))],
     ),
 ]
 CONSENT_V1 = (

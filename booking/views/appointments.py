@@ -157,8 +157,10 @@ def session_move(request, pk):
         latest=latest,
         exclude_session_ids=[session.pk],
     )
+    outside = set()
     if window:
-        days = [(d, s if window.first_day <= d <= window.last_day else []) for d, s in days]
+        outside = {d for d, _s in days if not window.first_day <= d <= window.last_day}
+        days = [(d, [] if d in outside else s) for d, s in days]
     first_week = (
         _week_start(None, window.first_day) if window else _week_start(None, timezone.localdate())
     )
@@ -175,6 +177,7 @@ def session_move(request, pk):
         "form_action": request.path,
         "week_url": request.path,
         "chosen": None,
+        "outside": outside,
     }
     if request.htmx:
         return render(request, "booking/includes/week.html", context)

@@ -168,7 +168,7 @@ def length(request):
     form = CourseLengthForm(
         request.POST if request.method == "POST" else None,
         treatment=treatment,
-        initial={"sessions": journey.sessions},
+        initial={"sessions": journey.sessions or treatment.sessions_usual},
     )
     if request.method == "POST" and form.is_valid():
         if journey.sessions != form.cleaned_data["sessions"]:

@@ -96,3 +96,20 @@ def test_new_patient_books_moves_and_cancels(page, live_server, clinic, viewport
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     assert other_origin_requests(page, live_server.url) == []
     assert page.console_errors == []
+
+
+def test_changing_week_keeps_keyboard_focus_on_the_new_week(page, clinic):
+    with time_machine.travel(datetime(2026, 1, 26, 9, tzinfo=LONDON), tick=True):
+        page.goto("/book/treatment/microneedling/")
+        page.get_by_role("button", name="Next").click()  # 3 sessions, the usual, preselected
+        page.get_by_role("group", name="Are you pregnant?").get_by_label("No").check()
+        page.get_by_role("button", name="Next").click()
+        page.get_by_role("button", name="Next").click()  # anyone, preselected
+        page.get_by_role("link", name="Next week").focus()
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name=re.compile("Week of Monday 2 February")).wait_for()
+        assert page.evaluate("document.activeElement.id") == "week-title"
+        outline = page.get_by_role("link", name="Next week").evaluate(
+            "el => { el.focus(); return getComputedStyle(el).outlineStyle; }"
+        )
+        assert outline == "solid"

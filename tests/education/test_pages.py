@@ -64,7 +64,7 @@ def test_treatment_page_has_every_section_in_reading_order(client, microneedling
     positions = [html.index(f">{title}</h2>") for title in order]
     assert positions == sorted(positions)
     assert "usually <strong>4 weeks apart</strong>" in html
-    assert "between 4 weeks and 6 weeks apart" in html
+    assert "Each one can be 4 weeks to 6 weeks after the one before." in html
     assert "You can book from 1 to 6" in html
     assert "Reviewed by <strong>Dr Test Reviewer" in html
     assert 'href="/treatments/microneedling/suitability/"' in html
