@@ -40,9 +40,9 @@ def _message_id(reminder: Reminder) -> str:
 def _context(reminder: Reminder) -> dict:
     session = reminder.session
     course = session.course
-    sessions = list(
-        course.sessions.select_related("practitioner", "course__treatment").order_by("number")
-    )
+    sessions = list(course.sessions.select_related("practitioner").order_by("number"))
+    for each in sessions:
+        each.course = course  # already loaded, with its treatment
     cancelled_together = [
         s
         for s in sessions

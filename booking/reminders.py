@@ -32,6 +32,19 @@ Kind, Status = Reminder.Kind, Reminder.Status
 SESSION_TIMED = (Kind.REMINDER, Kind.AFTERCARE, Kind.CHECK_IN)
 OPTIONAL = {Kind.CHECK_IN: "email_check_in", Kind.NEXT_WINDOW: "email_next_window"}
 BATCH = 50
+# The treatment's page text is not in any email; only its aftercare is.
+UNUSED_IN_EMAILS = [
+    f"session__course__treatment__{field}"
+    for field in (
+        "body",
+        "body_html",
+        "toc",
+        "who_it_helps",
+        "who_it_helps_html",
+        "other_names",
+        "search_vector",
+    )
+]
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -198,6 +211,7 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
             .select_related(
                 "session__course__treatment", "session__patient__user", "session__practitioner"
             )
+            .defer(*UNUSED_IN_EMAILS)
             .filter(pk=reminder_id)
             .first()
         )
