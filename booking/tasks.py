@@ -6,7 +6,7 @@ from django.utils import timezone
 from . import reminders
 
 
-@shared_task(name="booking.dispatch_due_reminders", acks_late=True)
+@shared_task(name="booking.dispatch_due_reminders", acks_late=True, ignore_result=True)
 def dispatch_due_reminders() -> int:
     """Every minute (django-celery-beat): claim due rows and hand each to a send task."""
     claimed = 0
@@ -20,6 +20,6 @@ def dispatch_due_reminders() -> int:
     return claimed
 
 
-@shared_task(name="booking.reminder_send", acks_late=True)
+@shared_task(name="booking.reminder_send", acks_late=True, ignore_result=True)
 def reminder_send(reminder_id: int) -> str:
     return reminders.reminder_send(reminder_id=reminder_id)
