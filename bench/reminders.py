@@ -6,7 +6,6 @@ count per batch (constant per batch, not per row).
 """
 
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -79,41 +78,18 @@ def main() -> int:
     from booking.reminders import dispatch_due
     from booking.tasks import reminder_send
     from tests.booking.smtp_sink import SmtpSink
+    from tests.celery_worker import start_worker
 
     with scratch_database(), SmtpSink() as sink:
         now = timezone.now()
         fill(now)
-        db = connection.settings_dict
         queue = f"bench-{uuid.uuid4().hex[:8]}"
-        env = dict(
-            os.environ,
-            DJANGO_SETTINGS_MODULE="clinic.settings.test",
-            DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            REDIS_URL=settings.REDIS_URL,
+        worker = start_worker(
+            queue=queue,
+            pool=POOL,
+            concurrency=CONCURRENCY,
+            quiet=True,
             EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",
-            CELERY_QUEUE=queue,
-        )
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "clinic",
-                "worker",
-                f"--pool={POOL}",
-                f"--concurrency={CONCURRENCY}",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=WARNING",
-                "--hostname",
-                f"{queue}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
         )
         try:
             time.sleep(3)  # the worker connects

@@ -33,6 +33,10 @@ class Window:
     def holds(self, moment: datetime, zone: ZoneInfo) -> bool:
         return self.first_day <= moment.astimezone(zone).date() <= self.last_day
 
+    def ends_at(self, zone: ZoneInfo) -> datetime:
+        """Midnight after the window's last day: the latest a session may start."""
+        return end_of_day(self.last_day, zone)
+
 
 @dataclass(frozen=True)
 class PlannedSession:
@@ -49,6 +53,10 @@ class PlannedSession:
             and self.preferred is not None
             and self.slot.start != self.preferred
         )
+
+
+def end_of_day(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
 
 
 # (day_from, day_to, practitioner ids or None for "any") -> free slots, by start

@@ -15,7 +15,7 @@ from django.conf import settings
 from education.models import Treatment
 
 from .availability import Calendar, Interval, Shift, Slot, slots_available
-from .courses import FindSlots
+from .courses import FindSlots, end_of_day
 from .models import (
     BookingRules,
     ClinicClosure,
@@ -33,7 +33,7 @@ def clinic_zone() -> ZoneInfo:
 
 def _span(day_from: date, day_to: date, zone: ZoneInfo, margin: timedelta):
     start = datetime.combine(day_from, time(0), tzinfo=zone) - margin
-    end = datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=zone) + margin
+    end = end_of_day(day_to, zone) + margin
     return start, end
 
 
@@ -169,7 +169,7 @@ def slot_finder(
             now=now,
             practitioners=chosen,
             patient=patient,
-            latest=datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=clinic_zone()),
+            latest=end_of_day(day_to, clinic_zone()),
             exclude_session_ids=exclude_session_ids,
             rules=rules,
         )

@@ -142,11 +142,7 @@ def session_move(request, pk):
         request.GET.get("week"), (window.first_day if window else timezone.localdate())
     )
     earliest = now + rules.min_notice
-    latest = None
-    if window:
-        from datetime import datetime, time
-
-        latest = datetime.combine(window.last_day + timedelta(days=1), time(0), tzinfo=zone)
+    latest = window.ends_at(zone) if window else None
     days = week_of_slots(
         treatment=treatment,
         practitioners=selectors.practitioners_for(treatment),

@@ -477,9 +477,7 @@ def plan_session(request, number: int):
             now=now,
             practitioners=selectors.practitioners_for(treatment),
             patient=patient,
-            latest=datetime.combine(
-                window.last_day + timedelta(days=1), datetime.min.time(), tzinfo=zone
-            ),
+            latest=window.ends_at(zone),
         )
         if not any(s.start < o.end and o.start < s.end for o in others)
     ]

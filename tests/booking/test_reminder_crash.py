@@ -8,9 +8,6 @@ once (tests/booking/crash_backend.py) and a lease of 2 seconds:
   documented window).
 """
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -18,8 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from booking import selectors, services
@@ -27,45 +22,20 @@ from booking.models import Reminder
 from booking.reminders import dispatch_due
 from booking.tasks import reminder_send
 from tests.booking.smtp_sink import SmtpSink
+from tests.celery_worker import start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE = 2
 
 
-def start_worker(queue, sink, marker, crash_at):
-    db = connection.settings_dict
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="tests.booking.crash_settings",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        REDIS_URL=settings.REDIS_URL,
+def crashing_worker(queue, sink, marker, crash_at):
+    return start_worker(
+        queue=queue,
+        settings_module="tests.booking.crash_settings",
         EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",
-        CELERY_QUEUE=queue,
         REMINDER_LEASE_SECONDS=str(LEASE),
         CRASH_MARKER=str(marker),
         CRASH_AT=crash_at,
-    )
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "clinic",
-            "worker",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=WARNING",
-            "--hostname",
-            f"{uuid.uuid4().hex[:6]}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
     )
 
 
@@ -104,7 +74,7 @@ def test_a_killed_worker_loses_nothing(
     Reminder.objects.exclude(pk=confirmation.pk).delete()  # one row: one story to follow
     queue, marker = f"crash-{uuid.uuid4().hex[:8]}", tmp_path / "crashed"
     with SmtpSink() as sink:
-        first = start_worker(queue, sink, marker, crash_at)
+        first = crashing_worker(queue, sink, marker, crash_at)
         try:
             hand_out(queue)
             assert wait_for(lambda: first.poll() is not None), "the worker did not crash"
@@ -112,7 +82,7 @@ def test_a_killed_worker_loses_nothing(
             confirmation.refresh_from_db()
             assert confirmation.status == "sending"  # the claim outlives its worker
             time.sleep(LEASE + 0.5)
-            second = start_worker(queue, sink, marker, crash_at)
+            second = crashing_worker(queue, sink, marker, crash_at)
             try:
                 hand_out(queue)  # the lease has run out: the row is taken again
                 assert wait_for(lambda: Reminder.objects.get(pk=confirmation.pk).status == "sent")

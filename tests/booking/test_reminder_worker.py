@@ -1,21 +1,17 @@
 """Reminders through a real Celery worker process on Redis and PostgreSQL."""
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from booking import selectors, services
 from booking.models import Reminder
 from booking.tasks import dispatch_due_reminders
+from tests.celery_worker import start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,37 +31,7 @@ def test_a_real_worker_sends_the_due_reminders_once(tmp_path, treatment, practit
     )[0]
     course = services.course_book(patient=patient, treatment=treatment, slots=[slot])
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="clinic.settings.test",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        REDIS_URL=settings.REDIS_URL,
-        EMAIL_URL=f"filemail://{tmp_path}",
-        CELERY_QUEUE=queue,
-    )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "clinic",
-            "worker",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=WARNING",
-            "--hostname",
-            f"{queue}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = start_worker(queue=queue, EMAIL_URL=f"filemail://{tmp_path}")
     try:
         dispatch_due_reminders.apply_async(queue=queue)
         dispatch_due_reminders.apply_async(queue=queue)  # beat firing twice changes nothing

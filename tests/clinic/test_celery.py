@@ -8,10 +8,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from clinic.celery import app
 from clinic.tasks import ping
+from tests.celery_worker import start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = [sys.executable, "-m", "celery", "-A", "clinic"]
@@ -26,26 +26,7 @@ def celery_env(**extra: str) -> dict:
 @pytest.mark.redis
 def test_ping_round_trip_through_a_real_worker():
     queue = f"test-{uuid.uuid4().hex[:8]}"  # our own queue: no other worker takes it
-    worker = subprocess.Popen(
-        [
-            *CELERY,
-            "worker",
-            "--pool=solo",
-            "--queues",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=WARNING",
-            "--hostname",
-            f"{queue}@%h",
-        ],
-        cwd=ROOT,
-        env=celery_env(REDIS_URL=settings.REDIS_URL),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = start_worker(queue=queue)
     try:
         result = ping.apply_async(queue=queue)
         assert result.get(timeout=30) == "pong"

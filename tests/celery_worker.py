@@ -1,0 +1,65 @@
+"""Start a real Celery worker process for a test or a benchmark, on a queue of its own."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def worker_env(*, queue: str, settings_module: str = "clinic.settings.test", **extra: str) -> dict:
+    """The environment of a worker that uses this process's database, Redis and queue."""
+    db = connection.settings_dict
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE=settings_module,
+        CELERY_QUEUE=queue,
+        REDIS_URL=settings.REDIS_URL or "",
+    )
+    if db["ENGINE"].endswith("postgresql"):
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env.update(extra)
+    return env
+
+
+def start_worker(
+    *,
+    queue: str | None = None,
+    pool: str = "solo",
+    concurrency: int = 1,
+    settings_module: str = "clinic.settings.test",
+    quiet: bool = False,
+    **extra_env: str,
+) -> subprocess.Popen:
+    """A worker reading only `queue` (the tests' own), with `extra_env` on top."""
+    queue = queue or f"test-{uuid.uuid4().hex[:8]}"
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "clinic",
+            "worker",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+            "--queues",
+            queue,
+            "--hostname",
+            f"{uuid.uuid4().hex[:8]}@%h",
+        ],
+        cwd=ROOT,
+        env=worker_env(queue=queue, settings_module=settings_module, **extra_env),
+        stdout=subprocess.DEVNULL if quiet else subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
