@@ -14,6 +14,7 @@ from .models import (
     Patient,
     Practitioner,
     Reminder,
+    ReminderEvent,
     ReminderSettings,
     Session,
     TimeOff,
@@ -132,6 +133,17 @@ class ReminderSettingsAdmin(admin.ModelAdmin):
         return False
 
 
+class ReminderEventInline(admin.TabularInline):
+    model = ReminderEvent
+    fields = ["at", "event", "detail"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
     """The reminder log: every row with its state and history."""
@@ -152,6 +164,7 @@ class ReminderAdmin(ReadOnlyAdmin):
     search_fields = ["session__patient__full_name", "session__patient__user__email"]
     list_select_related = ["session__patient", "session__course"]
     actions = ["retry"]
+    inlines = [ReminderEventInline]
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_staff  # needed for the action; every field stays read-only

@@ -453,3 +453,19 @@ class Reminder(models.Model):
     @property
     def idempotency_key(self) -> str:
         return f"reminder/{self.pk}/v{self.version}"
+
+
+class ReminderEvent(models.Model):
+    """The history of a reminder row: every claim, send, deferral and change."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"))
+    event = models.CharField(_("event"), max_length=20)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("reminder event")
+
+    def __str__(self):
+        return f"{self.event} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from . import selectors
 from .courses import session_window
-from .models import Reminder, ReminderSettings, Session
+from .models import Reminder, ReminderEvent, ReminderSettings, Session
 from .reminder_timing import after_quiet_hours, due_times
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,16 @@ UNUSED_IN_EMAILS = [
     )
 ]
 MAX_BACKOFF = timedelta(hours=1)
+
+
+def _log(reminder_ids, event: str, at: datetime, detail: str = "") -> None:
+    """One history row per reminder, in one query."""
+    ReminderEvent.objects.bulk_create(
+        [
+            ReminderEvent(reminder_id=pk, event=event, at=at, detail=detail[:300])
+            for pk in reminder_ids
+        ]
+    )
 
 
 def _lease() -> timedelta:
@@ -73,6 +83,7 @@ def _reopen(session: Session, kind: str, due_at: datetime) -> None:
             "updated_at",
         ]
     )
+    _log([row.pk], "rescheduled", timezone.now(), f"v{row.version}, due {due_at:%Y-%m-%d %H:%M}")
 
 
 def schedule_course(sessions: Sequence[Session], *, now: datetime) -> None:
@@ -92,6 +103,14 @@ def schedule_course(sessions: Sequence[Session], *, now: datetime) -> None:
     Reminder.objects.bulk_create(rows)
 
 
+def _cancel(rows, now: datetime, reason: str) -> None:
+    ids = list(rows.values_list("pk", flat=True))
+    Reminder.objects.filter(pk__in=ids).update(
+        status=Status.CANCELLED, reason=reason, updated_at=now
+    )
+    _log(ids, "cancelled", now, reason)
+
+
 def schedule_move(session: Session, *, now: datetime) -> None:
     """After a move: re-time the session's rows and tell the patient."""
     config, zone = ReminderSettings.current(), selectors.clinic_zone()
@@ -100,8 +119,10 @@ def schedule_move(session: Session, *, now: datetime) -> None:
     )
     for kind in SESSION_TIMED:
         if times[kind] is None:
-            Reminder.objects.open().filter(session=session, kind=kind).update(
-                status=Status.CANCELLED, reason="The new time is too soon for it.", updated_at=now
+            _cancel(
+                Reminder.objects.open().filter(session=session, kind=kind),
+                now,
+                "The new time is too soon for it.",
             )
         else:
             _reopen(session, kind, times[kind])
@@ -110,9 +131,13 @@ def schedule_move(session: Session, *, now: datetime) -> None:
 
 def schedule_cancel(sessions: Sequence[Session], *, now: datetime, notify: bool = True) -> None:
     """After a cancellation: nothing more about these sessions, one notice about them all."""
-    Reminder.objects.open().filter(session__in=sessions).exclude(
-        kind__in=[Kind.CANCELLED, Kind.CLINIC_NOTICE, Kind.CONFIRMATION]
-    ).update(status=Status.CANCELLED, reason="The session was cancelled.", updated_at=now)
+    _cancel(
+        Reminder.objects.open()
+        .filter(session__in=sessions)
+        .exclude(kind__in=[Kind.CANCELLED, Kind.CLINIC_NOTICE, Kind.CONFIRMATION]),
+        now,
+        "The session was cancelled.",
+    )
     if notify and sessions:
         _reopen(sessions[0], Kind.CANCELLED, now)
 
@@ -157,6 +182,7 @@ def dispatch_due(*, now: datetime, batch: int = BATCH) -> list[int]:
             Reminder.objects.filter(pk__in=ids).update(
                 status=Status.SENDING, claimed_at=now, updated_at=now
             )
+            _log(ids, "claimed", now)
     return ids
 
 
@@ -221,6 +247,7 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
             reminder.status = Status.CANCELLED if "cancelled" in reason else Status.SKIPPED
             reminder.reason = reason
             reminder.save(update_fields=["status", "reason", "updated_at"])
+            _log([reminder.pk], reminder.status, now, reason)
             return "skipped"
         message = build_message(reminder)
         try:
@@ -253,6 +280,7 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
                     "updated_at",
                 ]
             )
+            _log([reminder.pk], outcome, now, reminder.last_error)
             logger.warning(
                 "reminder not sent",
                 extra={"reminder_id": reminder.pk, "outcome": outcome, "error": type(exc).__name__},
@@ -261,15 +289,17 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
         reminder.status, reminder.sent_at = Status.SENT, now
         reminder.message_id = message.extra_headers["Message-ID"]
         reminder.save(update_fields=["status", "sent_at", "message_id", "updated_at"])
+        _log([reminder.pk], "sent", now, reminder.message_id)
     logger.info("reminder sent", extra={"reminder_id": reminder.pk, "kind": reminder.kind})
     return "sent"
 
 
 def reminder_retry(reminder: Reminder, *, now: datetime) -> None:
     """Staff's retry of a failed row: pending again, a fresh set of attempts."""
-    Reminder.objects.filter(pk=reminder.pk, status=Status.FAILED).update(
+    if Reminder.objects.filter(pk=reminder.pk, status=Status.FAILED).update(
         status=Status.PENDING, due_at=now, attempts=0, deferrals=0, claimed_at=None, updated_at=now
-    )
+    ):
+        _log([reminder.pk], "retry", now, "asked for by staff")
 
 
 def send_all_due(*, now: datetime | None = None) -> int:

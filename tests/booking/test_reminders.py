@@ -276,3 +276,21 @@ def test_two_dispatchers_over_500_due_rows_send_each_exactly_once(treatment, set
     assert handled == 500
     assert sum(keys.values()) == Reminder.objects.filter(status=Status.SENT).count()
     assert max(keys.values()) == 1
+
+
+@pytest.mark.django_db
+def test_the_reminder_log_keeps_each_rows_history(now, course, admin_client, settings):
+    settings.EMAIL_BACKEND = "tests.booking.test_reminders.DownBackend"
+    send_all_due(now=now)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    send_all_due(now=now + timedelta(hours=1))
+    row = Reminder.objects.get(kind=Kind.CONFIRMATION)
+    assert list(row.events.values_list("event", flat=True)) == [
+        "claimed",
+        "deferred",
+        "claimed",
+        "sent",
+    ]
+    page = admin_client.get(reverse("admin:booking_reminder_change", args=[row.pk]))
+    assert page.status_code == 200
+    assert "deferred" in page.content.decode() and "ConnectionRefusedError" in page.content.decode()
