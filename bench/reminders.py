@@ -22,7 +22,7 @@ from django.utils import timezone
 
 ROWS = int(os.environ.get("BENCH_REMINDERS", "10000"))
 POOL = os.environ.get("BENCH_POOL", "prefork")
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "3"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
 KINDS = ["confirmation", "reminder", "aftercare", "changed", "clinic_notice"]
 LIMIT_S = 120
 ROOT = Path(__file__).resolve().parents[1]

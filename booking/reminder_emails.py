@@ -27,6 +27,9 @@ SUBJECTS = {
 }
 
 
+LISTS_SESSIONS = {Kind.CONFIRMATION, Kind.CHANGED, Kind.CANCELLED, Kind.CLINIC_NOTICE}
+
+
 def unsubscribe_token(patient_id: int, kind: str) -> str:
     return signing.dumps({"p": patient_id, "k": kind}, salt=UNSUBSCRIBE_SALT)
 
@@ -40,7 +43,9 @@ def _message_id(reminder: Reminder) -> str:
 def _context(reminder: Reminder) -> dict:
     session = reminder.session
     course = session.course
-    sessions = list(course.sessions.select_related("practitioner").order_by("number"))
+    sessions = []
+    if reminder.kind in LISTS_SESSIONS:  # the others speak of one session only
+        sessions = list(course.sessions.select_related("practitioner").order_by("number"))
     for each in sessions:
         each.course = course  # already loaded, with its treatment
     cancelled_together = [

@@ -54,6 +54,7 @@ def start_worker(
             "--loglevel=WARNING",
             "--queues",
             queue,
+            *os.environ.get("CELERY_WORKER_EXTRA_ARGS", "").split(),  # for experiments
             "--hostname",
             f"{uuid.uuid4().hex[:8]}@%h",
         ],
