@@ -126,18 +126,19 @@ def seed() -> dict[str, int]:
     offered = list(Treatment.objects.filter(slug__in=["microneedling", "consultation"]))
     practitioners = []
     for name, credentials, bio, shifts in PRACTITIONERS:
-        practitioner, created = Practitioner.objects.update_or_create(
+        practitioner, _created = Practitioner.objects.update_or_create(
             display_name=name, defaults={"credentials": credentials, "bio": bio}
         )
         practitioner.treatments.set(offered)
-        if created:
-            WorkingHours.objects.bulk_create(
-                [
-                    WorkingHours(practitioner=practitioner, weekday=d, start=s, end=e)
-                    for days, s, e in shifts
-                    for d in days
-                ]
-            )
+        # The demo's hours as written here, even over an older demo's (same row count).
+        practitioner.working_hours.all().delete()
+        WorkingHours.objects.bulk_create(
+            [
+                WorkingHours(practitioner=practitioner, weekday=d, start=s, end=e)
+                for days, s, e in shifts
+                for d in days
+            ]
+        )
         practitioners.append(practitioner)
 
     today = timezone.localdate()

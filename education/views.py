@@ -58,6 +58,7 @@ def suitability(request, slug):
             "answered_yes": answered_yes,
             "consultation": selectors.treatments_listed().filter(is_consultation=True).first(),
         },
+        status=400 if form.errors else 200,  # as every other form here
     )
 
 

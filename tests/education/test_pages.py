@@ -204,7 +204,7 @@ class TestSuitability:
 
     def test_missing_answers_are_shown_beside_each_question(self, client, microneedling):
         response = client.post(self.url(), {})
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert response.content.decode().count("Choose yes or no for this question.") == 2
 
     def test_nothing_is_stored_for_a_visitor(self, client, microneedling):
