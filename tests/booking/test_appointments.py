@@ -161,3 +161,10 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, course):
     response = client.get(reverse("booking:appointments"))
     assert response.status_code == 302 and "/accounts/login/" in response.url
     assert not re.search(r"\d{4}-\d\d-\d\d", response.url)
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "2026-13-40", "x" * 500, ""])
+def test_any_week_in_the_address_gives_a_page_not_an_error(signed_in, course, week):
+    second = course.sessions.get(number=2)
+    response = signed_in.get(reverse("booking:session_move", args=[second.pk]), {"week": week})
+    assert response.status_code == 200

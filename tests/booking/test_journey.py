@@ -245,3 +245,9 @@ def test_times_are_shown_in_the_clinic_zone(client, clinic_ready):
     html = client.get(reverse("booking:time") + "?week=2026-06-08").content.decode()
     first = re.search(r'value="([^"|]+)\|', html).group(1)
     assert datetime.fromisoformat(first).astimezone(LONDON).hour == 9
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "nonsense"])
+def test_any_week_in_the_time_picker_gives_a_page(client, clinic_ready, week):
+    walk_to_plan(client, clinic_ready)
+    assert client.get(reverse("booking:time"), {"week": week}).status_code == 200

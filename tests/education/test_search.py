@@ -67,7 +67,6 @@ def test_simple_match_works_on_any_database(content):
         "zzzqqqxxx",
         "<script>alert(1)</script>",
         "a" * 5000,
-        "\x00",
         "' OR 1=1 --",
     ],
 )
