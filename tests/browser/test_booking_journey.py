@@ -108,6 +108,12 @@ def test_changing_week_keeps_keyboard_focus_on_the_new_week(page, clinic):
         page.get_by_role("link", name="Next week").focus()
         page.keyboard.press("Enter")
         page.get_by_role("heading", name=re.compile("Week of Monday 2 February")).wait_for()
+        # htmx fires afterSwap just after the new week is in the page: wait for the focus move.
+        # (Polled from here: wait_for_function evaluates a string, which the CSP forbids.)
+        for _ in range(50):
+            if page.evaluate("document.activeElement.id") == "week-title":
+                break
+            page.wait_for_timeout(100)
         assert page.evaluate("document.activeElement.id") == "week-title"
         outline = page.get_by_role("link", name="Next week").evaluate(
             "el => { el.focus(); return getComputedStyle(el).outlineStyle; }"
