@@ -6,6 +6,8 @@ booking/services.py (the staff tools build on those services).
 
 from django.contrib import admin
 
+from clinic.admin import SingletonAdmin
+
 from .models import (
     BookingRules,
     ClinicClosure,
@@ -23,7 +25,7 @@ from .models import (
 
 
 @admin.register(BookingRules)
-class BookingRulesAdmin(admin.ModelAdmin):
+class BookingRulesAdmin(SingletonAdmin):
     list_display = [
         "__str__",
         "min_notice_hours",
@@ -32,12 +34,6 @@ class BookingRulesAdmin(admin.ModelAdmin):
         "buffer_minutes",
         "change_notice_hours",
     ]
-
-    def has_add_permission(self, request):
-        return not BookingRules.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -77,15 +73,22 @@ class ConsentTextAdmin(admin.ModelAdmin):
     list_display = ["version", "created_at"]
 
 
-class SessionInline(admin.TabularInline):
-    model = Session
-    fields = ["number", "start", "end", "practitioner", "status"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent; changes go through the services, not here."""
+
     extra = 0
     can_delete = False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class SessionInline(ReadOnlyInline):
+    model = Session
+    fields = ["number", "start", "end", "practitioner", "status"]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -125,23 +128,13 @@ class SessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReminderSettings)
-class ReminderSettingsAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return not ReminderSettings.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReminderSettingsAdmin(SingletonAdmin):
+    pass
 
 
-class ReminderEventInline(admin.TabularInline):
+class ReminderEventInline(ReadOnlyInline):
     model = ReminderEvent
     fields = ["at", "event", "detail"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reminder)

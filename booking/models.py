@@ -10,12 +10,12 @@ from datetime import time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
-from django.core.cache import cache
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.models import SingletonModel
 from education.models import Treatment
 
 from .constraints import PortableExclusionConstraint
@@ -26,10 +26,8 @@ class TsTzRange(Func):
     output_field = DateTimeRangeField()
 
 
-class BookingRules(models.Model):
+class BookingRules(SingletonModel):
     """The clinic's booking rules, edited in the admin (one row)."""
-
-    CACHE_KEY = "booking:rules:v1"
 
     min_notice_hours = models.PositiveSmallIntegerField(
         _("minimum notice (hours)"), default=24, help_text=_("How soon the first free time can be.")
@@ -55,19 +53,6 @@ class BookingRules(models.Model):
 
     def __str__(self):
         return str(_("Booking rules"))
-
-    def save(self, *args, **kwargs):
-        self.pk = 1
-        super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
-
-    @classmethod
-    def current(cls) -> "BookingRules":
-        rules = cache.get(cls.CACHE_KEY)
-        if rules is None:
-            rules = cls.objects.filter(pk=1).first() or cls()
-            cache.set(cls.CACHE_KEY, rules, timeout=300)
-        return rules
 
     @property
     def min_notice(self) -> timedelta:
@@ -339,10 +324,8 @@ class Session(models.Model):
         return self.status != self.Status.CANCELLED
 
 
-class ReminderSettings(models.Model):
+class ReminderSettings(SingletonModel):
     """When reminder emails go out; the clinic edits these in the admin (one row)."""
-
-    CACHE_KEY = "booking:reminder-settings:v1"
 
     reminder_hours_before = models.PositiveSmallIntegerField(
         _("reminder: hours before the session"), default=48
@@ -370,19 +353,6 @@ class ReminderSettings(models.Model):
 
     def __str__(self):
         return str(_("Reminder settings"))
-
-    def save(self, *args, **kwargs):
-        self.pk = 1
-        super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
-
-    @classmethod
-    def current(cls) -> "ReminderSettings":
-        found = cache.get(cls.CACHE_KEY)
-        if found is None:
-            found = cls.objects.filter(pk=1).first() or cls()
-            cache.set(cls.CACHE_KEY, found, timeout=300)
-        return found
 
 
 class ReminderQuerySet(models.QuerySet):

@@ -385,6 +385,15 @@ def session_move(
     return MoveResult(session, replan)
 
 
+def _mark_cancelled(sessions: Sequence[Session], now: datetime) -> None:
+    """Cancelled, with a rising SEQUENCE so calendar apps drop them (one query)."""
+    for session in sessions:
+        session.status, session.cancelled_at = Session.Status.CANCELLED, now
+        session.sequence += 1
+        session.updated_at = now  # bulk_update does not apply auto_now
+    Session.objects.bulk_update(sessions, ["status", "cancelled_at", "sequence", "updated_at"])
+
+
 @transaction.atomic
 def session_cancel(
     *,
@@ -398,9 +407,7 @@ def session_cancel(
     _lock([session.practitioner_id], session.patient)
     session = Session.objects.select_related("course").get(pk=session.pk)
     _check_change_allowed(session, now, rules, by_staff)
-    session.status, session.cancelled_at = Session.Status.CANCELLED, now
-    session.sequence += 1
-    session.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+    _mark_cancelled([session], now)
     reminders.schedule_cancel([session], now=now, notify=notify)
     course = session.course
     if not course.sessions.active().exists():
@@ -430,11 +437,7 @@ def course_cancel(
     )
     for session in upcoming:
         _check_change_allowed(session, now, rules, by_staff)
-    for session in upcoming:
-        session.status, session.cancelled_at = Session.Status.CANCELLED, now
-        session.sequence += 1
-        session.updated_at = now  # bulk_update does not apply auto_now
-    Session.objects.bulk_update(upcoming, ["status", "cancelled_at", "sequence", "updated_at"])
+    _mark_cancelled(upcoming, now)
     reminders.schedule_cancel(upcoming, now=now, notify=notify)
     if not course.sessions.active().filter(start__lte=now).exists():
         course.status = Course.Status.CANCELLED

@@ -25,12 +25,16 @@ class UserAdmin(DjangoUserAdmin):
     ]
 
 
-@admin.register(ClinicDetails)
-class ClinicDetailsAdmin(admin.ModelAdmin):
-    list_display = ["name", "phone", "email"]
+class SingletonAdmin(admin.ModelAdmin):
+    """For a SingletonModel: add it once, never delete it."""
 
     def has_add_permission(self, request):
-        return not ClinicDetails.objects.exists()
+        return not self.model.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ClinicDetails)
+class ClinicDetailsAdmin(SingletonAdmin):
+    list_display = ["name", "phone", "email"]

@@ -73,14 +73,46 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
-class ClinicDetails(models.Model):
+class SingletonModel(models.Model):
+    """A settings row staff edit in the admin: one row, read through the cache.
+
+    ``current()`` costs no query once cached; saving drops the cached copy.
+    Until staff save it, ``unsaved_default()`` stands in (never written).
+    """
+
+    CACHE_TIMEOUT = 300
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # one row only
+        super().save(*args, **kwargs)
+        cache.delete(self.cache_key())
+
+    @classmethod
+    def cache_key(cls) -> str:
+        return f"singleton:{cls._meta.label_lower}:v1"
+
+    @classmethod
+    def unsaved_default(cls):
+        return cls()
+
+    @classmethod
+    def current(cls):
+        found = cache.get(cls.cache_key())
+        if found is None:
+            found = cls.objects.filter(pk=1).first() or cls.unsaved_default()
+            cache.set(cls.cache_key(), found, timeout=cls.CACHE_TIMEOUT)
+        return found
+
+
+class ClinicDetails(SingletonModel):
     """The clinic's name and contact details, shown on every page and email.
 
     One row, edited by staff in the admin; ``ClinicDetails.current()`` reads it
     through the cache so the footer costs no query.
     """
-
-    CACHE_KEY = "clinic:details:v1"
 
     name = models.CharField(_("name"), max_length=120)
     address = models.TextField(_("address"), help_text=_("One line per row of the address."))
@@ -97,11 +129,6 @@ class ClinicDetails(models.Model):
     def __str__(self):
         return self.name
 
-    def save(self, *args, **kwargs):
-        self.pk = 1  # one row only
-        super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
-
     @property
     def address_lines(self):
         return [line.strip() for line in self.address.splitlines() if line.strip()]
@@ -111,15 +138,7 @@ class ClinicDetails(models.Model):
         return [line.strip() for line in self.opening_hours.splitlines() if line.strip()]
 
     @classmethod
-    def current(cls) -> "ClinicDetails":
-        details = cache.get(cls.CACHE_KEY)
-        if details is None:
-            details = cls.objects.filter(pk=1).first() or cls.fallback()
-            cache.set(cls.CACHE_KEY, details, timeout=300)
-        return details
-
-    @classmethod
-    def fallback(cls) -> "ClinicDetails":
+    def unsaved_default(cls) -> "ClinicDetails":
         """Shown until staff fill the details in (never saved)."""
         return cls(
             name="Our clinic",

@@ -52,6 +52,21 @@ class ContentAdmin(admin.ModelAdmin):
     """Shared by treatments and articles: rendered preview, reading grade, review state."""
 
     preview_fields: tuple[tuple[str, str], ...] = ()  # (markdown field, html field)
+    review_fieldsets = [
+        (
+            _("Review"),
+            {
+                "fields": [
+                    "reviewed_by",
+                    "last_reviewed",
+                    "next_review_due",
+                    "sources",
+                    "source_check",
+                ]
+            },
+        ),
+        (_("Preview"), {"fields": ["reading_grades", "preview"]}),
+    ]
 
     @admin.display(description=_("preview (as saved)"))
     def preview(self, obj):
@@ -149,19 +164,7 @@ class TreatmentAdmin(ContentAdmin):
                 ]
             },
         ),
-        (
-            _("Review"),
-            {
-                "fields": [
-                    "reviewed_by",
-                    "last_reviewed",
-                    "next_review_due",
-                    "sources",
-                    "source_check",
-                ]
-            },
-        ),
-        (_("Preview"), {"fields": ["reading_grades", "preview"]}),
+        *ContentAdmin.review_fieldsets,
     ]
 
 
@@ -192,19 +195,7 @@ class ArticleAdmin(ContentAdmin):
                 ]
             },
         ),
-        (
-            _("Review"),
-            {
-                "fields": [
-                    "reviewed_by",
-                    "last_reviewed",
-                    "next_review_due",
-                    "sources",
-                    "source_check",
-                ]
-            },
-        ),
-        (_("Preview"), {"fields": ["reading_grades", "preview"]}),
+        *ContentAdmin.review_fieldsets,
     ]
 
     def get_urls(self):

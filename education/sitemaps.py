@@ -4,26 +4,27 @@ from django.urls import reverse
 from .models import Article, Treatment
 
 
-class TreatmentSitemap(Sitemap):
+class ContentSitemap(Sitemap):
+    """The published rows of `model`, dated by their last change."""
+
+    model = None
     changefreq = "monthly"
+
+    def items(self):
+        return self.model.objects.published().only("slug", "updated_at")
+
+    def lastmod(self, item):
+        return item.updated_at
+
+
+class TreatmentSitemap(ContentSitemap):
+    model = Treatment
     priority = 0.9
 
-    def items(self):
-        return Treatment.objects.published().only("slug", "updated_at")
 
-    def lastmod(self, item):
-        return item.updated_at
-
-
-class ArticleSitemap(Sitemap):
-    changefreq = "monthly"
+class ArticleSitemap(ContentSitemap):
+    model = Article
     priority = 0.7
-
-    def items(self):
-        return Article.objects.published().only("slug", "updated_at")
-
-    def lastmod(self, item):
-        return item.updated_at
 
 
 class EducationPageSitemap(Sitemap):

@@ -90,22 +90,23 @@ def _first_missing(journey: Journey, treatment: Treatment | None, request) -> st
     return "confirm"
 
 
-def _step_page(request, step: str, template: str, context: dict, status: int = 200):
-    journey = context["journey"]
+def _posted(request):
+    """The posted data for a bound form, or None on GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def _step_page(request, step: str, template: str, context: dict):
+    """A step's page with the steps bar; 400 when its form came back with errors."""
     done = STEPS.index(step)
+    treatment = context.get("treatment")
     steps = [
         (STEP_TITLES[s], i < done, i == done)
         for i, s in enumerate(STEPS)
-        if not (
-            s == "length" and context.get("treatment") and context["treatment"].sessions_max == 1
-        )
+        if not (s == "length" and treatment and treatment.sessions_max == 1)
     ]
-    return render(
-        request,
-        template,
-        {"steps": steps, "step": step, **context, "journey": journey},
-        status=status,
-    )
+    form = context.get("form")
+    status = 400 if form is not None and form.errors else 200
+    return render(request, template, {"steps": steps, "step": step, **context}, status=status)
 
 
 def _guard(request, step: str):
@@ -128,7 +129,7 @@ def start(request):
     """Choose a treatment (or continue a journey already under way)."""
     journey = Journey.load(request)
     form = TreatmentChoiceForm(
-        request.POST if request.method == "POST" else None,
+        _posted(request),
         initial={"treatment": _treatment(journey)},
     )
     if request.method == "POST" and form.is_valid():
@@ -141,7 +142,6 @@ def start(request):
         "treatment",
         "booking/journey/treatment.html",
         {"form": form, "journey": journey, "in_progress": in_progress},
-        status=400 if form.errors else 200,
     )
 
 
@@ -166,7 +166,7 @@ def length(request):
     if early:
         return early
     form = CourseLengthForm(
-        request.POST if request.method == "POST" else None,
+        _posted(request),
         treatment=treatment,
         initial={"sessions": journey.sessions or treatment.sessions_usual},
     )
@@ -181,7 +181,6 @@ def length(request):
         "length",
         "booking/journey/length.html",
         {"form": form, "journey": journey, "treatment": treatment},
-        status=400 if form.errors else 200,
     )
 
 
@@ -198,7 +197,7 @@ def questions(request):
         journey.answered = True
         journey.save(request)
         return redirect("booking:practitioner")
-    data = request.POST if request.method == "POST" else None
+    data = _posted(request)
     initial = {f"q{q}": a for q, a in journey.answers.items()}
     form = SuitabilityForm(data, questions=items, initial=initial)
     outcome = yes = None
@@ -226,7 +225,6 @@ def questions(request):
             .filter(is_consultation=True, bookable_online=True)
             .first(),
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -267,7 +265,7 @@ def practitioner(request):
     people = selectors.practitioners_for(treatment)
     initial = str(journey.practitioner) if journey.practitioner else "any"
     form = PractitionerChoiceForm(
-        request.POST if request.method == "POST" else None,
+        _posted(request),
         practitioners=people,
         initial={"practitioner": initial},
     )
@@ -284,7 +282,6 @@ def practitioner(request):
         "practitioner",
         "booking/journey/practitioner.html",
         {"form": form, "journey": journey, "treatment": treatment, "practitioners": people},
-        status=400 if form.errors else 200,
     )
 
 
@@ -547,7 +544,7 @@ def account(request):
     signed_in = request.user.is_authenticated
     form_class = PatientDetailsForm if signed_in else NewAccountForm
     form = form_class(
-        request.POST if request.method == "POST" else None,
+        _posted(request),
         initial={"full_name": getattr(request.user, "full_name", "")},
     )
     if request.method == "POST" and form.is_valid():
@@ -583,7 +580,6 @@ def account(request):
             "signed_in": signed_in,
             "login_url": f"{reverse('account_login')}?next={reverse('booking:account')}",
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -594,7 +590,7 @@ def consent(request):
     if early:
         return early
     text = ConsentText.current()
-    form = ConsentForm(request.POST if request.method == "POST" else None)
+    form = ConsentForm(_posted(request))
     if request.method == "POST" and form.is_valid() and text is not None:
         journey.consent = text.pk
         journey.save(request)
@@ -609,7 +605,6 @@ def consent(request):
             "form": form,
             "consent_text": text,
         },
-        status=400 if form.errors else 200,
     )
 
 
