@@ -54,13 +54,15 @@ def _event(session: Session, clinic: ClinicDetails, stamp) -> Event:
     return event
 
 
-def sessions_ics(sessions: Iterable[Session], *, cancel: bool = False) -> bytes:
+def sessions_ics(
+    sessions: Iterable[Session], *, cancel: bool = False, clinic: ClinicDetails | None = None
+) -> bytes:
     """A calendar file for these sessions (METHOD:CANCEL when `cancel`)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancel else "PUBLISH")
-    clinic, stamp = ClinicDetails.current(), timezone.now()
+    clinic, stamp = clinic or ClinicDetails.current(), timezone.now()
     sessions = list(sessions)
     if sessions:
         # The clinic zone's rules around these sessions (the whole 1970-2038 range by

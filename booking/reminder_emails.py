@@ -40,7 +40,7 @@ def _message_id(reminder: Reminder) -> str:
     return f"<{reminder.idempotency_key.replace('/', '.')}@{host}>"
 
 
-def _context(reminder: Reminder) -> dict:
+def _context(reminder: Reminder, clinic: ClinicDetails) -> dict:
     session = reminder.session
     course = session.course
     sessions = []
@@ -61,14 +61,17 @@ def _context(reminder: Reminder) -> dict:
         "patient": session.patient,
         "sessions": [s for s in sessions if s.is_active],
         "cancelled_sessions": cancelled_together or [session],
-        "clinic": ClinicDetails.current(),
+        "clinic": clinic,
         "site_url": settings.SITE_URL,
         "answers": course.suitability_answers.get("questions", []),
     }
 
 
-def build_message(reminder: Reminder) -> EmailMultiAlternatives:
-    context = _context(reminder)
+def build_message(
+    reminder: Reminder, *, clinic: ClinicDetails | None = None
+) -> EmailMultiAlternatives:
+    clinic = clinic or ClinicDetails.current()
+    context = _context(reminder, clinic)
     session, course = reminder.session, context["course"]
     headers = {"Message-ID": _message_id(reminder), "Idempotency-Key": reminder.idempotency_key}
     if reminder.kind == Kind.CLINIC_NOTICE:
@@ -94,13 +97,15 @@ def build_message(reminder: Reminder) -> EmailMultiAlternatives:
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     if reminder.kind == Kind.CONFIRMATION:
-        message.attach("course.ics", sessions_ics(context["sessions"]), "text/calendar")
+        message.attach(
+            "course.ics", sessions_ics(context["sessions"], clinic=clinic), "text/calendar"
+        )
     elif reminder.kind in (Kind.REMINDER, Kind.CHANGED):
-        message.attach("session.ics", sessions_ics([session]), "text/calendar")
+        message.attach("session.ics", sessions_ics([session], clinic=clinic), "text/calendar")
     elif reminder.kind == Kind.CANCELLED:
         message.attach(
             "cancelled.ics",
-            sessions_ics(context["cancelled_sessions"], cancel=True),
+            sessions_ics(context["cancelled_sessions"], cancel=True, clinic=clinic),
             "text/calendar; method=CANCEL",
         )
     return message

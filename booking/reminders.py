@@ -12,13 +12,18 @@ marked leaves one window: the row is retaken after the lease and sent again
 with the same idempotency key and Message-ID, so a receiving system can drop it.
 """
 
+import contextlib
 import logging
 import smtplib
+import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -186,9 +191,8 @@ def dispatch_due(*, now: datetime, batch: int = BATCH) -> list[int]:
     return ids
 
 
-def _skip_reason(reminder: Reminder, now: datetime) -> str:
+def _skip_reason(reminder: Reminder, now: datetime, config: ReminderSettings) -> str:
     session, kind = reminder.session, reminder.kind
-    config = ReminderSettings.current()
     if session.status == Session.Status.CANCELLED and kind not in (
         Kind.CANCELLED,
         Kind.NEXT_WINDOW,
@@ -222,6 +226,63 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError))
 
 
+def _plan_joins_as_written() -> None:
+    """Let PostgreSQL join the row's seven tables in the order the query names them.
+
+    Each join is a primary-key lookup, so that order is the best plan, yet
+    searching all orders took the planner about 2 ms a send, ten times the
+    query's run time. SET LOCAL ends with the transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL join_collapse_limit = 1")
+
+
+class _Mailer(threading.local):
+    """One SMTP connection per worker process (per thread), kept open while reminders flow.
+
+    Opening a connection (TCP, banner, EHLO, QUIT) cost about as much as the
+    message itself. It is dropped after IDLE_SECONDS without use, well inside
+    any server's idle timeout, and after any error, so a connection in an
+    unknown state is never reused. Other backends (console, file, locmem) are
+    used as configured, one connection per message.
+    """
+
+    IDLE_SECONDS = 10
+
+    def __init__(self):
+        self.backend, self.key, self.last_used = None, None, 0.0
+
+    def send(self, message) -> None:
+        key = (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT)
+        if self.backend is not None and (
+            key != self.key or time.monotonic() - self.last_used > self.IDLE_SECONDS
+        ):
+            self.close()
+        if self.backend is None:
+            backend = get_connection()
+            if not isinstance(backend, SMTPBackend):
+                backend.send_messages([message])
+                return
+            backend.open()  # opened here, so send_messages leaves it open
+            self.backend, self.key = backend, key
+        try:
+            self.backend.send_messages([message])
+        except BaseException:
+            self.close()
+            raise
+        self.last_used = time.monotonic()
+
+    def close(self) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                backend.close()
+
+
+_mailer = _Mailer()
+
+
 def _backoff(count: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(count, 10)), MAX_BACKOFF)
 
@@ -231,19 +292,21 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
     from .reminder_emails import build_message
 
     now = now or timezone.now()
+    config = ReminderSettings.current()
     with transaction.atomic():
-        reminder = (
+        _plan_joins_as_written()
+        found = list(
             Reminder.objects.select_for_update(of=("self",))
             .select_related(
                 "session__course__treatment", "session__patient__user", "session__practitioner"
             )
             .defer(*UNUSED_IN_EMAILS)
-            .filter(pk=reminder_id)
-            .first()
+            .filter(pk=reminder_id)[:1]  # no ORDER BY: the primary key finds one row
         )
+        reminder = found[0] if found else None
         if reminder is None or reminder.status != Status.SENDING:
             return "not claimed"
-        if reason := _skip_reason(reminder, now):
+        if reason := _skip_reason(reminder, now, config):
             reminder.status = Status.CANCELLED if "cancelled" in reason else Status.SKIPPED
             reminder.reason = reason
             reminder.save(update_fields=["status", "reason", "updated_at"])
@@ -251,7 +314,7 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
             return "skipped"
         message = build_message(reminder)
         try:
-            message.send()
+            _mailer.send(message)
         except Exception as exc:  # noqa: BLE001 - classified below, never lost
             if not isinstance(exc, (smtplib.SMTPException, OSError)):
                 raise
@@ -265,7 +328,7 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
                 outcome = "deferred"
             else:
                 reminder.attempts += 1
-                if reminder.attempts >= ReminderSettings.current().max_attempts:
+                if reminder.attempts >= config.max_attempts:
                     reminder.status, outcome = Status.FAILED, "failed"
                 else:
                     reminder.status, outcome = Status.PENDING, "retry"

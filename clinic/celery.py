@@ -39,6 +39,20 @@ def _worker_broker_check(**_kwargs):
     broker_check_or_exit("the Celery worker")
 
 
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(sender=None, **_kwargs):
+    """What Django does around each request: drop connections past CONN_MAX_AGE or broken.
+
+    Eager tasks run inside their caller's transaction, which must be left alone.
+    """
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 class CheckedBeat(Beat):
     """Beat that checks the broker before its scheduler touches the database."""
 

@@ -147,6 +147,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Without this, Celery's Django fixup closes the database connection before and
+# after every task: a new PostgreSQL backend per reminder cost more CPU than
+# the reminder itself. With it, a worker's connection lives as a web request's
+# does (CONN_MAX_AGE, health checks; clinic/celery.py closes old or broken ones
+# around each task), and Celery still closes it every 1000 tasks.
+CELERY_DB_REUSE_MAX = 1000
 # A reminder claimed this long ago and still "sending" is taken again (its worker died).
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=600)
 

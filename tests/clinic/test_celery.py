@@ -69,3 +69,25 @@ def test_worker_and_beat_stop_with_one_line_when_the_broker_is_down(command, tmp
     assert "cannot start: the broker at redis://127.0.0.1:1 does not answer" in lines[0]
     assert "Traceback" not in result.stderr
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_database_connection_between_tasks_until_it_is_old():
+    """Celery's Django fixup would close it around every task: a new backend per reminder."""
+    from celery import signals
+    from django.db import connection
+
+    assert app.conf.db_reuse_max >= 100  # turns off the fixup's close around every task
+
+    def one_task():
+        signals.task_prerun.send(sender=ping, task_id="t", task=ping, args=(), kwargs={})
+        signals.task_postrun.send(sender=ping, task_id="t", task=ping, args=(), kwargs={})
+
+    connection.ensure_connection()
+    opened = connection.connection
+    one_task()
+    assert connection.connection is opened
+    connection.close_at = time.monotonic() - 1  # past CONN_MAX_AGE
+    one_task()
+    assert connection.connection is None
