@@ -7,13 +7,16 @@ re-checks so a conflict comes back as a clear message (booking/services.py).
 """
 
 from datetime import time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from clinic.models import SingletonModel
 from education.models import Treatment
@@ -176,6 +179,8 @@ class Patient(models.Model):
     email_check_in = models.BooleanField(_("check-in emails"), default=True)
     email_next_window = models.BooleanField(_("next-session emails"), default=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["full_name"]
         verbose_name = _("patient")
@@ -222,7 +227,7 @@ class Course(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="+",
+        related_name="courses",
         verbose_name=_("consent version"),
     )
     consent_given_at = models.DateTimeField(_("consent given"), null=True, blank=True)
@@ -232,7 +237,12 @@ class Course(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Staff may book past the minimum notice or outside the spacing window, but
+    # only with a reason, kept here.
+    override_reason = models.TextField(_("reason for overriding the booking rules"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]
@@ -282,10 +292,18 @@ class Session(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SessionQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["start"]
         verbose_name = _("session")
+        # Sessions change only through the booking services; these say who may ask.
+        permissions = [
+            ("view_schedule", _("Can see the schedule")),
+            ("book_by_phone", _("Can book a course for a patient")),
+            ("reschedule_session", _("Can move and cancel sessions")),
+            ("mark_attendance", _("Can mark sessions attended or no-show")),
+        ]
         indexes = [
             models.Index(fields=["practitioner", "start"]),
             models.Index(fields=["patient", "start"]),
@@ -322,6 +340,42 @@ class Session(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+
+class ClinicalNote(models.Model):
+    """What the clinician recorded at a session; clinicians only, every change kept."""
+
+    session = models.OneToOneField(
+        Session, on_delete=models.CASCADE, related_name="clinical_note", verbose_name=_("session")
+    )
+    skin_reaction = models.TextField(_("skin reaction"), blank=True)
+    device = models.CharField(_("device used"), max_length=120, blank=True)
+    needle_depth_mm = models.DecimalField(
+        _("needle depth (mm)"),
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.10")), MaxValueValidator(Decimal("3.00"))],
+    )
+    notes = models.TextField(_("other notes"), blank=True)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("clinical note")
+
+    def __str__(self):
+        return f"Clinical note for {self.session}"
 
 
 class ReminderSettings(SingletonModel):

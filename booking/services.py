@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from education.models import Treatment
 
@@ -254,7 +255,7 @@ def course_book(
     try:
         with transaction.atomic():  # a savepoint: the constraint is the last guard
             course.save()
-            sessions = Session.objects.bulk_create(
+            sessions = bulk_create_with_history(
                 [
                     Session(
                         course=course,
@@ -265,7 +266,8 @@ def course_book(
                         end=slot.end,
                     )
                     for number, slot in enumerate(slots, start=1)
-                ]
+                ],
+                Session,
             )
             reminders.schedule_course(sessions, now=now)
     except IntegrityError as exc:
@@ -386,12 +388,14 @@ def session_move(
 
 
 def _mark_cancelled(sessions: Sequence[Session], now: datetime) -> None:
-    """Cancelled, with a rising SEQUENCE so calendar apps drop them (one query)."""
+    """Cancelled, with a rising SEQUENCE so calendar apps drop them (and their history rows)."""
     for session in sessions:
         session.status, session.cancelled_at = Session.Status.CANCELLED, now
         session.sequence += 1
         session.updated_at = now  # bulk_update does not apply auto_now
-    Session.objects.bulk_update(sessions, ["status", "cancelled_at", "sequence", "updated_at"])
+    bulk_update_with_history(
+        sessions, Session, ["status", "cancelled_at", "sequence", "updated_at"]
+    )
 
 
 @transaction.atomic

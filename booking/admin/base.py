@@ -1,0 +1,81 @@
+"""What the booking admin pages share: read-only rows and each role's object-level scope."""
+
+from django.contrib import admin
+from django.db.models import Q
+
+from clinic.roles import CLINICIAN, RECEPTION
+
+from ..models import Course, Practitioner, Session
+
+NOTHING = 0  # a practitioner id no row has: a clinician not linked to one sees nothing
+
+
+def limited_to_practitioner(request) -> int | None:
+    """None when the user sees every patient record; else the practitioner they are limited to.
+
+    Superusers and reception see everything; a clinician sees their own
+    sessions and their patients. Cached on the request.
+    """
+    if not hasattr(request, "_booking_scope"):
+        user = request.user
+        names = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        if user.is_superuser or RECEPTION in names:
+            scope = None
+        elif CLINICIAN in names:
+            scope = (
+                Practitioner.objects.filter(user=user).values_list("pk", flat=True).first()
+                or NOTHING
+            )
+        else:
+            scope = NOTHING
+        request._booking_scope = scope
+    return request._booking_scope
+
+
+def patients_of(practitioner_id: int) -> Q:
+    """A filter on patient ids: those with a course or a session with this practitioner."""
+    return Q(
+        pk__in=Session.objects.filter(practitioner_id=practitioner_id).values("patient_id")
+    ) | Q(pk__in=Course.objects.filter(practitioner_id=practitioner_id).values("patient_id"))
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Rows outside the user's scope are not in the queryset, so their URLs answer
+    exactly as a row that does not exist would."""
+
+    def scope(self, queryset, practitioner_id: int):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        practitioner_id = limited_to_practitioner(request)
+        if practitioner_id is None:
+            return queryset
+        return self.scope(queryset, practitioner_id)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent; changes go through the services, not here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,142 @@
+"""Patients and their courses: contact details, preferences, sessions, reminders, answers."""
+
+from django.contrib import admin
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from ..models import Course, Patient, Reminder, Session
+from .base import ReadOnlyInline, ScopedAdmin, patients_of
+
+
+class CourseInline(ReadOnlyInline):
+    model = Course
+    fields = ["treatment", "practitioner", "sessions_planned", "status", "created_at"]
+    show_change_link = True
+
+
+@admin.register(Patient)
+class PatientAdmin(ScopedAdmin, SimpleHistoryAdmin):
+    list_display = ["full_name", "email", "phone", "date_of_birth"]
+    search_fields = ["full_name", "phone", "user__email"]
+    list_select_related = ["user"]
+    fieldsets = [
+        (None, {"fields": ["full_name", "email", "phone", "date_of_birth"]}),
+        ("Optional emails", {"fields": ["email_check_in", "email_next_window"]}),
+    ]
+    readonly_fields = ["email"]
+    inlines = [CourseInline]
+
+    def scope(self, queryset, practitioner_id):
+        return queryset.filter(patients_of(practitioner_id))
+
+    @admin.display(description="email", ordering="user__email")
+    def email(self, obj):
+        return obj.user.email
+
+    def has_add_permission(self, request):
+        return False  # a patient comes with an account: phone booking creates both
+
+
+class SessionInline(ReadOnlyInline):
+    model = Session
+    fields = ["number", "start", "end", "practitioner", "status"]
+    show_change_link = True
+
+
+@admin.register(Course)
+class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
+    list_display = [
+        "patient",
+        "treatment",
+        "practitioner",
+        "sessions_planned",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["status", "treatment", "practitioner"]
+    search_fields = ["patient__full_name", "patient__user__email", "patient__phone"]
+    list_select_related = ["patient", "treatment", "practitioner"]
+    date_hierarchy = "created_at"
+    fields = [
+        "patient_link",
+        "treatment",
+        "practitioner",
+        "sessions_planned",
+        "status",
+        "booked",
+        "override_reason",
+        "consent_version",
+        "answers",
+        "reminder_log",
+    ]
+    readonly_fields = fields
+    inlines = [SessionInline]
+
+    def scope(self, queryset, practitioner_id):
+        return queryset.filter(
+            Q(practitioner_id=practitioner_id)
+            | Q(patient_id__in=Patient.objects.filter(patients_of(practitioner_id)).values("pk"))
+        )
+
+    def has_add_permission(self, request):
+        return False  # courses are booked through the services (phone booking)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="patient")
+    def patient_link(self, obj):
+        url = reverse("admin:booking_patient_change", args=[obj.patient_id])
+        return format_html('<a href="{}">{}</a>', url, obj.patient)
+
+    @admin.display(description="booked")
+    def booked(self, obj):
+        by = obj.booked_by.email if obj.booked_by else "the patient, online"
+        return f"{obj.created_at:%-d %b %Y %H:%M} by {by}"
+
+    @admin.display(description="consent")
+    def consent_version(self, obj):
+        if obj.consent is None:
+            return "none recorded"
+        return f"version {obj.consent.version}, agreed {obj.consent_given_at:%-d %b %Y %H:%M}"
+
+    @admin.display(description="suitability answers")
+    def answers(self, obj):
+        rows = obj.suitability_answers.get("questions", [])
+        if not rows:
+            return "none given"
+        return format_html(
+            "<dl>{}</dl>",
+            format_html_join(
+                "", "<dt>{}</dt><dd>{}</dd>", ((r["question"], r["answer"]) for r in rows)
+            ),
+        )
+
+    @admin.display(description="reminders")
+    def reminder_log(self, obj):
+        reminders = Reminder.objects.filter(session__course=obj).select_related("session")
+        if not reminders:
+            return "none"
+        return format_html(
+            "<table><thead><tr><th>session</th><th>kind</th><th>due</th><th>status</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+                (
+                    (
+                        r.session.number,
+                        reverse("admin:booking_reminder_change", args=[r.pk]),
+                        r.get_kind_display(),
+                        f"{r.due_at:%-d %b %Y %H:%M}",
+                        r.get_status_display(),
+                    )
+                    for r in reminders.order_by("due_at")
+                ),
+            ),
+        )

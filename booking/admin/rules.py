@@ -1,0 +1,62 @@
+"""The clinic's booking rules, reminder timings, closures and consent versions."""
+
+from django.contrib import admin
+from django.db.models import Count
+
+from clinic.admin import SingletonAdmin
+
+from ..models import BookingRules, ClinicClosure, ConsentText, ReminderSettings
+
+
+@admin.register(BookingRules)
+class BookingRulesAdmin(SingletonAdmin):
+    list_display = [
+        "__str__",
+        "min_notice_hours",
+        "horizon_weeks",
+        "slot_step_minutes",
+        "buffer_minutes",
+        "change_notice_hours",
+    ]
+
+
+@admin.register(ReminderSettings)
+class ReminderSettingsAdmin(SingletonAdmin):
+    pass
+
+
+@admin.register(ClinicClosure)
+class ClinicClosureAdmin(admin.ModelAdmin):
+    list_display = ["date", "name"]
+    date_hierarchy = "date"
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(admin.ModelAdmin):
+    """Versions are added, never edited: each course keeps the one its patient agreed to."""
+
+    list_display = ["version", "created_at", "courses_agreed"]
+    readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["version", "text", "created_at"] if obj else ["created_at"]
+
+    def get_changeform_initial_data(self, request):
+        latest = ConsentText.current()
+        return {
+            "version": (latest.version + 1) if latest else 1,
+            "text": latest.text if latest else "",
+        }
+
+    @admin.display(description="courses agreed to it")
+    def courses_agreed(self, obj):
+        return obj.courses_agreed
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(courses_agreed=Count("courses"))
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
