@@ -1,7 +1,10 @@
 """What the booking admin pages share: read-only rows and each role's object-level scope."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import Http404
 
 from clinic.roles import CLINICIAN, RECEPTION
 
@@ -52,6 +55,26 @@ class ScopedAdmin(admin.ModelAdmin):
         if practitioner_id is None:
             return queryset
         return self.scope(queryset, practitioner_id)
+
+    def _in_scope_or_404(self, request, object_id) -> None:
+        # django-simple-history's pages look rows up in the history table, past
+        # get_queryset; a row outside the scope must 404 there as a missing one does.
+        if limited_to_practitioner(request) is None:
+            return
+        try:
+            found = self.get_queryset(request).filter(pk=unquote(object_id)).exists()
+        except (ValueError, ValidationError):
+            found = False
+        if not found:
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._in_scope_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._in_scope_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyInline(admin.TabularInline):

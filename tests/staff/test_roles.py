@@ -1,0 +1,249 @@
+"""Each role sees and can change exactly what clinic/roles.py lists, enforced in the querysets.
+
+A record outside a role's scope answers exactly as a record that does not
+exist would: the admin's "doesn't exist" redirect, not a 403 that confirms it.
+"""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from booking.availability import Slot
+from booking.models import ClinicalNote, Course, Patient, Practitioner, Reminder, Session
+from booking.services import course_book
+from clinic.roles import CLINICIAN, CONTENT_EDITOR, RECEPTION, ROLES
+from tests.booking.conftest import LONDON
+from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.education.factories import ArticleFactory, FAQFactory, SubscriberFactory
+
+ALL, OWN, NONE = "all", "own", "none"
+# What each role may open, model by model (the issue's list).
+SCOPE = {
+    RECEPTION: {
+        "patient": ALL,
+        "course": ALL,
+        "session": ALL,
+        "reminder": ALL,
+        "practitioner": ALL,
+        "clinicalnote": NONE,
+        "article": NONE,
+        "faq": NONE,
+        "newslettersubscriber": NONE,
+    },
+    CLINICIAN: {
+        "patient": OWN,
+        "course": OWN,
+        "session": OWN,
+        "reminder": NONE,
+        "practitioner": NONE,
+        "clinicalnote": OWN,
+        "article": NONE,
+        "faq": NONE,
+        "newslettersubscriber": NONE,
+    },
+    CONTENT_EDITOR: {
+        "patient": NONE,
+        "course": NONE,
+        "session": NONE,
+        "reminder": NONE,
+        "practitioner": NONE,
+        "clinicalnote": NONE,
+        "article": ALL,
+        "faq": ALL,
+        "newslettersubscriber": ALL,
+    },
+}
+APP = {"article": "education", "faq": "education", "newslettersubscriber": "education"}
+
+
+@pytest.fixture
+def records(now, treatment, clinician):
+    """One course with the clinician's own practitioner and one with another, each noted."""
+    own = Practitioner.objects.get(user=clinician)
+    other = PractitionerFactory(treatments=[treatment], display_name="Dr Other")
+    found = {}
+    for name, practitioner, day in (("own", own, 3), ("other", other, 4)):
+        start = datetime(2026, 6, day, 10, tzinfo=LONDON)
+        course = course_book(
+            patient=PatientFactory(full_name=f"Patient {name}"),
+            treatment=treatment,
+            now=now,
+            slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],
+        )
+        session = course.sessions.get()
+        found[name] = {
+            "patient": course.patient,
+            "course": course,
+            "session": session,
+            "reminder": Reminder.objects.filter(session=session).first(),
+            "practitioner": practitioner,
+            "clinicalnote": ClinicalNote.objects.create(session=session, device="Pen A"),
+        }
+    article, faq, subscriber = ArticleFactory(), FAQFactory(), SubscriberFactory()
+    for name in ("own", "other"):
+        found[name].update(article=article, faq=faq, newslettersubscriber=subscriber)
+    return found
+
+
+def _user_for(role, reception, clinician, editor):
+    return {RECEPTION: reception, CLINICIAN: clinician, CONTENT_EDITOR: editor}[role]
+
+
+def _missing_answer(client, model):
+    """What the admin answers for an id no row has (the yardstick for out of scope)."""
+    url = reverse(f"admin:{APP.get(model, 'booking')}_{model}_change", args=[987654])
+    return client.get(url)
+
+
+CASES = [(role, model) for role, models in SCOPE.items() for model in models]
+
+
+@pytest.mark.parametrize(("role", "model"), CASES, ids=[f"{r}-{m}" for r, m in CASES])
+def test_each_role_opens_exactly_its_records(
+    role, model, records, reception, clinician, editor, client_for
+):
+    client = client_for(_user_for(role, reception, clinician, editor))
+    app = APP.get(model, "booking")
+    scope = SCOPE[role][model]
+    listing = client.get(reverse(f"admin:{app}_{model}_changelist"))
+    assert listing.status_code == (403 if scope == NONE else 200)
+    missing = _missing_answer(client, model)
+    for which in ("own", "other"):
+        obj = records[which][model]
+        page = client.get(reverse(f"admin:{app}_{model}_change", args=[obj.pk]))
+        visible = scope == ALL or (scope == OWN and which == "own")
+        if scope == NONE:
+            assert page.status_code == 403
+        elif visible:
+            assert page.status_code == 200
+        else:  # outside the scope: the same answer as a row that does not exist
+            assert (page.status_code, page.get("Location")) == (
+                missing.status_code,
+                missing.get("Location"),
+            )
+            assert page.status_code == 302
+
+
+def test_a_clinicians_lists_hold_only_their_own_patients_sessions_and_notes(
+    records, clinician, client_for
+):
+    client = client_for(clinician)
+    for model in ("session", "course", "patient", "clinicalnote"):
+        page = client.get(reverse(f"admin:booking_{model}_changelist")).content.decode()
+        assert "Patient own" in page, model
+        assert "Patient other" not in page, model
+
+
+def test_search_does_not_reach_past_the_scope(records, clinician, client_for):
+    client = client_for(clinician)
+    page = client.get(reverse("admin:booking_patient_changelist"), {"q": "Patient other"})
+    assert page.context["cl"].result_count == 0  # the patient exists, but not for them
+    assert Patient.objects.filter(full_name="Patient other").exists()
+
+
+def test_reception_never_sees_clinical_notes_even_on_the_session_page(
+    records, reception, client_for
+):
+    client = client_for(reception)
+    page = client.get(reverse("admin:booking_session_change", args=[records["own"]["session"].pk]))
+    assert page.status_code == 200
+    assert "clinical note" not in page.content.decode().lower()
+
+
+def test_a_clinician_opens_the_note_from_their_own_session(records, clinician, client_for):
+    client = client_for(clinician)
+    session = records["own"]["session"]
+    page = client.get(reverse("admin:booking_session_change", args=[session.pk])).content.decode()
+    note = records["own"]["clinicalnote"]
+    assert reverse("admin:booking_clinicalnote_change", args=[note.pk]) in page
+
+
+def test_a_clinician_cannot_write_a_note_on_another_practitioners_session(
+    records, clinician, client_for
+):
+    client = client_for(clinician)
+    other = records["other"]["session"]
+    ClinicalNote.objects.filter(session=other).delete()
+    response = client.post(
+        reverse("admin:booking_clinicalnote_add"),
+        {"session": other.pk, "device": "Pen B", "skin_reaction": "", "notes": ""},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert not ClinicalNote.objects.filter(session=other).exists()
+
+
+def test_clinical_notes_keep_every_version_with_who_wrote_it(records, clinician, client_for):
+    client = client_for(clinician)
+    note = records["own"]["clinicalnote"]
+    url = reverse("admin:booking_clinicalnote_change", args=[note.pk])
+    response = client.post(
+        url, {"skin_reaction": "Mild redness", "device": "Pen A", "needle_depth_mm": "0.5"}
+    )
+    assert response.status_code == 302
+    latest = note.history.first()
+    assert latest.skin_reaction == "Mild redness" and latest.history_user == clinician
+    assert note.history.count() == 2
+    history = client.get(reverse("admin:booking_clinicalnote_history", args=[note.pk]))
+    assert history.status_code == 200
+
+
+def test_the_history_page_of_another_practitioners_session_is_not_there(
+    records, clinician, client_for
+):
+    client = client_for(clinician)
+    own, other = records["own"]["session"], records["other"]["session"]
+    assert client.get(reverse("admin:booking_session_history", args=[own.pk])).status_code == 200
+    answer = client.get(reverse("admin:booking_session_history", args=[other.pk]))
+    missing = client.get(reverse("admin:booking_session_history", args=[987654]))
+    assert (answer.status_code, answer.get("Location")) == (
+        missing.status_code,
+        missing.get("Location"),
+    )
+    version = other.history.first().history_id
+    one_version = reverse("admin:booking_session_simple_history", args=[other.pk, version])
+    assert client.get(one_version).status_code == 404
+
+
+def test_every_booking_change_is_in_the_audit_history(records):
+    session = records["own"]["session"]
+    assert session.history.count() == 1 and session.history.first().history_type == "+"
+    course = records["own"]["course"]
+    assert course.history.count() == 1
+
+
+def test_the_groups_hold_exactly_the_listed_permissions(db):
+    for name, wanted in ROLES.items():
+        group = Group.objects.get(name=name)
+        held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        assert held == set(wanted), name
+
+
+def test_content_editors_hold_no_patient_permission(db):
+    held = Group.objects.get(name=CONTENT_EDITOR).permissions.values_list(
+        "content_type__app_label", flat=True
+    )
+    assert set(held) == {"education"}
+
+
+def test_consent_versions_are_added_not_edited_and_courses_keep_theirs(
+    records, reception, client_for
+):
+    from booking.models import ConsentText
+
+    client = client_for(reception)
+    response = client.post(
+        reverse("admin:booking_consenttext_add"), {"version": "1", "text": "First wording."}
+    )
+    assert response.status_code == 302
+    first = ConsentText.objects.get(version=1)
+    course = records["own"]["course"]
+    Course.objects.filter(pk=course.pk).update(consent=first)
+    client.post(reverse("admin:booking_consenttext_add"), {"version": "2", "text": "Second."})
+    assert ConsentText.current().version == 2
+    page = client.get(reverse("admin:booking_consenttext_change", args=[first.pk]))
+    assert b'name="text"' not in page.content  # read-only once saved
+    course.refresh_from_db()
+    assert course.consent == first
+    assert Session.objects.filter(course=course).exists()
