@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.demo import CLINICIAN_LOGIN
 from clinic.models import User
 from education.models import Treatment
 
@@ -65,9 +66,21 @@ CONSENT_V1 = (
     "may decide on the day that the treatment is not right for me."
 )
 DEMO_PATIENTS = [
-    ("demo.patient.one@example.com", "Robin Demo-Patient", "07700 900101"),
-    ("demo.patient.two@example.com", "Sam Demo-Patient", "07700 900102"),
-    ("demo.patient.three@example.com", "Kit Demo-Patient", "07700 900103"),
+    (f"demo.patient.{n}@example.com", f"{first} Demo-Patient", f"07700 9001{n:02d}")
+    for n, first in enumerate(
+        [
+            "Robin", "Sam", "Kit", "Jo", "Ash", "Max", "Lee", "Ola", "Rae", "Ade", "Mia",
+            "Ravi", "Nia", "Tom", "Zoe", "Ben", "Ana", "Eli",
+        ],
+        start=1,
+    )
+]  # fmt: skip
+# A busy week for the schedule view: (practitioner index, days ahead, hour) of each
+# course's first session, spread over the coming days.
+BUSY_WEEK = [
+    (who, days, hour)
+    for days in range(1, 7)
+    for who, hour in ((0, 9), (0, 13), (1, 10), (1, 15), (2, 11), (2, 15))
 ]
 
 
@@ -80,6 +93,8 @@ def _patient(email, name, phone) -> Patient:
 def _book_demo_course(
     key: str, patient, treatment, practitioner, first_day: date, hour: int, sessions: int, now
 ) -> None:
+    if services.Course.objects.filter(idempotency_key=key).exists():
+        return  # booked by an earlier run
     zone = selectors.clinic_zone()
     free = selectors.free_slots(
         treatment=treatment,
@@ -140,6 +155,12 @@ def seed() -> dict[str, int]:
             ]
         )
         practitioners.append(practitioner)
+    # The demo clinician signs in as the first practitioner (their own schedule).
+    clinician = User.objects.filter(email=CLINICIAN_LOGIN).first()
+    if clinician and practitioners[0].user_id != clinician.pk:
+        Practitioner.objects.filter(user=clinician).update(user=None)
+        practitioners[0].user = clinician
+        practitioners[0].save(update_fields=["user"])
 
     today = timezone.localdate()
     away = today + timedelta(days=21)
@@ -169,6 +190,10 @@ def seed() -> dict[str, int]:
             (patients[1], 1, 5, 9),
             (patients[2], 2, 8, 14),
             (patients[0], 1, 10, 16),
+        ]
+        bookings += [
+            (patients[n % len(patients)], who, days, hour)
+            for n, (who, days, hour) in enumerate(BUSY_WEEK)
         ]
         for n, (patient, who, days_ahead, hour) in enumerate(bookings):
             if patient is not None:

@@ -7,9 +7,12 @@ nothing. Later parts of the app add their own demo rows through ``seed``.
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from .models import ClinicDetails, User
+from .roles import CLINICIAN, CONTENT_EDITOR, RECEPTION, roles_apply
 
 
 @dataclass(frozen=True)
@@ -20,12 +23,27 @@ class DemoLogin:
     full_name: str
     is_staff: bool
     is_superuser: bool
+    group: str | None = None
 
 
+# One login per staff role (clinic/roles.py), the owner with every right, and a patient.
 DEMO_LOGINS = (
-    DemoLogin("staff (admin)", "staff@example.com", "demo-staff-2026", "Sam Reception", True, True),
+    DemoLogin("owner (all)", "staff@example.com", "demo-staff-2026", "Sam Owner", True, True),
+    DemoLogin(
+        "reception", "reception@example.com", "demo-reception-2026", "Rita Reception",
+        True, False, RECEPTION,
+    ),
+    DemoLogin(
+        "clinician", "clinician@example.com", "demo-clinician-2026", "Dr Priya Demo",
+        True, False, CLINICIAN,
+    ),
+    DemoLogin(
+        "content editor", "editor@example.com", "demo-editor-2026", "Eddie Editor",
+        True, False, CONTENT_EDITOR,
+    ),
     DemoLogin("patient", "patient@example.com", "demo-patient-2026", "Alex Patient", False, False),
-)
+)  # fmt: skip
+CLINICIAN_LOGIN = "clinician@example.com"  # booking's demo links it to its practitioner
 
 DEMO_CLINIC = {
     "name": "Riverside Skin Clinic",
@@ -46,6 +64,7 @@ def seed() -> dict[str, int]:
         setattr(details, field, value)
     details.save()
 
+    roles_apply(apps)
     for login in DEMO_LOGINS:
         user = User.objects.filter(email=login.email).first()
         if user is None:
@@ -54,6 +73,7 @@ def seed() -> dict[str, int]:
         user.is_staff = login.is_staff
         user.is_superuser = login.is_superuser
         user.save()
+        user.groups.set([Group.objects.get(name=login.group)] if login.group else [])
         EmailAddress.objects.update_or_create(
             user=user, email=login.email, defaults={"verified": True, "primary": True}
         )

@@ -34,7 +34,8 @@ def test_seed_demo_twice_gives_the_same_rows(capsys):
     first = row_counts()
     call_command("seed_demo")
     assert row_counts() == first
-    assert first[2] == 1 and User.objects.filter(is_staff=True).count() == 1
+    staff = [login for login in DEMO_LOGINS if login.is_staff]
+    assert first[2] == 1 and User.objects.filter(is_staff=True).count() == len(staff)
     out = capsys.readouterr().out
     for login in DEMO_LOGINS:
         assert login.email in out and login.password in out
@@ -44,7 +45,20 @@ def test_demo_logins_work(client):
     call_command("seed_demo", "--quiet-logins")
     for login in DEMO_LOGINS:
         assert client.login(email=login.email, password=login.password)
-        assert User.objects.get(email=login.email).is_staff is login.is_staff
+        user = User.objects.get(email=login.email)
+        assert user.is_staff is login.is_staff
+        assert list(user.groups.values_list("name", flat=True)) == (
+            [login.group] if login.group else []
+        )
+
+
+def test_the_demo_clinician_is_the_first_demo_practitioner():
+    from booking.models import Practitioner
+
+    call_command("seed_demo", "--quiet-logins")
+    assert Practitioner.objects.get(user__email="clinician@example.com").display_name.startswith(
+        "Dr Priya"
+    )
 
 
 @override_settings(SEED_DEMO_ALLOWED=False)
