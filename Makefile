@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-dev node_modules/.installed
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python -m bench.search
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python -m bench.booking
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python -m bench.reminders
+	DJANGO_SETTINGS_MODULE=clinic.settings.test $(BIN)/python -m bench.schedule
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -493,3 +493,15 @@ class ReminderEvent(models.Model):
 
     def __str__(self):
         return f"{self.event} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ScheduleEntry(Session):
+    """The schedule's place in the admin index (booking/admin/schedule.py); no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedule")
+        # Who may open it is `booking.view_schedule` on Session; add/change/delete
+        # permissions for a read-only page would only be noise in the role editor.
+        default_permissions = ()

@@ -108,12 +108,20 @@ def schedule_course(sessions: Sequence[Session], *, now: datetime) -> None:
     Reminder.objects.bulk_create(rows)
 
 
-def _cancel(rows, now: datetime, reason: str) -> None:
-    ids = list(rows.values_list("pk", flat=True))
-    Reminder.objects.filter(pk__in=ids).update(
-        status=Status.CANCELLED, reason=reason, updated_at=now
-    )
-    _log(ids, "cancelled", now, reason)
+def reminders_cancel(rows, *, now: datetime, reason: str) -> int:
+    """Cancel these open rows and log each; returns how many.
+
+    The rows are locked first: a worker sending one right now holds its lock,
+    so this waits, and a row it has just sent is no longer open when re-read
+    (PostgreSQL re-checks the filter after the wait), so it stays sent.
+    """
+    ids = list(rows.select_for_update().values_list("pk", flat=True))
+    if ids:
+        Reminder.objects.filter(pk__in=ids).update(
+            status=Status.CANCELLED, reason=reason, updated_at=now
+        )
+        _log(ids, "cancelled", now, reason)
+    return len(ids)
 
 
 def schedule_move(session: Session, *, now: datetime) -> None:
@@ -124,10 +132,10 @@ def schedule_move(session: Session, *, now: datetime) -> None:
     )
     for kind in SESSION_TIMED:
         if times[kind] is None:
-            _cancel(
+            reminders_cancel(
                 Reminder.objects.open().filter(session=session, kind=kind),
-                now,
-                "The new time is too soon for it.",
+                now=now,
+                reason="The new time is too soon for it.",
             )
         else:
             _reopen(session, kind, times[kind])
@@ -136,12 +144,12 @@ def schedule_move(session: Session, *, now: datetime) -> None:
 
 def schedule_cancel(sessions: Sequence[Session], *, now: datetime, notify: bool = True) -> None:
     """After a cancellation: nothing more about these sessions, one notice about them all."""
-    _cancel(
+    reminders_cancel(
         Reminder.objects.open()
         .filter(session__in=sessions)
         .exclude(kind__in=[Kind.CANCELLED, Kind.CLINIC_NOTICE, Kind.CONFIRMATION]),
-        now,
-        "The session was cancelled.",
+        now=now,
+        reason="The session was cancelled.",
     )
     if notify and sessions:
         _reopen(sessions[0], Kind.CANCELLED, now)

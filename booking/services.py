@@ -9,6 +9,7 @@ free alternatives, never as an IntegrityError.
 
 import logging
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -169,6 +170,17 @@ def _check_free(
         raise BookingError("That time is not one we offer. Please choose one of the free times.")
 
 
+def staff_rules(rules: BookingRules) -> BookingRules:
+    """The rules with no minimum notice: staff book (with a reason) and move inside it.
+
+    The free-slot check applies the notice too, so it gets this copy (never
+    saved, and not the cached row). A time must still be in the future.
+    """
+    waived = copy(rules)
+    waived.min_notice_hours = 0
+    return waived
+
+
 def _slot_for(start: datetime, treatment: Treatment, practitioner_id: int) -> Slot:
     return Slot(start, start + timedelta(minutes=treatment.appointment_minutes), practitioner_id)
 
@@ -184,14 +196,27 @@ def course_book(
     suitability_answers: dict | None = None,
     consent: ConsentText | None = None,
     booked_by=None,
+    allow_short_notice: bool = False,
+    allow_outside_window: bool = False,
+    override_reason: str = "",
 ) -> Course:
     """Book every session of a course, or none.
 
     `slots` come from the plan (booking/courses.py); each is re-checked here.
     A repeated call with the same `idempotency_key` returns the course it booked.
+
+    Staff (phone booking) may waive the minimum notice or the spacing window,
+    only with an `override_reason`, which is kept on the course. Nothing else
+    is waived: working hours, time off, the horizon and no-overlap still hold.
     """
     now = now or timezone.now()
     rules = BookingRules.current()
+    override_reason = (override_reason or "").strip()
+    if (allow_short_notice or allow_outside_window) and not override_reason:
+        raise BookingError("Give a reason for overriding the booking rules.")
+    if not (allow_short_notice or allow_outside_window):
+        override_reason = ""  # a reason with nothing overridden would mislead the record
+    free_rules = staff_rules(rules) if allow_short_notice else rules
     if not slots:
         raise BookingError("Choose a time for the first session.")
     slots = [_slot_for(s.start, treatment, s.practitioner_id) for s in slots]
@@ -221,7 +246,10 @@ def course_book(
             f"That practitioner does not offer {treatment.name}. "
             "Please choose another practitioner or 'anyone'."
         )
-    if slots[0].start < now + rules.min_notice:
+    if allow_short_notice:
+        if slots[0].start <= now:
+            raise BookingError("The first session must be in the future.")
+    elif slots[0].start < now + rules.min_notice:
         raise BookingError(
             f"The first session must be at least {rules.min_notice_hours} hours "
             "from now. Please choose a later time."
@@ -231,13 +259,18 @@ def course_book(
             f"The first session must be within {rules.horizon_weeks} weeks. "
             "Please choose an earlier time."
         )
-    _check_spacing(slots, spacing_of(treatment))
+    if not allow_outside_window:
+        _check_spacing(slots, spacing_of(treatment))
+    elif any(b.start < a.end + rules.buffer for a, b in zip(slots, slots[1:], strict=False)):
+        # The window keeps sessions days apart; waived, two could touch or overlap,
+        # which the database would refuse as a clash with no time to offer instead.
+        raise BookingError("Two sessions of this course are too close together.")
     _check_free(
         slots=slots,
         treatment=treatment,
         patient=patient,
         now=now,
-        rules=rules,
+        rules=free_rules,
         practitioners=practitioners,
     )
 
@@ -251,6 +284,7 @@ def course_book(
         consent_given_at=now if consent else None,
         idempotency_key=idempotency_key or None,
         booked_by=booked_by,
+        override_reason=override_reason,
     )
     try:
         with transaction.atomic():  # a savepoint: the constraint is the last guard
@@ -321,7 +355,11 @@ def session_move(
     course, treatment = session.course, session.course.treatment
     _check_change_allowed(session, now, rules, by_staff)
     slot = _slot_for(new_start, treatment, practitioner_id)
-    if slot.start < now + rules.min_notice and not by_staff:
+    if by_staff:  # staff may move inside the notice (a practitioner off sick today)
+        rules = staff_rules(rules)
+        if slot.start <= now:
+            raise BookingError("The new time must be in the future.")
+    elif slot.start < now + rules.min_notice:
         raise BookingError(
             f"The new time must be at least {rules.min_notice_hours} hours from now."
         )

@@ -29,7 +29,8 @@ class SingletonAdmin(admin.ModelAdmin):
     """For a SingletonModel: add it once, never delete it."""
 
     def has_add_permission(self, request):
-        return not self.model.objects.exists()
+        # The role's permission first; then the cached row (no query on every admin page).
+        return super().has_add_permission(request) and self.model.current().pk is None
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -5,9 +5,11 @@ booking/services.py, the same rules the patient's journey uses.
 """
 
 from . import (  # noqa: F401 - imported for their admin.register side effects
+    notes,
     patients,
     practitioners,
     reminders,
     rules,
+    schedule,
     sessions,
 )

@@ -8,6 +8,7 @@ from django.http import Http404
 
 from clinic.roles import CLINICIAN, RECEPTION
 
+from .. import selectors
 from ..models import Course, Practitioner, Session
 
 NOTHING = 0  # a practitioner id no row has: a clinician not linked to one sees nothing
@@ -40,6 +41,15 @@ def patients_of(practitioner_id: int) -> Q:
     return Q(
         pk__in=Session.objects.filter(practitioner_id=practitioner_id).values("patient_id")
     ) | Q(pk__in=Course.objects.filter(practitioner_id=practitioner_id).values("patient_id"))
+
+
+def describe(session: Session) -> str:
+    """'Session 1 of 3 for Patient 1, Tue 2 Jun 10:00' (clinic time)."""
+    start = session.start.astimezone(selectors.clinic_zone())
+    return (
+        f"Session {session.number} of {session.course.sessions_planned} for {session.patient}, "
+        f"{start:%a %-d %b %H:%M}"
+    )
 
 
 class ScopedAdmin(admin.ModelAdmin):

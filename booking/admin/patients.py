@@ -1,13 +1,17 @@
 """Patients and their courses: contact details, preferences, sessions, reminders, answers."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import Course, Patient, Reminder, Session
 from .base import ReadOnlyInline, ScopedAdmin, patients_of
+from .phone import PERMISSION as BOOK_BY_PHONE
+from .phone import phone_urls
 
 
 class CourseInline(ReadOnlyInline):
@@ -37,6 +41,12 @@ class PatientAdmin(ScopedAdmin, SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False  # a patient comes with an account: phone booking creates both
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.user.has_perm(BOOK_BY_PHONE) and str(object_id).isdigit():
+            url = reverse("admin:booking_course_phone_course", args=[object_id])
+            extra_context = {**(extra_context or {}), "phone_booking_url": url}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class SessionInline(ReadOnlyInline):
@@ -80,8 +90,17 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
             | Q(patient_id__in=Patient.objects.filter(patients_of(practitioner_id)).values("pk"))
         )
 
+    def get_urls(self):
+        return [*phone_urls(self), *super().get_urls()]
+
     def has_add_permission(self, request):
-        return False  # courses are booked through the services (phone booking)
+        # "Add" is phone booking, which books through the services like the journey.
+        return request.user.has_perm(BOOK_BY_PHONE)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return redirect("admin:booking_course_phone")
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -1,8 +1,86 @@
-"""Practitioners, with their working hours and time off inline."""
+"""Practitioners, with their working hours and time off inline, and adding time off safely.
 
-from django.contrib import admin
+Time off over booked sessions is never saved as it stands (booking/time_off.py):
+the inline and the time off page refuse it, list the sessions and link to
+"Add time off", where staff choose for each session who takes it or that it
+is cancelled, and everything is applied together.
+"""
 
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from .. import selectors
 from ..models import Practitioner, TimeOff, WorkingHours
+from ..services import BookingError
+from ..time_off import (
+    CANCEL,
+    handover_choices,
+    session_label,
+    time_off_add,
+    time_off_collisions,
+)
+
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
+
+
+def time_off_url(practitioner_id: int, start, end, reason: str = "", change: int | None = None):
+    """The "Add time off" page, filled in with this time off."""
+    zone = selectors.clinic_zone()
+    query = {
+        "start": f"{start.astimezone(zone):{LOCAL_INPUT}}",
+        "end": f"{end.astimezone(zone):{LOCAL_INPUT}}",
+        "reason": reason,
+    }
+    if change:
+        query["change"] = change
+    url = reverse("admin:booking_practitioner_time_off", args=[practitioner_id])
+    return f"{url}?{urlencode(query)}"
+
+
+def collision_error(practitioner_id, start, end, reason, change, sessions) -> forms.ValidationError:
+    return forms.ValidationError(
+        format_html(
+            "This time off falls over {} booked session(s), so it is not saved:<ul>{}</ul>"
+            '<a href="{}">Choose who takes each one or cancel it, and save the time off</a>.',
+            len(sessions),
+            format_html_join("", "<li>{}</li>", ((session_label(s),) for s in sessions)),
+            time_off_url(practitioner_id, start, end, reason, change),
+        ),
+        code="collides",
+    )
+
+
+class TimeOffModelForm(forms.ModelForm):
+    """The inline's and the time off page's form: refuses time off over booked sessions."""
+
+    class Meta:
+        model = TimeOff
+        fields = ["practitioner", "start", "end", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if not (start and end):
+            return data
+        if end <= start:
+            raise forms.ValidationError("The end of the time off must be after its start.")
+        practitioner = data.get("practitioner") or getattr(self.instance, "practitioner", None)
+        moved = not self.instance.pk or {"start", "end", "practitioner"} & set(self.changed_data)
+        if practitioner is None or practitioner.pk is None or not moved:
+            return data
+        if sessions := time_off_collisions(practitioner=practitioner, start=start, end=end):
+            raise collision_error(
+                practitioner.pk, start, end, data.get("reason", ""), self.instance.pk, sessions
+            )
+        return data
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -12,7 +90,65 @@ class WorkingHoursInline(admin.TabularInline):
 
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
+    form = TimeOffModelForm
+    fields = ["start", "end", "reason"]
     extra = 0
+
+
+class TimeOffForm(forms.Form):
+    start = forms.DateTimeField(
+        label="Start",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+    )
+    end = forms.DateTimeField(
+        label="End",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+    )
+    reason = forms.CharField(label="Reason", max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", "The end of the time off must be after its start.")
+        return data
+
+
+class ResolutionForm(forms.Form):
+    """One required choice per colliding session: a free practitioner, or cancel and tell."""
+
+    def __init__(self, *args, sessions, choices, now, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for session in sessions:
+            options = [(str(p.pk), f"Hand it to {p}") for p in choices[session.pk]]
+            options.append((CANCEL, "Cancel it and tell the patient by email"))
+            name = f"session_{session.pk}"
+            self.fields[name] = forms.ChoiceField(
+                label=f"What happens to {session_label(session)}?",
+                choices=options,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": "Choose who takes this session, or cancel it.",
+                    "invalid_choice": "That practitioner is no longer free then. Choose again.",
+                },
+            )
+            self.rows.append(
+                {"session": session, "field": self[name], "note": self._note(session, choices, now)}
+            )
+
+    @staticmethod
+    def _note(session, choices, now) -> str:
+        """Why a session has fewer choices than staff might expect."""
+        if session.start <= now:
+            return "It has already started: mark it attended or a no-show on its page first."
+        if choices[session.pk]:
+            return ""
+        return f"No other practitioner who offers {session.course.treatment} is free at that time."
+
+    def resolutions(self) -> dict[int, int | str]:
+        return {
+            int(name.removeprefix("session_")): choice for name, choice in self.cleaned_data.items()
+        }
 
 
 @admin.register(Practitioner)
@@ -22,3 +158,112 @@ class PractitionerAdmin(admin.ModelAdmin):
     search_fields = ["display_name"]
     filter_horizontal = ["treatments"]
     inlines = [WorkingHoursInline, TimeOffInline]
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/time-off/",
+                self.admin_site.admin_view(self.time_off_view),
+                name="booking_practitioner_time_off",
+            ),
+            *super().get_urls(),
+        ]
+
+    def time_off_view(self, request, object_id):
+        """Add (or change) time off; first resolve every booked session it falls over."""
+        if not request.user.has_perm("booking.add_timeoff"):
+            raise PermissionDenied
+        practitioner = self.get_object(request, unquote(object_id))
+        if practitioner is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        replacing = self._replacing(request, practitioner)
+        initial = {"start": request.GET.get("start"), "end": request.GET.get("end")}
+        initial["reason"] = request.GET.get("reason", "")
+        if replacing and not request.GET.get("start"):
+            initial = {"start": replacing.start, "end": replacing.end, "reason": replacing.reason}
+        form = TimeOffForm(request.POST or None, initial=initial)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Time off for {practitioner}",
+            "practitioner": practitioner,
+            "replacing": replacing,
+            "form": form,
+            "resolve": None,
+            "can_resolve": request.user.has_perm("booking.reschedule_session"),
+        }
+        if request.method == "POST" and form.is_valid():
+            now = timezone.now()
+            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+            sessions = time_off_collisions(practitioner=practitioner, start=start, end=end)
+            resolve = ResolutionForm(
+                request.POST if "resolving" in request.POST else None,
+                sessions=sessions,
+                choices=handover_choices(sessions=sessions, now=now),
+                now=now,
+            )
+            context["resolve"] = resolve
+            if not sessions or (context["can_resolve"] and resolve.is_valid()):
+                try:
+                    time_off_add(
+                        practitioner=practitioner,
+                        start=start,
+                        end=end,
+                        reason=form.cleaned_data["reason"],
+                        resolutions=resolve.resolutions() if sessions else {},
+                        now=now,
+                        by=request.user,
+                        replacing=replacing,
+                    )
+                except BookingError as error:
+                    self.message_user(request, error.message, messages.ERROR)
+                    # Someone booked meanwhile: offer only who is free now.
+                    context["resolve"] = ResolutionForm(
+                        request.POST,
+                        sessions=sessions,
+                        choices=handover_choices(sessions=sessions, now=now),
+                        now=now,
+                    )
+                else:
+                    self._saved_message(request, resolve.resolutions() if sessions else {})
+                    url = reverse("admin:booking_practitioner_change", args=[practitioner.pk])
+                    return HttpResponseRedirect(url)
+            elif resolve.is_bound and context["can_resolve"]:
+                self.message_user(
+                    request,
+                    "Nothing was changed: choose again for the sessions marked below.",
+                    messages.ERROR,
+                )
+        return TemplateResponse(request, "admin/booking/practitioner/time_off.html", context)
+
+    def _replacing(self, request, practitioner) -> TimeOff | None:
+        """The time off row being changed (?change=<id>), when that is what the link is for."""
+        change = request.GET.get("change", "")
+        if not change.isdigit():
+            return None
+        if not request.user.has_perm("booking.change_timeoff"):
+            raise PermissionDenied
+        return TimeOff.objects.filter(pk=change, practitioner=practitioner).first()
+
+    def _saved_message(self, request, resolutions) -> None:
+        cancelled = sum(choice == CANCEL for choice in resolutions.values())
+        handed = len(resolutions) - cancelled
+        parts = ["The time off is saved."]
+        if handed:
+            parts.append(f"{handed} session(s) handed to another practitioner.")
+        if cancelled:
+            parts.append(f"{cancelled} session(s) cancelled.")
+        if resolutions:
+            parts.append("Each patient is told by email.")
+        self.message_user(request, " ".join(parts))
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    """Everyone's time off in one list; the form refuses time off over booked sessions."""
+
+    form = TimeOffModelForm
+    list_display = ["practitioner", "start", "end", "reason"]
+    list_filter = ["practitioner"]
+    date_hierarchy = "start"
+    list_select_related = ["practitioner"]

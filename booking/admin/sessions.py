@@ -1,16 +1,70 @@
-"""Sessions (read-only rows; changes through the services) and clinical notes."""
+"""Sessions (read-only rows; changes through the services) and clinical notes.
 
-from django.contrib import admin
-from django.urls import reverse
+Staff act on sessions from their page and from the list: mark attended or
+no-show (booking/attendance.py), cancel or move (booking/services.py, the
+rules the patient's own pages use, with staff's wider limits). Every action
+goes through get_queryset, so a clinician acts only on their own sessions and
+another's answers exactly as a missing row does.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .. import attendance, selectors, services
+from ..export import SESSION_COLUMNS, csv_response
 from ..models import ClinicalNote, Session
-from .base import ScopedAdmin
+from ..services import BookingError
+from .base import ScopedAdmin, describe
+from .session_move import SessionMoveMixin
+
+
+def sessions_csv(sessions, filename: str) -> HttpResponse:
+    zone = selectors.clinic_zone()
+
+    def local(moment):
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+
+    rows = (
+        [
+            local(s.start),
+            local(s.end),
+            s.practitioner,
+            s.patient,
+            s.patient.phone,
+            s.course.treatment,
+            f"{s.number} of {s.course.sessions_planned}",
+            s.get_status_display(),
+        ]
+        for s in sessions.select_related("patient", "practitioner", "course__treatment")
+    )
+    return csv_response(filename, [SESSION_COLUMNS, *rows])
+
+
+class CancelForm(forms.Form):
+    notify = forms.TypedChoiceField(
+        label="Tell the patient?",
+        choices=[
+            ("yes", "Yes: email them that it is cancelled, with the calendar update"),
+            ("no", "No: do not email them (for example, they cancelled by phone)"),
+        ],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        initial="yes",
+    )
 
 
 @admin.register(Session)
-class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
+class SessionAdmin(SessionMoveMixin, ScopedAdmin, SimpleHistoryAdmin):
     list_display = ["start", "patient", "treatment", "number_of", "practitioner", "status"]
     list_filter = ["status", "practitioner", "course__treatment"]
     date_hierarchy = "start"
@@ -27,6 +81,13 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         "cancelled_at",
     ]
     readonly_fields = fields
+    actions = [
+        "mark_attended",
+        "mark_no_show",
+        "cancel_with_notice",
+        "cancel_without_notice",
+        "export_selected",
+    ]
 
     def scope(self, queryset, practitioner_id):
         return queryset.filter(practitioner_id=practitioner_id)
@@ -39,6 +100,12 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_mark_attendance_permission(self, request, obj=None):
+        return request.user.has_perm("booking.mark_attendance")
+
+    def has_reschedule_permission(self, request, obj=None):
+        return request.user.has_perm("booking.reschedule_session")
 
     @admin.display(description="treatment", ordering="course__treatment__name")
     def treatment(self, obj):
@@ -53,10 +120,13 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         url = reverse("admin:booking_course_change", args=[obj.course_id])
         return format_html('<a href="{}">{}</a>', url, obj.course)
 
+    # --- the session's page -------------------------------------------------
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "clinical_note": self._note_link(request, object_id),
+            "session_actions": self._actions_for(request, object_id),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -73,31 +143,181 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
             return {"url": url, "label": "Write the clinical note"}
         return None
 
+    def _actions_for(self, request, object_id) -> dict | None:
+        """The buttons this user may use on this session now (URLs), and why others are absent."""
+        session = self.get_object(request, unquote(object_id))
+        if session is None or session.status != Session.Status.BOOKED:
+            return None
+        now, found = timezone.now(), {}
+        if self.has_mark_attendance_permission(request):
+            for name, no_show in (("attended", False), ("no_show", True)):
+                if not attendance.attendance_refusal(session, now, no_show=no_show):
+                    found[name] = reverse(f"admin:booking_session_{name}", args=[session.pk])
+            if not found:
+                found["note"] = "Attendance can be marked from the day of the session."
+        if self.has_reschedule_permission(request) and session.start > now:
+            for name in ("move", "cancel"):
+                found[name] = reverse(f"admin:booking_session_{name}", args=[session.pk])
+        return found or None
 
-@admin.register(ClinicalNote)
-class ClinicalNoteAdmin(ScopedAdmin, SimpleHistoryAdmin):
-    """Clinicians only (the role's permissions); each sees the notes of their own sessions."""
+    def get_urls(self):
+        def view(function, route, name):
+            return path(route, self.admin_site.admin_view(function), name=f"booking_session_{name}")
 
-    list_display = ["session", "device", "needle_depth_mm", "updated_at", "written_by"]
-    list_select_related = ["session__patient", "written_by"]
-    search_fields = ["session__patient__full_name"]
-    raw_id_fields = ["session"]
-    fields = ["session", "skin_reaction", "device", "needle_depth_mm", "notes"]
+        return [
+            view(self.export_view, "export/", "export"),
+            view(self.attended_view, "<path:object_id>/attended/", "attended"),
+            view(self.no_show_view, "<path:object_id>/no-show/", "no_show"),
+            view(self.cancel_view, "<path:object_id>/cancel/", "cancel"),
+            view(self.move_view, "<path:object_id>/move/", "move"),
+            *super().get_urls(),
+        ]
 
-    def scope(self, queryset, practitioner_id):
-        return queryset.filter(session__practitioner_id=practitioner_id)
+    def _session(self, request, object_id, allowed) -> tuple[Session | None, HttpResponse | None]:
+        """The session in the user's scope, or the admin's answer for a missing row.
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["session"] if obj else []
+        Permission first (403 whatever the id), then the scoped lookup, so an
+        id outside the scope cannot be told from one that does not exist.
+        """
+        if not allowed(request):
+            raise PermissionDenied
+        session = self.get_object(request, unquote(object_id))
+        if session is None:
+            return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return session, None
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "session":
-            kwargs["queryset"] = SessionAdmin(Session, self.admin_site).get_queryset(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def _change_url(self, session: Session) -> str:
+        return reverse("admin:booking_session_change", args=[session.pk])
 
-    def save_model(self, request, obj, form, change):
-        obj.written_by = request.user
-        super().save_model(request, obj, form, change)
+    # --- attendance ---------------------------------------------------------
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # a clinical record is kept; corrections are new versions in its history
+    def attended_view(self, request, object_id):
+        return self._mark_one(request, object_id, attendance.session_mark_attended, "attended")
+
+    def no_show_view(self, request, object_id):
+        return self._mark_one(request, object_id, attendance.session_mark_no_show, "a no-show")
+
+    def _mark_one(self, request, object_id, service, done: str):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        session, missing = self._session(request, object_id, self.has_mark_attendance_permission)
+        if missing:
+            return missing
+        self._mark(request, [session], service, done)
+        return HttpResponseRedirect(self._change_url(session))
+
+    def _mark(self, request, sessions, service, done: str) -> None:
+        """One transaction per session: one that cannot be marked does not stop the rest."""
+        now, marked = timezone.now(), []
+        for session in sessions:
+            try:
+                service(session=session, by=request.user, now=now)
+            except BookingError as error:
+                self.message_user(request, f"{describe(session)}: {error.message}", messages.ERROR)
+            else:
+                marked.append(session)
+        if len(marked) == 1:
+            self.message_user(request, f"{describe(marked[0])} is marked {done}.")
+        elif marked:
+            self.message_user(request, f"{len(marked)} sessions are marked {done}.")
+
+    @admin.action(
+        description="Mark the selected sessions attended", permissions=["mark_attendance"]
+    )
+    def mark_attended(self, request, queryset):
+        self._mark(request, self._listed(queryset), attendance.session_mark_attended, "attended")
+
+    @admin.action(
+        description="Mark the selected sessions as no-shows", permissions=["mark_attendance"]
+    )
+    def mark_no_show(self, request, queryset):
+        self._mark(request, self._listed(queryset), attendance.session_mark_no_show, "a no-show")
+
+    def _listed(self, queryset) -> list[Session]:
+        return list(queryset.select_related("patient", "course").order_by("start"))
+
+    # --- cancel -------------------------------------------------------------
+
+    def cancel_view(self, request, object_id):
+        session, missing = self._session(request, object_id, self.has_reschedule_permission)
+        if missing:
+            return missing
+        form = CancelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            self._cancel(request, [session], notify=form.cleaned_data["notify"])
+            return HttpResponseRedirect(self._change_url(session))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Cancel this session?",
+            "session": session,
+            "label": describe(session),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/booking/session/cancel.html", context)
+
+    def _cancel(self, request, sessions, *, notify: bool) -> None:
+        now, cancelled = timezone.now(), []
+        for session in sessions:
+            try:
+                services.session_cancel(session=session, now=now, by_staff=True, notify=notify)
+            except BookingError as error:
+                self.message_user(request, f"{describe(session)}: {error.message}", messages.ERROR)
+            else:
+                cancelled.append(session)
+        if len(cancelled) == 1:
+            told = "The patient is told by email." if notify else "The patient is not emailed."
+            self.message_user(request, f"{describe(cancelled[0])} is cancelled. {told}")
+        elif cancelled:
+            told = "The patients are told by email." if notify else "The patients are not emailed."
+            self.message_user(request, f"{len(cancelled)} sessions are cancelled. {told}")
+
+    @admin.action(
+        description="Cancel the selected sessions and tell the patients",
+        permissions=["reschedule"],
+    )
+    def cancel_with_notice(self, request, queryset):
+        return self._cancel_selected(request, queryset, "cancel_with_notice", notify=True)
+
+    @admin.action(
+        description="Cancel the selected sessions without telling the patients",
+        permissions=["reschedule"],
+    )
+    def cancel_without_notice(self, request, queryset):
+        return self._cancel_selected(request, queryset, "cancel_without_notice", notify=False)
+
+    def _cancel_selected(self, request, queryset, action: str, *, notify: bool):
+        """A confirmation page first (as the admin's delete does), then the cancellations."""
+        sessions = self._listed(queryset)
+        if request.POST.get("post") == "yes":
+            self._cancel(request, sessions, notify=notify)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Cancel these sessions?",
+            "sessions": [(s.pk, describe(s)) for s in sessions],
+            "action": action,
+            "notify": notify,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/booking/session/cancel_selected.html", context)
+
+    # --- CSV ----------------------------------------------------------------
+
+    @admin.action(description="Export selected to CSV", permissions=["view"])
+    def export_selected(self, request, queryset):
+        return sessions_csv(queryset.order_by("start"), self._csv_name())
+
+    def export_view(self, request):
+        """The whole list as currently filtered, searched and ordered, every page of it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:booking_session_changelist") + "?e=1")
+        return sessions_csv(changelist.get_queryset(request), self._csv_name())
+
+    def _csv_name(self) -> str:
+        return f"sessions-{timezone.localtime():%Y%m%d-%H%M}.csv"

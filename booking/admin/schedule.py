@@ -1,0 +1,201 @@
+"""The schedule in the admin: a day and a week, one column per practitioner, and a day's CSV.
+
+Linked from the admin index through the ScheduleEntry proxy. Only the
+schedule's own URLs are registered for it, not the usual change pages: a
+session is opened through SessionAdmin, whose queryset keeps a clinician to
+their own sessions.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext_lazy as _
+
+from ..export import csv_response
+from ..models import ScheduleEntry
+from ..schedule import day_grid, day_plan, export_rows, schedule_data
+from ..selectors import clinic_zone
+from .base import NOTHING, limited_to_practitioner
+
+# A typed or edited URL can hold any date; the grid's arithmetic needs one it can
+# step a week either side of, and nobody plans a clinic outside these.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+class ScheduleForm(forms.Form):
+    """The GET form above the schedule; a bad value is named beside its field and ignored."""
+
+    date = forms.DateField(
+        label=_("Date"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("That is not a date; showing today instead.")},
+    )
+    practitioner = forms.IntegerField(label=_("Practitioner"), required=False, widget=forms.Select)
+    treatment = forms.IntegerField(label=_("Treatment"), required=False, widget=forms.Select)
+    cancelled = forms.BooleanField(label=_("Show cancelled sessions"), required=False)
+
+    def clean_date(self):
+        value = self.cleaned_data["date"]
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise forms.ValidationError(
+                _("Choose a date between 2000 and 2099; showing today instead.")
+            )
+        return value
+
+    def choose(self, name: str, options: list[tuple[int, str]], everyone: str) -> int | None:
+        """Offer `options` in the field's list; the chosen id, or None for all of them."""
+        self.fields[name].widget.choices = [("", everyone), *options]
+        value = self.cleaned_data.get(name)
+        if value is not None and value not in dict(options):
+            self.add_error(name, _("That is not on the list; showing all instead."))
+            return None
+        return value
+
+
+@admin.register(ScheduleEntry)
+class ScheduleAdmin(admin.ModelAdmin):
+    def has_view_permission(self, request, obj=None):
+        return obj is None and request.user.has_perm("booking.view_schedule")
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("booking.view_schedule")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("", view(self.day_view), name="booking_scheduleentry_changelist"),
+            path("day/", view(self.day_view), name="booking_schedule_day"),
+            path("week/", view(self.week_view), name="booking_schedule_week"),
+            path("day.csv", view(self.csv_view), name="booking_schedule_csv"),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        return self.day_view(request)
+
+    def day_view(self, request):
+        asked = self._asked(request, week=False)
+        plan = day_plan(day=asked.day, **asked.layout)
+        title = _("Schedule: %(day)s") % {"day": date_format(asked.day, "l j F Y")}
+        context = {
+            **self._context(request, asked, title, "day", step=timedelta(days=1)),
+            "plan": plan,
+            "rows": day_grid(plan, asked.zone),
+            "csv_url": self._url("csv", asked.day, asked.filters),
+        }
+        return TemplateResponse(request, "admin/booking/schedule/day.html", context)
+
+    def week_view(self, request):
+        asked = self._asked(request, week=True)
+        days = []
+        for n in range(7):
+            day = asked.first + timedelta(days=n)
+            days.append(
+                {
+                    "plan": day_plan(day=day, **asked.layout),
+                    "label": date_format(day, "l j M"),
+                    "url": self._url("day", day, asked.filters),
+                }
+            )
+        title = _("Schedule: week of %(day)s") % {"day": date_format(asked.first, "j F Y")}
+        context = {
+            **self._context(request, asked, title, "week", step=timedelta(weeks=1)),
+            "days": days,
+        }
+        return TemplateResponse(request, "admin/booking/schedule/week.html", context)
+
+    def csv_view(self, request):
+        asked = self._asked(request, week=False)
+        plan = day_plan(day=asked.day, **asked.layout)
+        return csv_response(f"schedule-{asked.day.isoformat()}.csv", export_rows(plan, asked.zone))
+
+    def _asked(self, request, *, week: bool) -> "Asked":
+        """Who may see what, the form, and the day or week it asks for."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        zone = clinic_zone()
+        form = ScheduleForm(request.GET)
+        form.is_valid()  # each valid field is used; the others carry their message
+        day = form.cleaned_data.get("date") or timezone.now().astimezone(zone).date()
+        first = day - timedelta(days=day.weekday()) if week else day
+        cancelled = form.cleaned_data.get("cancelled", False)
+        scope = limited_to_practitioner(request)
+        data = schedule_data(
+            day_from=first,
+            day_to=first + timedelta(days=6 if week else 0),
+            zone=zone,
+            cancelled=cancelled,
+            only_practitioner=scope,
+        )
+        names = [(r.practitioner_id, r.name) for r in data.rosters]
+        practitioner = form.choose("practitioner", names, _("All practitioners"))
+        treatment = form.choose("treatment", data.treatments, _("All treatments"))
+        filters = {"practitioner": practitioner, "treatment": treatment, "cancelled": cancelled}
+        return Asked(
+            day=day,
+            first=first,
+            zone=zone,
+            form=form,
+            unlinked=scope == NOTHING,
+            filters={k: int(v) for k, v in filters.items() if v},
+            layout={
+                "zone": zone,
+                "rosters": [r for r in data.rosters if practitioner in (None, r.practitioner_id)],
+                "entries": data.entries,
+                "closures": data.closures,
+                "treatment_id": treatment,
+            },
+        )
+
+    def _url(self, view: str, day: date, filters: dict) -> str:
+        return reverse(f"admin:booking_schedule_{view}") + "?" + urlencode({"date": day, **filters})
+
+    def _context(self, request, asked: "Asked", title, view: str, *, step: timedelta) -> dict:
+        other = "week" if view == "day" else "day"
+        today = timezone.now().astimezone(asked.zone).date()
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "view": view,
+            "form": asked.form,
+            "unlinked": asked.unlinked,
+            "nav": {
+                "previous": self._url(view, asked.first - step, asked.filters),
+                "today": self._url(view, today, asked.filters),
+                "next": self._url(view, asked.first + step, asked.filters),
+                "other": self._url(other, asked.day, asked.filters),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a schedule request asks for, once checked."""
+
+    day: date  # the date asked for (today when none, or a bad one)
+    first: date  # the first day shown: that day, or the Monday of its week
+    zone: ZoneInfo
+    form: ScheduleForm
+    unlinked: bool  # a clinician whose account has no practitioner: nothing to show
+    filters: dict  # the valid filters, carried by every link
+    layout: dict  # day_plan's arguments but the day

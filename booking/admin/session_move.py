@@ -1,0 +1,199 @@
+"""Moving a session from its admin page: free times of any practitioner who offers the
+treatment, inside the session's spacing window, then services.session_move (staff's limits)."""
+
+from datetime import datetime, timedelta
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from .. import selectors, services
+from ..courses import end_of_day, session_window
+from ..models import Practitioner, Session
+from ..services import BookingError
+from .base import describe
+
+MOVE_DAYS = 7
+
+
+class MoveSearchForm(forms.Form):
+    practitioner = forms.ModelChoiceField(
+        label="Practitioner", queryset=Practitioner.objects.none(), empty_label=None
+    )
+    day = forms.DateField(
+        label="Show free times from",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+
+
+class MoveForm(forms.Form):
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none())
+    start = forms.CharField()
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+
+    def clean_start(self) -> datetime:
+        try:
+            start = datetime.fromisoformat(self.cleaned_data["start"])
+        except ValueError:
+            raise forms.ValidationError("Choose one of the free times shown.") from None
+        if start.tzinfo is None:
+            raise forms.ValidationError("Choose one of the free times shown.")
+        return start
+
+
+class SessionMoveMixin:
+    """For SessionAdmin: the move page (its URL is registered there)."""
+
+    # --- move ---------------------------------------------------------------
+
+    def move_view(self, request, object_id):
+        session, missing = self._session(request, object_id, self.has_reschedule_permission)
+        if missing:
+            return missing
+        now = timezone.now()
+        if session.status != Session.Status.BOOKED or session.start <= now:
+            # The service refuses these too; saying so here spares a page of times.
+            self.message_user(
+                request, "Only a booked session that has not started can be moved.", messages.ERROR
+            )
+            return HttpResponseRedirect(self._change_url(session))
+        treatment = session.course.treatment
+        offering = Practitioner.objects.filter(is_active=True, treatments=treatment)
+        if request.method == "POST":
+            return self._move(request, session, offering, now)
+        zone = selectors.clinic_zone()
+        today = now.astimezone(zone).date()
+        first_day = max(session.start.astimezone(zone).date(), today)
+        default = offering.filter(pk=session.practitioner_id).first() or offering.first()
+        search = MoveSearchForm(
+            request.GET or None,
+            practitioners=offering,
+            initial={"practitioner": default, "day": first_day},
+        )
+        practitioner, day = default, first_day
+        if search.is_bound and search.is_valid():
+            practitioner, day = search.cleaned_data["practitioner"], search.cleaned_data["day"]
+        window = self._window(session)
+        last_day = day + timedelta(days=MOVE_DAYS - 1)
+        slots = []
+        if practitioner is not None:
+            slots = selectors.free_slots(
+                treatment=treatment,
+                day_from=day,
+                day_to=last_day,
+                now=now,
+                practitioners=[practitioner],
+                patient=session.patient,
+                latest=end_of_day(last_day, zone),  # later sessions may lie past the horizon
+                exclude_session_ids=[session.pk],
+            )
+        days: dict = {}
+        for slot in slots:
+            where_it_is = (slot.start, slot.practitioner_id) == (
+                session.start,
+                session.practitioner_id,
+            )
+            if not where_it_is and (window is None or window.holds(slot.start, zone)):
+                local = slot.start.astimezone(zone)
+                days.setdefault(local.date(), []).append(
+                    (slot.start.isoformat(), f"{local:%a %-d %b}, {local:%H:%M}")
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Move this session",
+            "session": session,
+            "label": describe(session),
+            "search": search,
+            "practitioner": practitioner,
+            "window": window,
+            "days": sorted(days.items()),
+            "day": day,
+            "last_day": last_day,
+            "earlier": self._move_url(session, practitioner, day - timedelta(days=MOVE_DAYS))
+            if day > today
+            else None,
+            "later": self._move_url(session, practitioner, day + timedelta(days=MOVE_DAYS)),
+        }
+        return TemplateResponse(request, "admin/booking/session/move.html", context)
+
+    def _move_url(self, session, practitioner, day) -> str:
+        query = {"day": day.isoformat()}
+        if practitioner is not None:
+            query["practitioner"] = practitioner.pk
+        return reverse("admin:booking_session_move", args=[session.pk]) + "?" + urlencode(query)
+
+    def _window(self, session: Session):
+        """The dates the session may move between, given the one before it (None for the first)."""
+        previous = (
+            session.course.sessions.active()
+            .filter(number__lt=session.number)
+            .order_by("-number")
+            .first()
+        )
+        if previous is None:
+            return None
+        spacing = services.spacing_of(session.course.treatment)
+        return session_window(previous.start, spacing, selectors.clinic_zone())
+
+    def _move(self, request, session, offering, now):
+        form = MoveForm(request.POST, practitioners=offering)
+        if not form.is_valid():
+            self.message_user(request, "Choose one of the free times shown.", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        practitioner, start = form.cleaned_data["practitioner"], form.cleaned_data["start"]
+        back = self._move_url(
+            session, practitioner, start.astimezone(selectors.clinic_zone()).date()
+        )
+        try:
+            result = services.session_move(
+                session=session, new_start=start, now=now, practitioner=practitioner, by_staff=True
+            )
+        except BookingError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(back)
+        moved = result.session
+        self.message_user(
+            request,
+            f"{describe(moved)} with {practitioner} is booked; the patient is told by email.",
+        )
+        self._replan_warnings(request, moved, result.replan)
+        return HttpResponseRedirect(self._change_url(moved))
+
+    def _replan_warnings(self, request, session, replan) -> None:
+        """Later sessions the move left outside their spacing window: say so, with a link."""
+        zone = selectors.clinic_zone()
+        later = {s.number: s for s in session.course.sessions.active()}
+        for proposal in replan:
+            other = later.get(proposal.number)
+            if other is None or proposal.window is None:
+                continue
+            window = f"{proposal.window.first_day:%-d %b} to {proposal.window.last_day:%-d %b}"
+            free = (
+                f"{proposal.slot.start.astimezone(zone):%a %-d %b %H:%M} is free"
+                if proposal.slot
+                else "nothing is free then"
+            )
+            self.message_user(
+                request,
+                format_html(
+                    'Session {} is now outside its window ({}); {}. <a href="{}">Move it</a>.',
+                    proposal.number,
+                    window,
+                    free,
+                    reverse("admin:booking_session_move", args=[other.pk]),
+                ),
+                messages.WARNING,
+            )

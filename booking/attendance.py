@@ -1,0 +1,99 @@
+"""Attendance: staff record that a patient came to a session, or did not.
+
+When a session can be marked (decided here, in one place):
+- attended from the session's day on: reception marks a patient in when they
+  arrive, which is often a few minutes before the start time;
+- no-show only once the start has passed: before then nobody has failed to come.
+A future day's session cannot be marked either way: that is a slip of the mouse.
+Only a booked session can be marked. A cancelled one never happened, and a
+marked one is already on the record (its history shows who marked it).
+
+A no-show gets no aftercare or check-in email: its rows still waiting are
+cancelled in the same transaction as the mark (the sender also skips them at
+send time, booking/reminders.py `_skip_reason`, so a row being sent at this
+moment is safe either way).
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Reminder, Session
+from .reminders import reminders_cancel
+from .selectors import clinic_zone
+from .services import BookingError
+
+logger = logging.getLogger(__name__)
+NOT_AFTER_A_NO_SHOW = (Reminder.Kind.AFTERCARE, Reminder.Kind.CHECK_IN)
+
+
+def reminders_stop(*, session: Session, kinds: Iterable[str], now: datetime, reason: str) -> int:
+    """Cancel the session's rows of these kinds that are still waiting. Returns how many."""
+    return reminders_cancel(
+        Reminder.objects.open().filter(session=session, kind__in=list(kinds)),
+        now=now,
+        reason=reason,
+    )
+
+
+def _locked(session: Session) -> Session:
+    # of=self: lock the session row only, not the course and patient it is read with.
+    return (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("course", "patient")
+        .get(pk=session.pk)
+    )
+
+
+def attendance_refusal(session: Session, now: datetime, *, no_show: bool) -> str:
+    """Why the session cannot be marked now ("" when it can); the rules in the module docstring."""
+    if session.status != Session.Status.BOOKED:
+        return f"Only a booked session can be marked; this one is {session.get_status_display()}."
+    if no_show and session.start > now:
+        return "A session can be marked as a no-show only once its start has passed."
+    zone = clinic_zone()
+    if session.start.astimezone(zone).date() > now.astimezone(zone).date():
+        return "A session can be marked attended from its day on, not before."
+    return ""
+
+
+def _check_markable(session: Session, now: datetime, *, no_show: bool) -> None:
+    if refusal := attendance_refusal(session, now, no_show=no_show):
+        raise BookingError(refusal)
+
+
+def _save(session: Session, status: str, by, reason: str) -> None:
+    session.status = status
+    # The history row names who marked it even outside a request (the admin's
+    # request user arrives through simple_history's middleware as well).
+    if by is not None:
+        session._history_user = by
+    session._change_reason = reason
+    session.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def session_mark_attended(*, session: Session, by, now: datetime | None = None) -> Session:
+    now = now or timezone.now()
+    session = _locked(session)
+    _check_markable(session, now, no_show=False)
+    _save(session, Session.Status.ATTENDED, by, "Marked attended")
+    logger.info("session attended", extra={"session_id": session.pk})
+    return session
+
+
+@transaction.atomic
+def session_mark_no_show(*, session: Session, by, now: datetime | None = None) -> Session:
+    """Mark a no-show and stop its aftercare and check-in emails that have not gone yet."""
+    now = now or timezone.now()
+    session = _locked(session)
+    _check_markable(session, now, no_show=True)
+    _save(session, Session.Status.NO_SHOW, by, "Marked no-show")
+    stopped = reminders_stop(
+        session=session, kinds=NOT_AFTER_A_NO_SHOW, now=now, reason="The patient did not come."
+    )
+    logger.info("session no-show", extra={"session_id": session.pk, "reminders_stopped": stopped})
+    return session

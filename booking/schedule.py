@@ -1,0 +1,425 @@
+"""The staff schedule: each practitioner's day as blocks of time, and the grid that shows it.
+
+A pure layout (`day_plan`, `day_grid`, `export_rows`) fed by one query per
+input (`schedule_data`). Everything is worked out on UTC instants; wall-clock
+times are only labels. So the day the clocks change has a 23- or 25-hour grid,
+as the clock on the wall does, and nothing is placed by adding hours to a
+local midnight.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.db.models import FilteredRelation, Q
+from django.utils.translation import gettext_lazy as _
+
+from .availability import Shift
+from .courses import end_of_day
+from .export import SESSION_COLUMNS
+from .models import ClinicClosure, Practitioner, Session
+
+# What a stretch of a practitioner's day is, lowest priority first: where two
+# overlap the later one shows, so a session booked before the time off was
+# entered is still on the screen.
+OUT, BREAK, FREE, OFF = "out", "break", "free", "off"
+CLOSED, OTHER, SESSION = "closed", "other", "session"
+LABELS = {
+    OUT: _("Not working"),
+    BREAK: _("Break"),
+    FREE: _("Free"),
+    OFF: _("Time off"),
+    CLOSED: _("Clinic closed"),
+    OTHER: _("Busy: another treatment"),
+    SESSION: _("Session"),
+}
+GRID_STEP_MINUTES = 5  # a grid row's height is a whole number of these (the stylesheet's .span-N)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A session as the schedule shows it."""
+
+    pk: int
+    practitioner_id: int
+    practitioner: str
+    start: datetime
+    end: datetime
+    times: str  # wall time, "10:00–11:15"
+    status: str
+    number: int
+    sessions_planned: int
+    patient: str
+    phone: str
+    treatment_id: int
+    treatment: str
+
+    @property
+    def number_of(self) -> str:
+        return f"{self.number} of {self.sessions_planned}"
+
+    @property
+    def status_label(self) -> str:
+        return Session.Status(self.status).label
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == Session.Status.CANCELLED
+
+
+@dataclass(frozen=True)
+class Away:
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Roster:
+    """One practitioner's weekly hours and their time off around the dates shown."""
+
+    practitioner_id: int
+    name: str
+    shifts: tuple[Shift, ...] = ()
+    time_off: tuple[Away, ...] = ()
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str
+    start: datetime
+    end: datetime
+    times: str
+    entries: tuple[Entry, ...] = ()
+    note: str = ""  # the time off's reason, the closure's name
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self.kind])
+
+    @property
+    def minutes(self) -> int:
+        return round((self.end.timestamp() - self.start.timestamp()) / 60)
+
+
+@dataclass(frozen=True)
+class Column:
+    practitioner_id: int
+    name: str
+    hours: str  # the day's working hours, "09:00–13:00, 14:00–17:00"
+    blocks: tuple[Block, ...]
+
+    @property
+    def free(self) -> list[Block]:
+        return [b for b in self.blocks if b.kind == FREE]
+
+    @property
+    def shown(self) -> list[Block]:
+        """Everything but the hours outside work (the week's compact list)."""
+        return [b for b in self.blocks if b.kind != OUT]
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    start: datetime  # the grid's first and last hour marks
+    end: datetime
+    closure: str | None
+    columns: tuple[Column, ...]
+    entries: tuple[Entry, ...]  # the day list: sessions shown, by start
+
+
+@dataclass(frozen=True)
+class Cell:
+    block: Block
+    rows: int
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    on_hour: bool
+    size: int  # height in GRID_STEP_MINUTES
+    cells: tuple[Cell | None, ...]  # None where a block from a row above carries on
+
+
+class _Layer(NamedTuple):
+    kind: str
+    start: datetime
+    end: datetime
+    entries: tuple[Entry, ...] = ()
+    note: str = ""
+
+
+def wall(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    return f"{wall(start, zone)}–{wall(end, zone)}"
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local midnight to the next local midnight, as UTC instants (23, 24 or 25 hours)."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    return start, end_of_day(day, zone).astimezone(UTC)
+
+
+def hour_marks(day: date, zone: ZoneInfo) -> list[datetime]:
+    """Each hour the wall clock shows that day, from local midnight: 23 or 25 on a change."""
+    start, end = day_bounds(day, zone)
+    return [start + timedelta(hours=h) for h in range(int((end - start).total_seconds()) // 3600)]
+
+
+def _hours_on(
+    day: date, zone: ZoneInfo, shifts: Sequence[Shift]
+) -> list[tuple[datetime, datetime]]:
+    def at(wall_time: time) -> datetime:
+        return datetime.combine(day, wall_time, tzinfo=zone).astimezone(UTC)
+
+    return sorted((at(s.start), at(s.end)) for s in shifts if s.weekday == day.weekday())
+
+
+def _window(day: date, zone: ZoneInfo, spans: list[tuple[datetime, datetime]]):
+    """From the hour mark before the first thing on the day to the one after the last."""
+    marks = hour_marks(day, zone)
+    _, day_end = day_bounds(day, zone)
+    if not spans:
+        spans = _hours_on(day, zone, [Shift(day.weekday(), time(9), time(17))])
+    first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    start = max((m for m in marks if m <= first), default=marks[0])
+    end = min((m for m in marks if m >= last), default=day_end)
+    return start, end
+
+
+def _clusters(entries: Sequence[Entry]) -> list[list[Entry]]:
+    """Overlapping sessions together (a cancelled one and the one booked in its place)."""
+    clusters: list[list[Entry]] = []
+    for entry in sorted(entries, key=lambda e: (e.start, e.pk)):
+        if clusters and entry.start < max(e.end for e in clusters[-1]):
+            clusters[-1].append(entry)
+        else:
+            clusters.append([entry])
+    return clusters
+
+
+def _paint(layers: list[_Layer], start: datetime, end: datetime, zone: ZoneInfo):
+    """Cut [start, end) wherever a layer starts or ends; each piece shows the top layer on it."""
+    cuts = sorted(
+        {start, end, *(t for la in layers for t in (la.start, la.end) if start < t < end)}
+    )
+    blocks: list[Block] = []
+    current, since = None, start
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        top = max(i for i, la in enumerate(layers) if la.start <= a and la.end >= b)
+        if top != current:
+            if current is not None:
+                blocks.append(_block(layers[current], since, a, zone))
+            current, since = top, a
+    blocks.append(_block(layers[current], since, end, zone))
+    return tuple(blocks)
+
+
+def _block(layer: _Layer, start: datetime, end: datetime, zone: ZoneInfo) -> Block:
+    return Block(layer.kind, start, end, span(start, end, zone), layer.entries, layer.note)
+
+
+def day_plan(
+    *,
+    day: date,
+    zone: ZoneInfo,
+    rosters: Sequence[Roster],
+    entries: Sequence[Entry],
+    closures: Mapping[date, str],
+    treatment_id: int | None = None,
+) -> Day:
+    """One column per roster, cut into blocks; sessions of another treatment than
+    `treatment_id` show only as busy time, so the free gaps stay true."""
+    day_start, day_end = day_bounds(day, zone)
+    ids = {r.practitioner_id for r in rosters}
+    todays = [
+        e for e in entries if e.practitioner_id in ids and e.start < day_end and e.end > day_start
+    ]
+    shown = [e for e in todays if treatment_id in (None, e.treatment_id)]
+    shown_pks = {e.pk for e in shown}
+    held = [e for e in todays if e.pk in shown_pks or not e.cancelled]
+    hours = {r.practitioner_id: _hours_on(day, zone, r.shifts) for r in rosters}
+    window = _window(
+        day, zone, [h for hs in hours.values() for h in hs] + [(e.start, e.end) for e in held]
+    )
+    by_practitioner = defaultdict(list)
+    for entry in held:
+        by_practitioner[entry.practitioner_id].append(entry)
+    closure = closures.get(day)
+    columns = []
+    for roster in rosters:
+        shifts = hours[roster.practitioner_id]
+        layers = [_Layer(OUT, *window)]
+        layers += [
+            _Layer(BREAK, e1, s2)
+            for (_, e1), (s2, _) in zip(shifts, shifts[1:], strict=False)
+            if s2 > e1
+        ]
+        layers += [_Layer(FREE, s, e) for s, e in shifts]
+        layers += [_Layer(OFF, a.start, a.end, note=a.reason) for a in roster.time_off]
+        if closure is not None:
+            layers.append(_Layer(CLOSED, *window, note=closure))
+        for cluster in _clusters(by_practitioner[roster.practitioner_id]):
+            mine = tuple(e for e in cluster if e.pk in shown_pks)
+            first, last = min(e.start for e in cluster), max(e.end for e in cluster)
+            layers.append(_Layer(SESSION if mine else OTHER, first, last, mine))
+        columns.append(
+            Column(
+                roster.practitioner_id,
+                roster.name,
+                ", ".join(span(s, e, zone) for s, e in shifts),
+                _paint(layers, *window, zone),
+            )
+        )
+    ordered = tuple(sorted(shown, key=lambda e: (e.start, e.practitioner, e.pk)))
+    return Day(day, *window, closure, tuple(columns), ordered)
+
+
+def day_grid(plan: Day, zone: ZoneInfo) -> list[Row]:
+    """Table rows cut at every hour mark and every block's edge; each block is a cell
+    spanning its rows (rowspan: no inline style, which the Content Security Policy forbids)."""
+    marks = {m for m in hour_marks(plan.day, zone) if plan.start <= m < plan.end}
+    edges = {t for c in plan.columns for b in c.blocks for t in (b.start, b.end)}
+    cuts = sorted(marks | edges | {plan.start, plan.end})
+    index = {t: i for i, t in enumerate(cuts)}
+    cells = {
+        (index[b.start], n): Cell(b, index[b.end] - index[b.start])
+        for n, column in enumerate(plan.columns)
+        for b in column.blocks
+    }
+    rows = []
+    for i, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        size = round((b - a).total_seconds() / 60 / GRID_STEP_MINUTES)
+        rows.append(
+            Row(
+                wall(a, zone),
+                a in marks,
+                min(max(size, 1), 60 // GRID_STEP_MINUTES),
+                tuple(cells.get((i, n)) for n in range(len(plan.columns))),
+            )
+        )
+    return rows
+
+
+def export_rows(plan: Day, zone: ZoneInfo) -> list[list]:
+    """The day list as CSV rows (booking/export.py makes each cell sheet-safe)."""
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    rows = [SESSION_COLUMNS]
+    for e in plan.entries:
+        fields = [e.practitioner, e.patient, e.phone, e.treatment, e.number_of, e.status_label]
+        rows.append([local(e.start), local(e.end), *fields])
+    return rows
+
+
+@dataclass(frozen=True)
+class ScheduleData:
+    rosters: list[Roster]
+    entries: list[Entry]
+    closures: dict[date, str]
+    treatments: list[tuple[int, str]]
+
+
+def schedule_data(
+    *,
+    day_from: date,
+    day_to: date,
+    zone: ZoneInfo,
+    cancelled: bool = False,
+    only_practitioner: int | None = None,
+) -> ScheduleData:
+    """What the schedule of these local dates shows, in three queries whatever its size.
+
+    Practitioners: the active ones, and any other with a session in the range
+    (their sessions must not vanish when they leave); `only_practitioner` is a
+    clinician's scope, applied here so nothing else is read. The treatments to
+    filter by: those the practitioners offer and those of the sessions shown.
+    """
+    start, end = day_bounds(day_from, zone)[0], day_bounds(day_to, zone)[1]
+    sessions = Session.objects.overlapping(start, end)
+    if not cancelled:
+        sessions = sessions.active()
+    practitioners = Practitioner.objects.filter(
+        Q(is_active=True) | Q(pk__in=sessions.values("practitioner_id"))
+    )
+    if only_practitioner is not None:
+        practitioners = practitioners.filter(pk=only_practitioner)
+        sessions = sessions.filter(practitioner_id=only_practitioner)
+
+    # The rosters in one query: each practitioner left-joined to their hours, the
+    # treatments they offer and their time off in the range. That is a few rows each
+    # (hours x treatments x time off), where separate queries would cost every
+    # page three round trips more; the admin around the page already spends most
+    # of the issue's budget of ten.
+    names: dict[int, str] = {}
+    shifts, away = defaultdict(dict), defaultdict(dict)  # dicts as ordered sets
+    treatments: dict[int, str] = {}
+    rows = (
+        practitioners.annotate(
+            away=FilteredRelation(
+                "time_off", condition=Q(time_off__start__lt=end, time_off__end__gt=start)
+            )
+        )
+        .order_by("display_name", "pk")
+        .values_list(
+            "pk",
+            "display_name",
+            "working_hours__weekday",
+            "working_hours__start",
+            "working_hours__end",
+            "away__start",
+            "away__end",
+            "away__reason",
+            "treatments__pk",
+            "treatments__name",
+        )
+    )
+    for pk, name, weekday, s, e, off_start, off_end, reason, treatment_id, treatment in rows:
+        names[pk] = name
+        if weekday is not None:
+            shifts[pk][Shift(weekday, s, e)] = None
+        if off_start is not None:
+            away[pk][Away(off_start, off_end, reason)] = None
+        if treatment_id is not None:
+            treatments[treatment_id] = treatment
+    rosters = [
+        Roster(pk, name, tuple(shifts[pk]), tuple(sorted(away[pk], key=lambda a: a.start)))
+        for pk, name in names.items()
+    ]
+
+    entries = [
+        Entry(*row[:5], span(row[3], row[4], zone), *row[5:])  # in Entry's field order
+        for row in sessions.order_by("start", "pk").values_list(
+            "pk",
+            "practitioner_id",
+            "practitioner__display_name",
+            "start",
+            "end",
+            "status",
+            "number",
+            "course__sessions_planned",
+            "patient__full_name",
+            "patient__phone",
+            "course__treatment_id",
+            "course__treatment__name",
+        )
+    ]
+    treatments.update((e.treatment_id, e.treatment) for e in entries)
+    closures = dict(
+        ClinicClosure.objects.filter(date__gte=day_from, date__lte=day_to).values_list(
+            "date", "name"
+        )
+    )
+    return ScheduleData(
+        rosters, entries, closures, sorted(treatments.items(), key=lambda t: (t[1], t[0]))
+    )
