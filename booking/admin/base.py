@@ -104,6 +104,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows staff read; their changes go through the services' own pages and actions."""
+
     def has_add_permission(self, request):
         return False
 

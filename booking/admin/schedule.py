@@ -24,7 +24,7 @@ from ..export import csv_response
 from ..models import ScheduleEntry
 from ..schedule import day_grid, day_plan, export_rows, schedule_data
 from ..selectors import clinic_zone
-from .base import NOTHING, limited_to_practitioner
+from .base import NOTHING, ReadOnlyAdmin, limited_to_practitioner
 
 # A typed or edited URL can hold any date; the grid's arithmetic needs one it can
 # step a week either side of, and nobody plans a clinic outside these.
@@ -64,21 +64,12 @@ class ScheduleForm(forms.Form):
 
 
 @admin.register(ScheduleEntry)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(ReadOnlyAdmin):
     def has_view_permission(self, request, obj=None):
         return obj is None and request.user.has_perm("booking.view_schedule")
 
     def has_module_permission(self, request):
         return request.user.has_perm("booking.view_schedule")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -24,7 +24,7 @@ from .. import attendance, selectors, services
 from ..export import SESSION_COLUMNS, csv_response
 from ..models import ClinicalNote, Session
 from ..services import BookingError
-from .base import ScopedAdmin, describe
+from .base import ReadOnlyAdmin, ScopedAdmin, describe
 from .session_move import SessionMoveMixin
 
 
@@ -64,7 +64,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Session)
-class SessionAdmin(SessionMoveMixin, ScopedAdmin, SimpleHistoryAdmin):
+class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["start", "patient", "treatment", "number_of", "practitioner", "status"]
     list_filter = ["status", "practitioner", "course__treatment"]
     date_hierarchy = "start"
@@ -91,15 +91,6 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, SimpleHistoryAdmin):
 
     def scope(self, queryset, practitioner_id):
         return queryset.filter(practitioner_id=practitioner_id)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_mark_attendance_permission(self, request, obj=None):
         return request.user.has_perm("booking.mark_attendance")

@@ -247,3 +247,19 @@ def test_consent_versions_are_added_not_edited_and_courses_keep_theirs(
     course.refresh_from_db()
     assert course.consent == first
     assert Session.objects.filter(course=course).exists()
+
+
+def test_the_admin_index_offers_each_role_its_own_shortcuts(
+    reception, clinician, editor, client_for
+):
+    def shortcuts(user):
+        page = client_for(user).get(reverse("admin:index")).content.decode()
+        return {
+            name
+            for name in ("Today's schedule", "Book a course by phone", "Content reviews overdue")
+            if name.replace("'", "&#x27;") in page or name in page
+        }
+
+    assert shortcuts(reception) == {"Today's schedule", "Book a course by phone"}
+    assert shortcuts(clinician) == {"Today's schedule"}
+    assert shortcuts(editor) == {"Content reviews overdue"}

@@ -2,42 +2,20 @@
 
 import csv
 import io
-from datetime import datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
 
 from booking import reminders
-from booking.availability import Slot
 from booking.models import Practitioner, Reminder, ReminderEvent, Session
-from booking.services import course_book
-from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.staff.june import at, book, said
 
 Kind, Status = Reminder.Kind, Reminder.Status
 AFTERCARE_SUBJECT = "Looking after your skin"
 CHECK_IN_SUBJECT = "check-in"
-
-
-def at(day, hour, minute=0):
-    return datetime(2026, 6, day, hour, minute, tzinfo=LONDON)
-
-
-def book(treatment, practitioner, start, now, patient=None) -> Session:
-    course = course_book(
-        patient=patient or PatientFactory(),
-        treatment=treatment,
-        slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],
-        now=now,
-    )
-    return course.sessions.get()
-
-
-def said(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def url(name, session, *args):

@@ -1,40 +1,18 @@
 """Time off over booked sessions: refused as it stands, saved once each session is resolved."""
 
-from datetime import datetime, timedelta
-
 import pytest
-from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
 
 from booking import reminders
-from booking.availability import Slot
 from booking.models import Reminder, Session, TimeOff, WorkingHours
-from booking.services import BookingError, course_book
+from booking.services import BookingError
 from booking.time_off import CANCEL, handover_choices, time_off_add, time_off_collisions
-from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.booking.factories import PractitionerFactory
+from tests.staff.june import at, book, said
 
 Kind, Status = Reminder.Kind, Reminder.Status
 DAY_OFF = {"start": "2026-06-02T09:00", "end": "2026-06-02T17:00", "reason": "Training"}
-
-
-def at(day, hour, minute=0):
-    return datetime(2026, 6, day, hour, minute, tzinfo=LONDON)
-
-
-def book(treatment, practitioner, start, now, patient=None) -> Session:
-    course = course_book(
-        patient=patient or PatientFactory(),
-        treatment=treatment,
-        slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],
-        now=now,
-    )
-    return course.sessions.get()
-
-
-def said(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def time_off_page(practitioner):
