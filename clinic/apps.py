@@ -6,3 +6,10 @@ class ClinicConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "clinic"
     verbose_name = _("Clinic")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .roles import roles_restore
+
+        post_migrate.connect(roles_restore, dispatch_uid="clinic.roles_restore")

@@ -54,16 +54,20 @@ ROLES: dict[str, list[str]] = {
 }
 
 
-def roles_apply(apps, *, strict: bool = True) -> None:
+def roles_apply(apps, *, strict: bool = True, only_missing: bool = False) -> None:
     """Create the groups and give each exactly its permissions (`apps`: a registry).
 
     A migration passes strict=False: a permission of a model added by a later
     migration does not exist yet there (that migration applies the roles again).
+    only_missing=True creates a missing group and leaves existing ones as the
+    clinic may have changed them (after every migrate, and after a flush).
     """
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for name, wanted in ROLES.items():
-        group, _ = group_model.objects.get_or_create(name=name)
+        group, created = group_model.objects.get_or_create(name=name)
+        if only_missing and not created:
+            continue
         found = []
         for label in wanted:
             app_label, codename = label.split(".")
@@ -76,3 +80,16 @@ def roles_apply(apps, *, strict: bool = True) -> None:
                 raise LookupError(f"role {name!r}: no permission {label!r}")
             found.append(permission)
         group.permissions.set(found)
+
+
+def roles_restore(sender, **kwargs) -> None:
+    """post_migrate: bring back a role group that is gone (a flush empties the tables,
+    and tests that use transactions flush after each test).
+
+    Django sends post_migrate once per app; only at the last one do all the
+    apps' permissions exist.
+    """
+    from django.apps import apps as installed
+
+    if sender is list(installed.get_app_configs())[-1]:
+        roles_apply(installed, strict=False, only_missing=True)

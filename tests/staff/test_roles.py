@@ -263,3 +263,16 @@ def test_the_admin_index_offers_each_role_its_own_shortcuts(
     assert shortcuts(reception) == {"Today's schedule", "Book a course by phone"}
     assert shortcuts(clinician) == {"Today's schedule"}
     assert shortcuts(editor) == {"Content reviews overdue"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_role_groups_come_back_after_a_flush_but_a_changed_group_is_kept():
+    from django.core.management import call_command
+
+    Group.objects.get(name=CLINICIAN).permissions.clear()  # the clinic narrowed it
+    Group.objects.filter(name=RECEPTION).delete()
+    call_command("migrate", verbosity=0)  # post_migrate, as after every deploy
+    assert Group.objects.get(name=RECEPTION).permissions.count() == len(ROLES[RECEPTION])
+    assert Group.objects.get(name=CLINICIAN).permissions.count() == 0
+    call_command("flush", interactive=False, verbosity=0)
+    assert set(Group.objects.values_list("name", flat=True)) == set(ROLES)
