@@ -1,6 +1,7 @@
 """Request guards that apply to every view."""
 
 from django.http import HttpResponseBadRequest
+from django.utils import timezone
 
 
 class RejectNullCharactersMiddleware:
@@ -21,3 +22,61 @@ class RejectNullCharactersMiddleware:
                 if "\x00" in key or any("\x00" in item for item in items):
                     return HttpResponseBadRequest("Bad request: a field held a NUL character.")
         return self.get_response(request)
+
+
+PRIVATE_PREFIXES = ("/book/", "/appointments/", "/accounts/", "/admin/")
+
+
+class PrivatePagesMiddleware:
+    """Patient and staff pages are never stored by a browser or a proxy.
+
+    Every response to a signed-in user, and every page under the booking,
+    appointments, account and admin paths, gets ``Cache-Control: no-store``:
+    the back button on a shared computer must not show someone's sessions.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or request.path.startswith(
+            PRIVATE_PREFIXES
+        ):
+            response["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
+        return response
+
+
+class SessionIdleTimeoutMiddleware:
+    """Sign a user out after a spell without requests: 15 minutes for staff, 30 for patients.
+
+    A signed-in user's request pushes the session's expiry forward by the idle
+    limit (Django saves it); one that comes later finds the session expired,
+    so the user is anonymous again and the page asks them to sign in. The
+    push is written at most once a minute, not on every request (a write per
+    page view would cost more than the page's own queries).
+    Settings: SESSION_IDLE_SECONDS_STAFF, SESSION_IDLE_SECONDS_PATIENT.
+    """
+
+    REFRESH_SECONDS = 60
+    MARK = "_idle_refreshed_at"
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.staff = settings.SESSION_IDLE_SECONDS_STAFF
+        self.patient = settings.SESSION_IDLE_SECONDS_PATIENT
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        # After the view: a sign-in or sign-out during it is already reflected.
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = int(timezone.now().timestamp())
+            if now - request.session.get(self.MARK, 0) >= self.REFRESH_SECONDS:
+                request.session[self.MARK] = now
+                request.session.set_expiry(self.staff if user.is_staff else self.patient)
+        return response

@@ -30,6 +30,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# The __Host- prefix: the browser keeps these cookies only if they are Secure,
+# for path / and set by this exact host (no Domain), so a sibling subdomain
+# cannot plant or read them. https://developer.mozilla.org/docs/Web/HTTP/Cookies
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 STORAGES = {
