@@ -86,7 +86,10 @@ def build_message(
         # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" here.
         headers["List-Unsubscribe"] = f"<{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    subject = SUBJECTS[reminder.kind].format(
+    subject = SUBJECTS[reminder.kind]
+    if reminder.kind == Kind.CLINIC_NOTICE and not session.patient.user.is_active:
+        subject = "A patient deleted their account: {treatment} sessions cancelled"
+    subject = subject.format(
         treatment=course.treatment.name.lower(),
         when=f"{session.start.astimezone(_zone()):%A %-d %B at %H:%M}",
         kind_of_booking="consultation" if course.treatment.is_consultation else "course",

@@ -1,7 +1,9 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from booking.views import account as account_views
 from education.sitemaps import ArticleSitemap, EducationPageSitemap, TreatmentSitemap
 
 from . import views
@@ -14,6 +16,10 @@ sitemaps = {
     "articles": ArticleSitemap,
 }
 
+# The admin's login is the site's sign-in (axes, rate limits and two-factor
+# there), so /admin/login/ cannot be used to get round them.
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
@@ -21,9 +27,16 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("", include("education.urls")),
     path("", include("booking.urls")),
+    # Before allauth's URLs, which own the rest of /accounts/.
+    path("accounts/data/", account_views.data, name="account_data"),
+    path("accounts/data.json", account_views.data_json, name="account_data_json"),
+    path("accounts/delete/", account_views.delete, name="account_delete"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
+
+handler403 = "clinic.security.access_refused"
+handler429 = "clinic.security.rate_limited"  # allauth's limits (django has no 429 hook)

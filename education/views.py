@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from clinic.security import limit_posts
+
 from . import selectors, services, structured_data
 from .content_cache import content_version
 from .forms import NewsletterSignupForm, SearchForm, SuitabilityForm
@@ -128,6 +130,7 @@ def search_page(request):
 
 
 @require_http_methods(["GET", "POST"])
+@limit_posts("newsletter-signup", "RATE_LIMIT_NEWSLETTER")
 def newsletter(request):
     form = NewsletterSignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

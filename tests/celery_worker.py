@@ -34,6 +34,7 @@ def start_worker(
     concurrency: int = 1,
     settings_module: str = "clinic.settings.test",
     quiet: bool = False,
+    loglevel: str = "WARNING",
     **extra_env: str,
 ) -> subprocess.Popen:
     """A worker reading only `queue` (the tests' own), with `extra_env` on top."""
@@ -51,7 +52,7 @@ def start_worker(
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
-            "--loglevel=WARNING",
+            f"--loglevel={loglevel}",
             "--queues",
             queue,
             *os.environ.get("CELERY_WORKER_EXTRA_ARGS", "").split(),  # for experiments

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from clinic.security import limit_posts
 from education.models import SuitabilityQuestion, Treatment
 from education.suitability import Suitability, suitability_outcome
 
@@ -622,6 +623,7 @@ def _answers_for_course(journey: Journey) -> dict:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@limit_posts("booking-confirm", "RATE_LIMIT_BOOKING_CONFIRM")
 def confirm(request):
     if request.method == "POST":
         # A second click after the first one booked: the journey is gone, the course is not.

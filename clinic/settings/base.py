@@ -6,6 +6,7 @@ switches to the real service. Bad configuration stops the process with one
 clear line (``config_error``) rather than a traceback.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",  # full-text search, trigram, exclusion constraints
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "clinic",
     "education",
     "booking",
+    "axes",  # last, as its docs ask
 ]
 
 MIDDLEWARE = [
@@ -76,6 +79,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",  # who made each change
+    "clinic.security.StaffTwoFactorMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as its docs ask
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -179,6 +184,7 @@ EMAIL_TIMEOUT = 10
 # --- Accounts ---------------------------------------------------------------
 AUTH_USER_MODEL = "clinic.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -204,6 +210,34 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+# Counted in the shared cache; over the limit, clinic/security.py's page says when
+# to try again. https://docs.allauth.org/en/latest/account/rate_limits.html
+ACCOUNT_RATE_LIMITS = {
+    "signup": "20/h/ip",
+    "reset_password": "10/15m/ip,3/15m/key",
+    # Per account, django-axes below locks out (with a cool-off): allauth counts per address.
+    "login_failed": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "confirm_email": "1/3m/key",
+    "reauthenticate": "10/m/user",
+}
+# Staff two-factor sign-in (allauth MFA, an authenticator app's codes).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Clinic admin"
+STAFF_TWO_FACTOR_REQUIRED = env.bool("STAFF_TWO_FACTOR_REQUIRED", default=False)
+# django-axes: 5 failures for an account from one address lock that pair out for
+# 15 minutes; never for good (no permanent lockout a patient cannot undo).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "clinic.security.axes_username"  # allauth signs in by email
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "clinic.security.locked_out"
+AXES_VERBOSE = False  # its messages name the email typed: clinic.security logs ids instead
+# Our own limits (clinic/security.py rate_limit): per address.
+RATE_LIMIT_NEWSLETTER = (5, 15 * 60)  # sign-ups per 15 minutes
+RATE_LIMIT_BOOKING_CONFIRM = (10, 15 * 60)  # booking confirmations per 15 minutes
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "/static/"
@@ -261,5 +295,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["stdout"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes' own lines name the email typed; clinic.security logs ids instead.
+        "axes": {"level": "ERROR"},
+    },
 }

@@ -54,7 +54,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["stdout"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes' own lines name the email typed; clinic.security logs ids instead.
+        "axes": {"level": "ERROR"},
+    },
 }
 
 # seed_demo creates accounts with published passwords: never here.

@@ -43,3 +43,6 @@ if _db["ENGINE"].endswith("sqlite3"):
     _name = Path(_db["NAME"])
     _db["TEST"] = {"NAME": str(_name.with_name(f"test_{_name.name}"))}
 TEST_ARTIFACTS_DIR = BASE_DIR / "var" / "test-artifacts"
+# The test client's login() calls authenticate() without a request, which
+# django-axes refuses; tests of the lockout turn it back on (tests/clinic/test_sign_in_defences.py).
+AXES_ENABLED = False

@@ -84,6 +84,7 @@ def test_a_worker_keeps_its_database_connection_between_tasks_until_it_is_old():
         signals.task_prerun.send(sender=ping, task_id="t", task=ping, args=(), kwargs={})
         signals.task_postrun.send(sender=ping, task_id="t", task=ping, args=(), kwargs={})
 
+    connection.close()  # a fresh connection: one left by an earlier test may be near its age
     connection.ensure_connection()
     opened = connection.connection
     one_task()

@@ -1,0 +1,257 @@
+"""A patient's own data: a copy to download, and closing the account.
+
+`patient_data` (a read) gathers what the clinic holds about the signed-in
+person, in plain JSON types. Clinical notes are left out: the clinic shares
+them on request, after a clinician has looked at them.
+
+`account_delete` (a write) is the right to erasure as UK GDPR frames it. The
+right does not reach health records the clinic must keep (Article 17(3)(c)
+and (3)(b): public health, and the legal duty to keep treatment records), so
+courses, sessions, clinical notes and their history stay, tied to a patient
+record that no longer says who it was. Everything that identifies the person
+goes: name, phone, date of birth, email addresses (also in the history rows,
+the admin's change log and the mail errors), the newsletter subscription, the
+password and every signed-in session (which also hold the booking journey's
+health answers). Future sessions are cancelled so the practitioner's time is
+freed; the clinic is told, the patient is not: they are leaving, and their
+address is gone.
+"""
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session as WebSession
+from django.db import transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Replace
+from django.utils import timezone
+
+from education.models import NewsletterSubscriber
+
+from . import reminders, services
+from .models import ClinicalNote, Course, Patient, Reminder, ReminderEvent, Session
+
+DELETED_EMAIL_DOMAIN = "deleted.invalid"  # .invalid never resolves (RFC 2606)
+REMOVED = "(removed: it named a deleted account)"
+
+
+def _iso(moment) -> str | None:
+    """ISO 8601 in clinic time, with its UTC offset."""
+    return timezone.localtime(moment).isoformat() if moment else None
+
+
+def _course_data(course: Course) -> dict:
+    consent = course.consent
+    return {
+        "treatment": course.treatment.name,
+        "status": course.status,
+        "sessions_planned": course.sessions_planned,
+        "booked_at": _iso(course.created_at),
+        "suitability_answers": [
+            {"question": item.get("question"), "answer": item.get("answer")}
+            for item in (course.suitability_answers or {}).get("questions", [])
+        ],
+        "consent": {"version": consent.version, "given_at": _iso(course.consent_given_at)}
+        if consent
+        else None,
+        "sessions": [
+            {
+                "number": s.number,
+                "start": _iso(s.start),
+                "end": _iso(s.end),
+                "status": s.status,
+                "practitioner": s.practitioner.display_name,
+                "cancelled_at": _iso(s.cancelled_at),
+            }
+            for s in sorted(course.sessions.all(), key=lambda s: (s.number, s.start))
+        ],
+    }
+
+
+def patient_data(*, user) -> dict:
+    """Everything about `user` a data export holds, ready for json.dumps."""
+    addresses = list(EmailAddress.objects.filter(user=user).order_by("-primary", "email"))
+    emails = {user.email.lower(), *(a.email.lower() for a in addresses)}
+    patient = Patient.objects.filter(user=user).first()
+    courses, emails_sent = [], []
+    if patient is not None:
+        courses = [
+            _course_data(course)
+            for course in patient.courses.select_related("treatment", "consent")
+            .prefetch_related("sessions__practitioner")
+            .order_by("created_at")
+        ]
+        # What was sent to the patient; the clinic's own notice repeats the course above.
+        emails_sent = [
+            {"kind": kind, "sent_at": _iso(sent_at), "session_number": number}
+            for kind, sent_at, number in Reminder.objects.filter(
+                session__patient=patient, status=Reminder.Status.SENT
+            )
+            .exclude(kind=Reminder.Kind.CLINIC_NOTICE)
+            .order_by("sent_at", "pk")
+            .values_list("kind", "sent_at", "session__number")
+        ]
+    subscriber = (
+        NewsletterSubscriber.objects.filter(_any_email("email__iexact", emails))
+        .order_by("pk")
+        .first()
+    )
+    return {
+        "exported_at": _iso(timezone.now()),
+        "account": {
+            "email": user.email,
+            "full_name": user.full_name,
+            "date_joined": _iso(user.date_joined),
+            "last_login": _iso(user.last_login),
+            "email_addresses": [
+                {"email": a.email, "verified": a.verified, "primary": a.primary} for a in addresses
+            ],
+        },
+        "patient": {
+            "full_name": patient.full_name,
+            "phone": patient.phone,
+            "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else None,
+            "email_preferences": {
+                "check_in": patient.email_check_in,
+                "next_window": patient.email_next_window,
+            },
+        }
+        if patient
+        else None,
+        "courses": courses,
+        "emails_sent": emails_sent,
+        "newsletter": {
+            "email": subscriber.email,
+            "signed_up": _iso(subscriber.created_at),
+            "confirmed": _iso(subscriber.confirmed_at),
+            "unsubscribed": _iso(subscriber.unsubscribed_at),
+        }
+        if subscriber
+        else None,
+    }
+
+
+def _any_email(lookup: str, emails) -> Q:
+    """Matches any of `emails` whatever its case (addresses typed by hand vary)."""
+    query = Q(pk__in=[])
+    for email in emails:
+        query |= Q(**{lookup: email})
+    return query
+
+
+def _sessions_cancel(patient: Patient, now) -> None:
+    """Cancel every future session, stop every open email, and tell the clinic."""
+    first_cancelled = []
+    for course in patient.courses.filter(
+        sessions__status=Session.Status.BOOKED, sessions__start__gt=now
+    ).distinct():
+        # by_staff: inside the notice period too; nobody can be told "call us" now.
+        cancelled = services.course_cancel(course=course, now=now, by_staff=True, notify=False)
+        if cancelled:
+            first_cancelled.append(cancelled[0])
+    # Confirmations and notices still waiting would go to an address that is gone.
+    reminders.reminders_cancel(
+        Reminder.objects.open().filter(session__patient=patient),
+        now=now,
+        reason="The patient deleted their account.",
+    )
+    for session in first_cancelled:
+        # One notice per course, on its first cancelled session: the email lists the
+        # sessions cancelled with it. _reopen makes a new version when one was sent.
+        reminders._reopen(session, Reminder.Kind.CLINIC_NOTICE, now)
+
+
+def _web_sessions_delete(user) -> None:
+    """Sign the user out everywhere (database sessions; others expire with the password)."""
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return  # the unusable password already invalidates them (session auth hash)
+    ids = [
+        web.pk
+        for web in WebSession.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if web.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    WebSession.objects.filter(pk__in=ids).delete()
+
+
+def _admin_log_scrub(*, patient, user, old: dict[str, str], new: dict[str, str]) -> None:
+    """The admin's change log names objects by their str(): the patient's name, the email."""
+    targets = [(get_user_model(), [user.pk])]
+    if patient is not None:
+        sessions = list(Session.objects.filter(patient=patient).values_list("pk", flat=True))
+        targets += [
+            (Patient, [patient.pk]),
+            (Course, list(patient.courses.values_list("pk", flat=True))),
+            (Session, sessions),
+            (
+                ClinicalNote,
+                list(
+                    ClinicalNote.objects.filter(session__in=sessions).values_list("pk", flat=True)
+                ),
+            ),
+        ]
+    where = Q(pk__in=[])
+    for model, ids in targets:
+        where |= Q(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[str(pk) for pk in ids],
+        )
+    text = "object_repr"
+    for key, value in old.items():
+        if value:
+            text = Replace(text, Value(value), Value(new[key]))
+    LogEntry.objects.filter(where).update(object_repr=text)
+
+
+@transaction.atomic
+def account_delete(*, user, now) -> None:
+    """Close `user`'s account: cancel what is to come, keep the clinical record, forget who."""
+    # No lock here: the cancel services lock practitioners, then the patient, in that order.
+    patient = Patient.objects.filter(user=user).first()
+    old_emails = {
+        user.email.lower(),
+        *(
+            e.lower()
+            for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+        ),
+    }
+    new_email = f"deleted-{user.pk}@{DELETED_EMAIL_DOMAIN}"
+    old = {"email": user.email, "name": patient.full_name if patient else ""}
+    new = {"email": new_email, "name": ""}
+    if patient is not None:
+        _sessions_cancel(patient, now)
+        new["name"] = f"Deleted patient {patient.pk}"
+        patient.full_name, patient.phone, patient.date_of_birth = new["name"], "", None
+        patient.email_check_in = patient.email_next_window = False
+        patient._change_reason = "The patient deleted their account."
+        # Not full_clean(): an empty phone is deliberately outside what a form accepts.
+        patient.save()
+        Patient.history.filter(id=patient.pk).update(
+            full_name=new["name"], phone="", date_of_birth=None
+        )
+        # An SMTP refusal quotes the address it refused.
+        sessions = Session.objects.filter(patient=patient)
+        Reminder.objects.filter(session__in=sessions).filter(
+            _any_email("last_error__icontains", old_emails)
+        ).update(last_error=REMOVED)
+        ReminderEvent.objects.filter(reminder__session__in=sessions).filter(
+            _any_email("detail__icontains", old_emails)
+        ).update(detail=REMOVED)
+
+    user.email, user.full_name, user.is_active = new_email, "", False
+    user.set_unusable_password()
+    user.save(update_fields=["email", "full_name", "is_active", "password"])
+    if history := getattr(get_user_model(), "history", None):  # if the user model gains history
+        history.filter(id=user.pk).update(email=new_email, full_name="")
+    EmailAddress.objects.filter(user=user).delete()
+    NewsletterSubscriber.objects.filter(_any_email("email__iexact", old_emails)).delete()
+    # django-axes keeps the email typed at each failed sign-in; two-factor keys go too.
+    AccessAttempt.objects.filter(_any_email("username__iexact", old_emails)).delete()
+    AccessFailureLog.objects.filter(_any_email("username__iexact", old_emails)).delete()
+    AccessLog.objects.filter(_any_email("username__iexact", old_emails)).delete()
+    Authenticator.objects.filter(user=user).delete()
+    _admin_log_scrub(patient=patient, user=user, old=old, new=new)
+    _web_sessions_delete(user)
