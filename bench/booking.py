@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import connection  # noqa: E402 - after bench.common sets Django up
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.common import needs_postgres, scratch_database, timed, write
+from bench.common import QUICK, needs_postgres, scratch_database, timed, write
 
-SESSIONS = 2000
-REPEATS = 30
+SESSIONS = 300 if QUICK else 2000
+REPEATS = 5 if QUICK else 30
 
 
 def fill(now):
@@ -38,7 +38,7 @@ def fill(now):
     zone = now.tzinfo
     # The measured practitioner's next 12 weeks: about 70% of the 75-minute slots taken.
     day = now.date() + timedelta(days=1)
-    while len(rows) < 900 and day < now.date() + timedelta(weeks=12):
+    while len(rows) < min(900, SESSIONS) and day < now.date() + timedelta(weeks=12):
         if day.weekday() < 5:
             for hour_slot in range(6):  # 09:00, 10:20, ... 15:40
                 if rng.random() < 0.7:

@@ -13,14 +13,14 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from bench.common import needs_postgres, scratch_database, write
+from bench.common import QUICK, needs_postgres, scratch_database, write
 
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-ROWS = int(os.environ.get("BENCH_REMINDERS", "10000"))
+ROWS = int(os.environ.get("BENCH_REMINDERS", "300" if QUICK else "10000"))
 POOL = os.environ.get("BENCH_POOL", "prefork")
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
 KINDS = ["confirmation", "reminder", "aftercare", "changed", "clinic_notice"]

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from django.db import connection  # noqa: E402 - after bench.common sets Django up
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.common import needs_postgres, scratch_database, timed, write
+from bench.common import QUICK, needs_postgres, scratch_database, timed, write
 
 PRACTITIONERS = 5
 SESSIONS = 150
-REPEATS = 30
+REPEATS = 5 if QUICK else 30
 
 
 def fill(monday: datetime):

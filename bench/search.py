@@ -14,7 +14,7 @@ import time
 from django.db import connection  # noqa: E402 - after bench.common sets Django up
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.common import needs_postgres, scratch_database, write
+from bench.common import QUICK, needs_postgres, scratch_database, write
 
 QUERIES = [
     "microneedling",
@@ -61,8 +61,8 @@ WORDS = [
     "results",
     "weeks",
 ]
-ROWS = 1000  # of each: articles and FAQs
-REPEATS = 15
+ROWS = 100 if QUICK else 1000  # of each: articles and FAQs
+REPEATS = 3 if QUICK else 15
 TARGET_MS = 30.0
 
 

@@ -5,9 +5,25 @@ from django.utils.translation import ngettext
 
 from education.models import Treatment
 
+from .availability import Slot
+from .journey import parse_slot
 from .models import Patient
 
 User = get_user_model()
+# No slot is offered outside these years. A posted start near year 1 or 9999 would
+# overflow (a 500) when the pages take its date in clinic time or add its length.
+SLOT_YEARS = range(2000, 2100)
+
+
+def posted_slot(value: str, treatment: Treatment) -> Slot | None:
+    """A slot as a page posts it ('<ISO start>|<practitioner id>'), or None for anything else."""
+    try:
+        slot = parse_slot((value or "")[:100], treatment)
+    except OverflowError:  # a start in the last hour of year 9999: its end does not exist
+        return None
+    if slot is None or slot.start.year not in SLOT_YEARS:
+        return None
+    return slot
 
 
 class TreatmentChoiceForm(forms.Form):
@@ -77,10 +93,16 @@ class PatientDetailsForm(forms.ModelForm):
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
         }
         help_texts = {"phone": _("So we can call you if we need to change a session.")}
+        # Each says which field and what to do: the error summary lists them together.
+        error_messages = {
+            "full_name": {"required": _("Enter your full name.")},
+            "phone": {"required": _("Enter a phone number.")},
+        }
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
-        if sum(c.isdigit() for c in phone) < 7:
+        # Decimal digits (any script's): "¹²³".isdigit() is true too, yet nobody can dial it.
+        if sum(c.isdecimal() for c in phone) < 7:
             raise forms.ValidationError(_("Enter a phone number with at least 7 digits."))
         return phone
 
@@ -89,13 +111,19 @@ class NewAccountForm(PatientDetailsForm):
     """Create an account inside the journey: nothing sends the patient away."""
 
     email = forms.EmailField(
-        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address like name@example.com."),
+        },
     )
     password = forms.CharField(
         label=_("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 8 characters, not only numbers."),
+        error_messages={"required": _("Choose a password.")},
     )
 
     class Meta(PatientDetailsForm.Meta):

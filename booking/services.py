@@ -10,7 +10,7 @@ free alternatives, never as an IntegrityError.
 import logging
 from collections.abc import Sequence
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -407,7 +407,7 @@ def session_move(
         ) from exc
     starts = [slot.start if s.pk == session.pk else s.start for s in siblings]
     index = [s.pk for s in siblings].index(session.pk)
-    replan = course_replan(
+    planned = course_replan(
         starts=starts,
         changed=index + 1,
         spacing=spacing,
@@ -421,6 +421,9 @@ def session_move(
             exclude_session_ids=[s.pk for s in siblings],
         ),
     )
+    # course_replan counts the active sessions; with an earlier one cancelled that is not
+    # their number, which the patient's replan page and the admin look them up by.
+    replan = [replace(p, number=siblings[p.number - 1].number) for p in planned]
     logger.info("session moved", extra={"session_id": session.pk, "replan": len(replan)})
     return MoveResult(session, replan)
 

@@ -167,6 +167,8 @@ def newsletter_confirm(request, signed):
 @csrf_exempt  # RFC 8058 one-click: mail clients POST without a session or CSRF cookie
 @require_http_methods(["GET", "POST"])
 def newsletter_unsubscribe(request, token):
+    if "\x00" in token:  # no token holds one, and PostgreSQL refuses it in a query (a 500)
+        raise Http404("No such subscription")
     subscriber = get_object_or_404(
         services.NewsletterSubscriber.objects.only("email", "unsubscribed_at"), token=token
     )

@@ -66,16 +66,20 @@ class ScopedAdmin(admin.ModelAdmin):
             return queryset
         return self.scope(queryset, practitioner_id)
 
-    def _in_scope_or_404(self, request, object_id) -> None:
+    def _in_scope_or_404(self, request, object_id, version_id=None) -> None:
         # django-simple-history's pages look rows up in the history table, past
-        # get_queryset; a row outside the scope must 404 there as a missing one does.
+        # get_queryset: an id that is not one (typed into the URL) must 404 there, not
+        # raise ValueError in the lookup, and a row outside the scope must 404 as a
+        # missing one does.
+        try:
+            pk = self.opts.pk.to_python(unquote(object_id))
+            if version_id is not None:
+                self.model.history.model._meta.pk.to_python(unquote(version_id))
+        except ValidationError:
+            raise Http404 from None
         if limited_to_practitioner(request) is None:
             return
-        try:
-            found = self.get_queryset(request).filter(pk=unquote(object_id)).exists()
-        except (ValueError, ValidationError):
-            found = False
-        if not found:
+        if not self.get_queryset(request).filter(pk=pk).exists():
             raise Http404
 
     def history_view(self, request, object_id, extra_context=None):
@@ -83,7 +87,7 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._in_scope_or_404(request, object_id)
+        self._in_scope_or_404(request, object_id, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 

@@ -43,8 +43,10 @@ class PatientAdmin(ScopedAdmin, SimpleHistoryAdmin):
         return False  # a patient comes with an account: phone booking creates both
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.user.has_perm(BOOK_BY_PHONE) and str(object_id).isdigit():
-            url = reverse("admin:booking_course_phone_course", args=[object_id])
+        pk = str(object_id)
+        # ASCII digits only, as the URL takes: "²".isdigit() is true too.
+        if request.user.has_perm(BOOK_BY_PHONE) and pk.isascii() and pk.isdigit():
+            url = reverse("admin:booking_course_phone_course", args=[pk])
             extra_context = {**(extra_context or {}), "phone_booking_url": url}
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -26,7 +26,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import selectors, services
-from ..journey import parse_slot, slot_value
+from ..forms import posted_slot
+from ..journey import slot_value
 from ..models import BookingRules, ConsentText, Course, Patient
 from .base import limited_to_practitioner, patients_of
 from .phone_forms import CourseChoiceForm, PatientSearchForm, PhonePatientForm, PlanForm
@@ -236,7 +237,7 @@ class PhoneBooking:
         )
 
     def _plan_start(self, request, patient, choice):
-        first = parse_slot(request.GET.get("first", "")[:100], choice.cleaned_data["treatment"])
+        first = posted_slot(request.GET.get("first", ""), choice.cleaned_data["treatment"])
         if not self._offered(first, patient, choice):
             error = "That time is not free. Please choose one of the times shown."
             return self._course_page(request, patient, choice, error)
@@ -253,7 +254,7 @@ class PhoneBooking:
     def _use(self, posted, value: str, patient, choice) -> str:
         """Put one offered time into the plan; for session 1, plan the rest from it again."""
         number, _, slot_text = value.partition("|")
-        slot = parse_slot(slot_text[:100], choice.cleaned_data["treatment"])
+        slot = posted_slot(slot_text, choice.cleaned_data["treatment"])
         if slot is None or number not in {
             str(n) for n in range(1, choice.cleaned_data["sessions"] + 1)
         }:

@@ -13,8 +13,7 @@ from django.utils import timezone
 from education.models import Treatment
 
 from ..availability import Slot, local_datetime
-from ..forms import PatientDetailsForm
-from ..journey import parse_slot
+from ..forms import PatientDetailsForm, posted_slot
 from ..models import Practitioner
 from ..selectors import clinic_zone
 
@@ -185,7 +184,7 @@ class PlanForm(forms.Form):
         return [self[f"s{number}_{part}"] for part in ("date", "time", "practitioner")]
 
     def clean_first(self):
-        slot = parse_slot(self.cleaned_data["first"], self.treatment)
+        slot = posted_slot(self.cleaned_data["first"], self.treatment)
         if slot is None:
             raise forms.ValidationError("The first session's time was not understood.")
         return slot

@@ -239,7 +239,7 @@ class PractitionerAdmin(admin.ModelAdmin):
     def _replacing(self, request, practitioner) -> TimeOff | None:
         """The time off row being changed (?change=<id>), when that is what the link is for."""
         change = request.GET.get("change", "")
-        if not change.isdigit():
+        if not (change.isascii() and change.isdigit()):  # "²".isdigit(), yet int("²") fails
             return None
         if not request.user.has_perm("booking.change_timeoff"):
             raise PermissionDenied

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 
 from .. import selectors, services
 from ..courses import end_of_day, session_window
+from ..forms import SLOT_YEARS
 from ..models import Practitioner, Session
 from ..services import BookingError
 from .base import describe
@@ -48,7 +49,7 @@ class MoveForm(forms.Form):
             start = datetime.fromisoformat(self.cleaned_data["start"])
         except ValueError:
             raise forms.ValidationError("Choose one of the free times shown.") from None
-        if start.tzinfo is None:
+        if start.tzinfo is None or start.year not in SLOT_YEARS:  # year 1 or 9999 overflows
             raise forms.ValidationError("Choose one of the free times shown.")
         return start
 

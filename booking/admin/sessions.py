@@ -125,12 +125,15 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         """The clinical note's link for clinicians; nothing at all for anyone else."""
         if not request.user.has_perm("booking.view_clinicalnote"):
             return None
-        note = ClinicalNote.objects.filter(session_id=object_id).values_list("pk", flat=True)
+        session = self.get_object(request, unquote(object_id))
+        if session is None:  # no such session (or an id typed that is none): no link
+            return None
+        note = ClinicalNote.objects.filter(session=session).values_list("pk", flat=True)
         if note:
             url = reverse("admin:booking_clinicalnote_change", args=[note[0]])
             return {"url": url, "label": "Open the clinical note"}
         if request.user.has_perm("booking.add_clinicalnote"):
-            url = reverse("admin:booking_clinicalnote_add") + f"?session={object_id}"
+            url = reverse("admin:booking_clinicalnote_add") + f"?session={session.pk}"
             return {"url": url, "label": "Write the clinical note"}
         return None
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .. import selectors, services
 from ..calendar_files import sessions_ics
 from ..courses import session_window
-from ..forms import EmailPreferencesForm
+from ..forms import EmailPreferencesForm, posted_slot
 from ..journey import parse_slot, slot_value
 from ..models import BookingRules, Course, Patient, Session
 from .journey import _week_start, week_of_slots
@@ -111,7 +111,7 @@ def session_move(request, pk):
         session_window(previous.start, services.spacing_of(treatment), zone) if previous else None
     )
     if request.method == "POST":
-        slot = parse_slot(request.POST.get("slot", ""), treatment)
+        slot = posted_slot(request.POST.get("slot", ""), treatment)
         if slot is None:
             messages.error(request, "Please choose one of the free times shown.")
             return redirect("booking:session_move", pk=pk)

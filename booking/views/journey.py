@@ -31,6 +31,7 @@ from ..forms import (
     PatientDetailsForm,
     PractitionerChoiceForm,
     TreatmentChoiceForm,
+    posted_slot,
 )
 from ..journey import Journey, parse_slot, slot_value
 from ..models import BookingRules, ConsentText, Course, Patient, Practitioner
@@ -350,7 +351,7 @@ def time(request):
     zone = selectors.clinic_zone()
     patient = _patient(request)
     if request.method == "POST":
-        slot = parse_slot(request.POST.get("slot", ""), treatment)
+        slot = posted_slot(request.POST.get("slot", ""), treatment)
         offered = slot is not None and slot in set(
             selectors.free_slots(
                 treatment=treatment,
@@ -483,7 +484,7 @@ def plan_session(request, number: int):
         if not any(s.start < o.end and o.start < s.end for o in others)
     ]
     if request.method == "POST":
-        slot = parse_slot(request.POST.get("slot", ""), treatment)
+        slot = posted_slot(request.POST.get("slot", ""), treatment)
         if slot is None or slot not in set(found):
             messages.error(
                 request,

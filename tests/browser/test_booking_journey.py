@@ -3,7 +3,8 @@
 A new patient goes from the microneedling page to a confirmed 3-session
 course starting in February; the later sessions cross the March DST change
 and keep their local time; then the patient moves session 2 and cancels
-session 3. Run at desktop and at phone size.
+session 3. Run at desktop and phone size, at 320 CSS px wide, and at 200%
+zoom, with no page of the journey scrolling sideways (WCAG 1.4.10 Reflow).
 """
 
 import re
@@ -32,32 +33,51 @@ def clinic():
     return treatment
 
 
+def assert_no_horizontal_scroll(page) -> None:
+    page.wait_for_load_state()
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, f"{page.url} is {width} CSS px wide in a {inner} px window"
+
+
 @pytest.mark.parametrize(
     "viewport",
-    [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
-    ids=["desktop", "phone"],
+    [
+        {"width": 1280, "height": 900},
+        {"width": 390, "height": 844},
+        {"width": 320, "height": 640},
+        # 200% zoom of a 1280x900 window lays out as 640x450 CSS px (the pixel ratio
+        # only sharpens the drawing; the layout, and any sideways scroll, is the same).
+        {"width": 640, "height": 450},
+    ],
+    ids=["desktop", "phone", "320px", "zoom-200"],
 )
 def test_new_patient_books_moves_and_cancels(page, live_server, clinic, viewport):
     page.set_viewport_size(viewport)
     with time_machine.travel(datetime(2026, 1, 26, 9, tzinfo=LONDON), tick=True):
         page.goto("/treatments/microneedling/")
+        assert_no_horizontal_scroll(page)
         page.get_by_role("link", name="Book a course").click()
 
         page.get_by_label("3 sessions (usual)").check()
+        assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Next").click()
 
         page.get_by_role("group", name="Are you pregnant?").get_by_label("No").check()
+        assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Next").click()
 
         page.get_by_label("Anyone: show me the most free times").check()
+        assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Next").click()
 
         page.get_by_role("link", name="Next week").click()
         page.get_by_role("heading", name=re.compile("Week of Monday 2 February")).wait_for()
+        assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Wednesday 4 February 2026, 10:00").click()
 
         plan = page.locator("ol.plan")
         plan.wait_for()
+        assert_no_horizontal_scroll(page)
         assert plan.get_by_text("Wednesday 4 March 2026, 10:00").is_visible()
         assert plan.get_by_text("Wednesday 1 April 2026, 10:00").is_visible()  # after the change
         page.get_by_role("link", name="Next").click()
@@ -66,12 +86,17 @@ def test_new_patient_books_moves_and_cancels(page, live_server, clinic, viewport
         page.get_by_label("Email address").fill("nia.browser@example.org")
         page.get_by_label("Phone").fill("07700 900777")
         page.get_by_label("Choose a password").fill("a-long-Patient-passphrase-42")
+        assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Next").click()
 
         page.get_by_label("I have read and agree").check()
+        assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Next").click()
+        page.get_by_role("button", name="Confirm booking").wait_for()
+        assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Confirm booking").click()
         page.get_by_role("heading", name="You are booked in").wait_for()
+        assert_no_horizontal_scroll(page)
 
         course = Course.objects.get()
         local = [s.start.astimezone(LONDON) for s in course.sessions.order_by("number")]
@@ -80,12 +105,18 @@ def test_new_patient_books_moves_and_cancels(page, live_server, clinic, viewport
 
         page.get_by_role("link", name="See or change your appointments").click()
         page.get_by_role("link", name="Move session 2").click()
+        page.get_by_role("button", name="Wednesday 4 March 2026, 11:30").wait_for()
+        assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Wednesday 4 March 2026, 11:30").click()
         page.get_by_role("heading", name="My appointments").wait_for()
+        assert_no_horizontal_scroll(page)
 
         page.get_by_role("link", name="Cancel session 3").click()
+        page.get_by_role("button", name="Yes, cancel this session").wait_for()
+        assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Yes, cancel this session").click()
         page.get_by_role("heading", name="My appointments").wait_for()
+        assert_no_horizontal_scroll(page)
 
         text = page.locator("main").inner_text()
         assert "Wednesday 4 March 2026, 11:30" in text
