@@ -29,15 +29,11 @@ from booking.models import ConsentText, Course, Patient, Reminder
 from booking.reminders import send_all_due
 from booking.tasks import dispatch_due_reminders
 from clinic.logging import JsonFormatter, KeyValueFormatter
-from education.models import SuitabilityQuestion, Treatment
+from education.models import Treatment
 from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.celery_worker import start_worker
-from tests.education.factories import (
-    ConsultationFactory,
-    SuitabilityQuestionFactory,
-    TreatmentFactory,
-)
+from tests.education.factories import ConsultationFactory, TreatmentFactory, usual_questions
 
 NAME = "Zebedee Quixotic-Marchbanks"
 EMAIL = "zq.marchbanks.7731@example.org"
@@ -160,17 +156,7 @@ def captured_logs():
 def clinic(db):
     treatment = TreatmentFactory()
     ConsentText.objects.create(version=1, text="I agree to the treatment.")
-    SuitabilityQuestionFactory(
-        treatment=treatment,
-        text="Are you pregnant?",
-        outcome=SuitabilityQuestion.Outcome.NOT_SUITABLE,
-        explanation="Wait until after pregnancy.",
-    )
-    SuitabilityQuestionFactory(
-        treatment=treatment,
-        text="Do you form keloid scars?",
-        explanation="A clinician should see your skin first.",
-    )
+    usual_questions(treatment)
     consultation = ConsultationFactory()
     PractitionerFactory(treatments=[treatment, consultation])
     return treatment

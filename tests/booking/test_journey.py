@@ -11,10 +11,12 @@ from booking.availability import Slot
 from booking.models import ConsentText, Course, Patient, Session
 from booking.reminders import send_all_due
 from booking.services import course_book
-from education.models import SuitabilityQuestion
 from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory, PractitionerFactory
-from tests.education.factories import ConsultationFactory, SuitabilityQuestionFactory
+from tests.education.factories import (
+    ConsultationFactory,
+    usual_questions,
+)
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-Patient-passphrase-42"
@@ -23,17 +25,7 @@ PASSWORD = "a-long-Patient-passphrase-42"
 @pytest.fixture
 def clinic_ready(now, treatment, practitioner):
     ConsentText.objects.create(version=1, text="I agree to the treatment.")
-    SuitabilityQuestionFactory(
-        treatment=treatment,
-        text="Are you pregnant?",
-        outcome=SuitabilityQuestion.Outcome.NOT_SUITABLE,
-        explanation="Wait until after pregnancy.",
-    )
-    SuitabilityQuestionFactory(
-        treatment=treatment,
-        text="Do you form keloid scars?",
-        explanation="A clinician should see your skin first.",
-    )
+    usual_questions(treatment)
     consultation = ConsultationFactory()
     practitioner.treatments.add(consultation)
     return treatment

@@ -61,13 +61,18 @@ def page(request, chromium, live_server):
     page.on("request", lambda req: page.requests_seen.append(req.url))
     page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
     yield page
+    save_if_failed(request, page)
+    context.close()
+
+
+def save_if_failed(request, page) -> None:
+    """A failed test leaves its page's screenshot and HTML under var/test-artifacts/."""
     if request.node.stash.get("failed", False):
         folder = settings.TEST_ARTIFACTS_DIR
         folder.mkdir(parents=True, exist_ok=True)
         name = request.node.name.replace("/", "_")
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
         (folder / f"{name}.html").write_text(page.content())
-    context.close()
 
 
 def other_origin_requests(page, origin: str) -> list[str]:

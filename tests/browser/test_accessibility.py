@@ -39,7 +39,7 @@ from clinic.models import ClinicDetails
 from education.services import CONFIRM_SALT
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.browser.axe import axe_report, axe_violations
-from tests.browser.conftest import other_origin_requests
+from tests.browser.conftest import other_origin_requests, save_if_failed
 from tests.education.factories import (
     ArticleFactory,
     ConsultationFactory,
@@ -86,12 +86,7 @@ def page(request, browser_context):
         ),
     )
     yield page
-    if request.node.stash.get("failed", False):
-        folder = settings.TEST_ARTIFACTS_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        name = request.node.name.replace("/", "_")
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-        (folder / f"{name}.html").write_text(page.content())
+    save_if_failed(request, page)
     page.close()
 
 

@@ -126,3 +126,21 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
         model = NewsletterSubscriber
 
     email = factory.Sequence(lambda n: f"reader{n}@example.org")
+
+
+def usual_questions(treatment) -> list:
+    """The two health questions the booking tests ask: one rules the treatment out,
+    one asks for a clinician first."""
+    return [
+        SuitabilityQuestionFactory(
+            treatment=treatment,
+            text="Are you pregnant?",
+            outcome=SuitabilityQuestion.Outcome.NOT_SUITABLE,
+            explanation="Wait until after pregnancy.",
+        ),
+        SuitabilityQuestionFactory(
+            treatment=treatment,
+            text="Do you form keloid scars?",
+            explanation="A clinician should see your skin first.",
+        ),
+    ]
