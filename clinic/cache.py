@@ -10,7 +10,7 @@ operation here logs one warning and answers as an empty cache would.
 import functools
 import logging
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -40,7 +40,35 @@ def _default_of_get(key, default=None, *args, **kwargs):
     return default
 
 
+class ReusedRedisCacheClient(RedisCacheClient):
+    """Django's client, keeping one redis.Redis per pool instead of one per operation.
+
+    Django builds a new ``redis.Redis`` for every cache call, and redis-py's
+    constructor fills a table of ~170 response callbacks each time: about
+    0.2 ms of CPU per get, more than the round trip (measured with cProfile on
+    the treatment page, `make bench`). A Redis object is safe to share
+    between threads; its connections still come from the pool.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = self._client(
+                connection_pool=self._get_connection_pool(write)
+            )
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedRedisCacheClient
+
     get = _degrade(_default_of_get)(RedisCache.get)
     set = _degrade(None)(RedisCache.set)
     add = _degrade(False)(RedisCache.add)

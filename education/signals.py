@@ -22,9 +22,11 @@ def _refresh_vector(sender, instance, raw=False, **_kwargs) -> None:
 
 
 def connect() -> None:
+    from clinic.models import ClinicDetails  # its name and phone are on every kept page
+
     for model in (models.Treatment, models.Article, models.FAQ):
         post_save.connect(_refresh_vector, sender=model, dispatch_uid=f"vector-{model}")
-    for model in CONTENT_MODELS:
+    for model in (*CONTENT_MODELS, ClinicDetails):
         post_save.connect(bump_content_version, sender=model, dispatch_uid=f"bump-save-{model}")
         post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"bump-del-{model}")
     for through in (models.Treatment.sources.through, models.Article.sources.through):

@@ -12,6 +12,7 @@ from . import selectors, services, structured_data
 from .content_cache import content_version
 from .forms import NewsletterSignupForm, SearchForm, SuitabilityForm
 from .models import Topic
+from .page_cache import cached_public_page
 from .search import clean_query, search
 from .sections import treatment_sections
 from .suitability import suitability_outcome
@@ -20,6 +21,7 @@ ARTICLES_PER_PAGE = 10
 
 
 @require_safe
+@cached_public_page()
 def treatment_detail(request, slug):
     treatment = selectors.treatment_for_page(slug)
     intro_html, sections = treatment_sections(treatment)
@@ -65,6 +67,7 @@ def suitability(request, slug):
 
 
 @require_safe
+@cached_public_page(params=("topic", "page"))
 def article_list(request):
     topic = None
     if topic_slug := request.GET.get("topic"):
@@ -86,6 +89,7 @@ def article_list(request):
 
 
 @require_safe
+@cached_public_page()
 def article_detail(request, slug):
     article = selectors.article_for_page(slug)
     return render(
@@ -100,6 +104,7 @@ def article_detail(request, slug):
 
 
 @require_safe
+@cached_public_page()
 def faq(request):
     groups = selectors.faqs_by_topic()
     all_faqs = [faq for _topic, faqs in groups for faq in faqs]

@@ -12,11 +12,16 @@ _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 @register.simple_tag(takes_context=True)
 def json_ld(context, data: dict):
-    """<script type="application/ld+json"> with the request's CSP nonce."""
+    """<script type="application/ld+json">, without a nonce.
+
+    A data block is never run, so the Content Security Policy does not apply
+    to it (HTML: "prepare the script element" stops at a data block before
+    any CSP check). Without a nonce the page is the same for every visitor,
+    and page_cache.py can keep it whole.
+    """
     payload = json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
-    nonce = getattr(context.get("request"), "csp_nonce", "")
     payload = mark_safe(payload)  # noqa: S308 - <, > and & are escaped above
-    return format_html('<script type="application/ld+json" nonce="{}">{}</script>', nonce, payload)
+    return format_html('<script type="application/ld+json">{}</script>', payload)
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,141 @@
+"""Whole public pages kept for visitors who are not signed in (education/page_cache.py)."""
+
+import pytest
+from django.contrib.messages import constants, get_messages
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.test import RequestFactory
+from django.urls import reverse
+
+from clinic.models import ClinicDetails
+from education.page_cache import page_key
+from tests.booking.factories import UserFactory
+from tests.education.factories import ArticleFactory, FAQFactory, TopicFactory, TreatmentFactory
+
+pytestmark = pytest.mark.django_db
+TREATMENT = "/treatments/microneedling/"
+
+
+@pytest.fixture
+def treatment():
+    treatment = TreatmentFactory()
+    FAQFactory(question="Does it hurt?", answer="A little.", treatment=treatment)
+    return treatment
+
+
+def test_a_visitor_gets_the_kept_page_without_a_query(client, treatment, django_assert_num_queries):
+    first = client.get(TREATMENT)
+    with django_assert_num_queries(0):
+        second = client.get(TREATMENT)
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert "Cookie" in second["Vary"]
+    assert "Content-Security-Policy" in second  # the middleware still runs
+
+
+def test_a_content_save_shows_at_once(client, treatment):
+    client.get(TREATMENT)
+    treatment.summary = "A new summary for the page."
+    treatment.save()
+    assert "A new summary for the page." in client.get(TREATMENT).content.decode()
+    faq = treatment.faqs.get()
+    faq.question = "Is it painful?"
+    faq.save()
+    assert "Is it painful?" in client.get(TREATMENT).content.decode()
+
+
+def test_new_clinic_details_show_at_once(client, treatment):
+    ClinicDetails.objects.create(
+        name="Old Name Clinic", address="1 Road", phone="0100", email="a@example.org"
+    )
+    assert "Old Name Clinic" in client.get(TREATMENT).content.decode()
+    details = ClinicDetails.current()
+    details.name = "New Name Clinic"
+    details.save()
+    html = client.get(TREATMENT).content.decode()
+    assert "New Name Clinic" in html and "Old Name Clinic" not in html
+
+
+def test_signed_in_visitors_get_their_own_page_and_never_leave_it_behind(client, treatment):
+    client.get(TREATMENT)  # the visitors' page is kept
+    client.force_login(UserFactory())
+    signed_in = client.get(TREATMENT).content.decode()
+    assert "Sign out" in signed_in and "Create an account" not in signed_in
+    client.logout()
+    visitor = client.get(TREATMENT).content.decode()
+    assert "Sign out" not in visitor and "csrfmiddlewaretoken" not in visitor
+
+
+def test_a_signed_in_page_is_never_kept(client, treatment):
+    client.force_login(UserFactory())
+    client.get(TREATMENT)
+    client.logout()
+    assert "Sign out" not in client.get(TREATMENT).content.decode()
+
+
+def test_unknown_or_repeated_parameters_are_rendered_and_not_kept(
+    client, treatment, django_assert_num_queries
+):
+    client.get(f"{TREATMENT}?utm_source=x")
+    with django_assert_num_queries(2):  # rendered again: treatment and sources
+        assert client.get(f"{TREATMENT}?utm_source=x").status_code == 200
+    client.get("/articles/?page=1&page=2")
+    rendered = client.get("/articles/?page=1&page=2")
+    assert rendered.status_code == 200
+
+
+def test_article_list_pages_and_topics_are_kept_apart(client):
+    acne, ageing = TopicFactory(name="Acne", slug="acne"), TopicFactory(name="Ageing", slug="age")
+    ArticleFactory(title="About acne scars", slug="acne-scars", topic=acne)
+    ArticleFactory(title="About fine lines", slug="fine-lines", topic=ageing)
+    everything = client.get("/articles/").content.decode()
+    only_acne = client.get("/articles/?topic=acne").content.decode()
+    assert "About fine lines" in everything and "About acne scars" in everything
+    assert "About acne scars" in only_acne and "About fine lines" not in only_acne
+    assert client.get("/articles/?topic=age").content.decode().count("About acne scars") == 0
+    assert client.get("/articles/?topic=acne").content.decode() == only_acne
+
+
+def test_errors_are_not_kept(client):
+    assert client.get("/articles/?topic=nothing").status_code == 404
+    TopicFactory(name="Nothing", slug="nothing")
+    assert client.get("/articles/?topic=nothing").status_code == 200
+
+
+def test_a_waiting_message_is_shown_not_a_kept_page(client, treatment):
+    client.get(TREATMENT)
+    storage = CookieStorage(RequestFactory().get("/"))
+    client.cookies["messages"] = storage._encode(
+        [Message(constants.SUCCESS, "You are signed out.")]
+    )
+    assert "You are signed out." in client.get(TREATMENT).content.decode()
+
+
+def test_page_key_names_only_what_makes_the_page(rf):
+    request = rf.get("/articles/", {"page": "2", "topic": "acne"})
+    request.user = type("Anonymous", (), {"is_authenticated": False})()
+    same = rf.get("/articles/?topic=acne&page=2")
+    same.user = request.user
+    assert page_key(request, ("topic", "page")) == page_key(same, ("topic", "page"))
+    assert page_key(request, ("topic",)) is None  # "page" not the view's own
+    post = rf.post("/articles/")
+    post.user = request.user
+    assert page_key(post, ("topic", "page")) is None
+    htmx = rf.get("/articles/", headers={"HX-Request": "true"})
+    htmx.user, htmx.htmx = request.user, True
+    assert page_key(htmx, ()) is None
+    assert list(get_messages(request)) == []
+
+
+def test_the_page_is_served_while_redis_is_down(client, treatment, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "clinic.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing answers there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    for _ in range(2):
+        response = client.get(reverse("education:treatment", args=["microneedling"]))
+        assert response.status_code == 200 and "<h1>" in response.content.decode()
