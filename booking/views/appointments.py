@@ -152,6 +152,7 @@ def session_move(request, pk):
         earliest=earliest,
         latest=latest,
         exclude_session_ids=[session.pk],
+        rules=rules,
     )
     outside = set()
     if window:

@@ -308,6 +308,7 @@ def week_of_slots(
     earliest=None,
     latest=None,
     exclude_session_ids=(),
+    rules=None,
 ) -> list[tuple[date, list]]:
     """(day, [slot, ...]) for the 7 days of `week`; one slot per start time."""
     found = selectors.free_slots(
@@ -320,6 +321,7 @@ def week_of_slots(
         earliest=earliest,
         latest=latest,
         exclude_session_ids=exclude_session_ids,
+        rules=rules,
     )
     zone = selectors.clinic_zone()
     days = {week + timedelta(days=n): [] for n in range(7)}
@@ -391,6 +393,7 @@ def time(request):
         patient=patient,
         week=week,
         now=now,
+        rules=rules,
     )
     chosen = journey.slots(treatment)[0] if journey.plan else None
     context = {
