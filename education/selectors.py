@@ -2,14 +2,33 @@
 
 from itertools import groupby
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from .content_cache import content_read_through
 from .models import FAQ, Article, Topic, Treatment
 
 
+def treatment_published(slug: str) -> Treatment | None:
+    """The published treatment with its reviewer: kept until the next content save.
+
+    Read on every treatment page and every booking step; a hit costs no query.
+    """
+    if len(slug) > Treatment._meta.get_field("slug").max_length:
+        return None  # no row has it (and the cache key stays short)
+    return content_read_through(
+        f"treatment:{slug}",
+        lambda: (
+            Treatment.objects.published().select_related("reviewed_by").filter(slug=slug).first()
+        ),
+    )
+
+
 def treatment_for_page(slug: str) -> Treatment:
-    """The published treatment with its reviewer (one query)."""
-    return get_object_or_404(Treatment.objects.published().select_related("reviewed_by"), slug=slug)
+    treatment = treatment_published(slug)
+    if treatment is None:
+        raise Http404("No such treatment")
+    return treatment
 
 
 def treatment_faqs(treatment: Treatment):

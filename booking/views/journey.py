@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.security import limit_posts
+from education import selectors as education_selectors
 from education.models import SuitabilityQuestion, Treatment
 from education.suitability import Suitability, suitability_outcome
 
@@ -63,7 +64,7 @@ STEP_TITLES = {
 def _treatment(journey: Journey) -> Treatment | None:
     if not journey.treatment:
         return None
-    return Treatment.objects.published().filter(slug=journey.treatment).first()
+    return education_selectors.treatment_published(journey.treatment)
 
 
 def _patient(request) -> Patient | None:

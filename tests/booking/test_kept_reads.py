@@ -1,0 +1,90 @@
+"""Rows read on every booking page, kept in the cache until they change (versioned_cache)."""
+
+import pytest
+from django.core.cache import cache
+
+from booking import selectors
+from clinic.versioned_cache import bump, current_version, read_through
+from education.selectors import treatment_published
+from tests.booking.factories import PractitionerFactory
+from tests.education.factories import TreatmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def names(treatment):
+    return sorted(p.display_name for p in selectors.practitioners_for(treatment))
+
+
+def test_practitioners_are_read_once_then_kept(treatment, django_assert_num_queries):
+    PractitionerFactory(display_name="Ana", treatments=[treatment])
+    assert names(treatment) == ["Ana"]
+    with django_assert_num_queries(0):
+        assert names(treatment) == ["Ana"]
+
+
+def test_every_change_to_who_offers_what_shows_at_once(treatment):
+    ana = PractitionerFactory(display_name="Ana", treatments=[treatment])
+    other = TreatmentFactory(name="Peel", slug="peel")
+    assert names(treatment) == ["Ana"]
+    ben = PractitionerFactory(display_name="Ben", treatments=[treatment])
+    assert names(treatment) == ["Ana", "Ben"]
+    ben.is_active = False
+    ben.save()
+    assert names(treatment) == ["Ana"]
+    ana.treatments.remove(treatment)
+    assert names(treatment) == []
+    ana.treatments.add(treatment, other)
+    assert names(treatment) == ["Ana"] and names(other) == ["Ana"]
+    ana.delete()
+    assert names(treatment) == [] and names(other) == []
+
+
+def test_a_treatment_taken_off_the_site_is_gone_at_once(django_assert_num_queries):
+    treatment = TreatmentFactory()
+    assert treatment_published(treatment.slug) == treatment
+    with django_assert_num_queries(0):
+        assert treatment_published(treatment.slug).reviewed_by == treatment.reviewed_by
+    treatment.is_published = False
+    treatment.save()
+    assert treatment_published(treatment.slug) is None
+    assert treatment_published("x" * 500) is None  # longer than any slug: no query, no key
+
+
+def test_nothing_found_is_not_kept(django_assert_num_queries):
+    for _ in range(2):
+        with django_assert_num_queries(1):
+            assert treatment_published("no-such-treatment") is None
+
+
+def test_an_older_version_is_never_served():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert read_through("test:version", "test:value", compute) == 1
+    assert read_through("test:version", "test:value", compute) == 1
+    first = current_version("test:version")
+    bump("test:version")
+    assert current_version("test:version") == first + 1
+    assert read_through("test:version", "test:value", compute) == 2
+    cache.delete("test:version")  # evicted: it starts above any number it reached
+    assert current_version("test:version") > first + 1
+    assert read_through("test:version", "test:value", compute) == 3
+    assert read_through("test:version", "test:value", compute) == 3
+
+
+def test_reads_go_to_the_database_while_redis_is_down(treatment, settings):
+    PractitionerFactory(display_name="Ana", treatments=[treatment])
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "clinic.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing answers there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    assert names(treatment) == ["Ana"]
+    assert treatment_published(treatment.slug) == treatment
+    bump("test:version")  # logged, not raised
