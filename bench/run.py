@@ -45,15 +45,19 @@ def web_rows(data: dict | None, why: str) -> list[dict]:
     names = {
         "static": "static file through whitenoise",
         "treatment": "treatment page (fragment cache cold)",
-        "treatment_cached": "treatment page, fragments cached",
-        "articles": "article list page",
+        "treatment_cached": "treatment page, cached: kept whole (visitors not signed in)",
+        "treatment_signed_in": "treatment page, cached: fragments only (signed-in patient)",
+        "articles": "article list page: kept whole (visitors not signed in)",
+        "articles_signed_in": "article list page: rendered (signed-in patient)",
         "week": "week view of the slot picker",
     }
     goals = {
         "static": f">= {TARGETS['static']:.2f}x the minimal view",
         "treatment": f">= {TARGETS['treatment']:.2f}x, <= {TREATMENT_QUERIES} queries",
         "treatment_cached": f">= {TARGETS['treatment_cached']:.2f}x",
+        "treatment_signed_in": f">= {TARGETS['treatment_signed_in']:.2f}x",
         "articles": f">= {TARGETS['articles']:.2f}x",
+        "articles_signed_in": f">= {TARGETS['articles_signed_in']:.2f}x",
         "week": f">= {TARGETS['week']:.2f}x, p99 < {WEEK_P99_MS} ms at 16 connections",
     }
     rows = []

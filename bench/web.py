@@ -9,7 +9,10 @@ not how busy the machine was that minute. Beside each, the server's CPU time
 per request (gunicorn and its PostgreSQL backends), which other work on the
 machine hardly moves. The cold treatment page moves the content version on
 before each request (as an editor's save does): every fragment is rendered
-again. Query counts come from the test client on the same database.
+again. Visitors who are not signed in get the public pages kept whole
+(education/page_cache.py); a signed-in patient gets them rendered, with the
+fragments from the cache: both are measured, the signed-in ones against the
+same targets. Query counts come from the test client on the same database.
 
 Targets (the performance issue), as ratios to the minimal view:
 static file through whitenoise >= 1.0; treatment page (<= 6 queries) >= 0.18;
@@ -51,7 +54,9 @@ TARGETS = {
     "static": 1.0,
     "treatment": 0.18,
     "treatment_cached": 0.45,
+    "treatment_signed_in": 0.45,
     "articles": 0.15,
+    "articles_signed_in": 0.15,
     "week": 0.10,
 }
 WEEK_P99_MS = 200
@@ -162,7 +167,16 @@ def journey_to_week_view(client: Client) -> None:
     ]
 
 
-def query_counts(client: Client) -> dict:
+def signed_in_patient() -> Client:
+    """A test client signed in as a patient of the demo clinic (a session gunicorn accepts)."""
+    from booking.models import Patient
+
+    client = Client()
+    client.force_login(Patient.objects.filter(user__isnull=False).select_related("user")[0].user)
+    return client
+
+
+def query_counts(client: Client, patient: Client) -> dict:
     """Queries per page, through the test client on the same database."""
     from education.content_cache import bump_content_version
 
@@ -178,6 +192,12 @@ def query_counts(client: Client) -> dict:
     counts = {"treatment": count(treatment), "treatment_cached": count(treatment)}
     counts["articles"] = count("/articles/")
     counts["week"] = count("/book/time/")
+    with CaptureQueriesContext(connection) as captured:
+        assert patient.get(treatment).status_code == 200
+    counts["treatment_signed_in"] = len(captured)
+    with CaptureQueriesContext(connection) as captured:
+        assert patient.get("/articles/").status_code == 200
+    counts["articles_signed_in"] = len(captured)
     return counts
 
 
@@ -186,16 +206,19 @@ def static_path(static_root: Path, name: str) -> str:
     return f"/static/{manifest['paths'][name]}"
 
 
-def pages(server, session_cookie: str) -> dict:
+def pages(server, session_cookie: str, patient_cookie: str) -> dict:
     """Throughput and latency of each URL under wrk, 16 connections."""
     browser = {"Accept-Encoding": "gzip, deflate, br", "Accept": "text/html"}
     week_headers = {**browser, "Cookie": session_cookie}
+    patient = {**browser, "Cookie": patient_cookie}
     urls = {
         "minimal": ("/bench/minimal/", browser, "ok"),
         "static": (static_path(server.static_root, "css/site.css"), browser, "{"),
         "treatment": (f"/bench/cold/treatments/{TREATMENT}/", browser, "<h1>"),
         "treatment_cached": (f"/treatments/{TREATMENT}/", browser, "<h1>"),
+        "treatment_signed_in": (f"/treatments/{TREATMENT}/", patient, "Sign out"),
         "articles": ("/articles/", browser, "<h1"),
+        "articles_signed_in": ("/articles/", patient, "Sign out"),
         "week": ("/book/time/", week_headers, 'name="slot"'),
     }
     for name, (path, headers, marker) in urls.items():
@@ -362,12 +385,14 @@ def main() -> int:
     with served() as server:
         client = Client()
         journey_to_week_view(client)
-        result["queries"] = query_counts(client)
+        patient = signed_in_patient()
+        result["queries"] = query_counts(client, patient)
         cookie = f"sessionid={client.cookies['sessionid'].value}"
+        patient_cookie = f"sessionid={patient.cookies['sessionid'].value}"
         print(
             f"HTTP: gunicorn {WORKERS} sync workers at {server.url}, wrk {CONNECTIONS} connections"
         )
-        result["pages"] = pages(server, cookie) if have_wrk else None
+        result["pages"] = pages(server, cookie, patient_cookie) if have_wrk else None
         print(
             f"  locust: {LOCUST_USERS} patients booking courses for {LOCUST_SECONDS} s", flush=True
         )
@@ -383,8 +408,10 @@ def main() -> int:
     labels = {
         "static": "static file through whitenoise",
         "treatment": "treatment page, fragment cache cold",
-        "treatment_cached": "treatment page, fragments cached",
-        "articles": "article list page",
+        "treatment_cached": "treatment page, kept (not signed in)",
+        "treatment_signed_in": "treatment page, signed in (fragments)",
+        "articles": "article list page, kept (not signed in)",
+        "articles_signed_in": "article list page, signed in",
         "week": "week view of the slot picker",
     }
     pages_found = result["pages"] or {}

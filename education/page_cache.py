@@ -9,14 +9,18 @@ moves the version on and every kept page misses at once (content_cache.py).
 
 A page is served from here only when it would be the same for this request
 (a GET or HEAD, nobody signed in, no message waiting, no htmx swap, only the
-view's own query parameters, each once). It is kept only when nothing about
-it was personal after all: a 200, no cookie set, no CSRF token or CSP nonce
-used while rendering, no ``no-store`` or ``private``. Signed-in visitors get
-the page rendered, with its fragments from content_cache.
+view's own query parameters, each once and in its one spelling: "?page=2",
+never "?page=02"). It is kept only when nothing about it was personal after
+all: a 200, no cookie set, no CSRF token or CSP nonce used while rendering, no
+``no-store`` or ``private``, and the view did not call dont_keep() (say, a page
+number past the end, answered with the last page). So the number of pages
+kept is bounded by the content, whatever URLs are asked for. Signed-in
+visitors get the page rendered, with its fragments from content_cache.
 """
 
 import functools
 import hashlib
+import re
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -27,15 +31,24 @@ from .content_cache import VERSION_KEY, content_version
 
 TIMEOUT = 10 * 60  # dated wording ("reviewed ...") is never more than this old
 KEY_PREFIX = "education:page:"
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,3}")
 
 
-def page_key(request, params: tuple[str, ...]) -> str | None:
+def dont_keep(request) -> None:
+    """This response is right for this request but must not be kept for the URL."""
+    request.page_cache_dont_keep = True
+
+
+def page_key(request, params: dict[str, re.Pattern]) -> str | None:
     """This request's page key, or None when the page must be rendered for it."""
     if request.method not in ("GET", "HEAD") or getattr(request, "htmx", False):
         return None
     query = request.GET
-    if any(name not in params or len(query.getlist(name)) != 1 for name in query):
-        return None  # unknown or repeated parameters: rendered, never kept
+    for name in query:
+        values = query.getlist(name)
+        if name not in params or len(values) != 1 or not params[name].fullmatch(values[0]):
+            return None  # unknown, repeated or odd parameters: rendered, never kept
     if request.user.is_authenticated or len(messages.get_messages(request)):
         return None
     wanted = "&".join(f"{name}={query[name]}" for name in sorted(query))
@@ -46,7 +59,8 @@ def page_key(request, params: tuple[str, ...]) -> str | None:
 def _keepable(request, response) -> bool:
     cache_control = response.get("Cache-Control", "")
     return (
-        response.status_code == 200
+        not getattr(request, "page_cache_dont_keep", False)
+        and response.status_code == 200
         and not response.streaming
         and not response.cookies
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
@@ -57,8 +71,13 @@ def _keepable(request, response) -> bool:
     )
 
 
-def cached_public_page(*, params: tuple[str, ...] = ()):
-    """Serve the view's page from the cache for visitors who are not signed in."""
+def cached_public_page(*, params: dict[str, re.Pattern] | None = None):
+    """Serve the view's page from the cache for visitors who are not signed in.
+
+    `params`: the query parameters the view reads, each with the one spelling
+    of a value that may be kept (anything else is rendered and not kept).
+    """
+    params = params or {}
 
     def decorate(view):
         @functools.wraps(view)

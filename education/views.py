@@ -12,7 +12,7 @@ from . import selectors, services, structured_data
 from .content_cache import content_version
 from .forms import NewsletterSignupForm, SearchForm, SuitabilityForm
 from .models import Topic
-from .page_cache import cached_public_page
+from .page_cache import PAGE_NUMBER, SLUG, cached_public_page, dont_keep
 from .search import clean_query, search
 from .sections import treatment_sections
 from .suitability import suitability_outcome
@@ -37,7 +37,7 @@ def treatment_detail(request, slug):
             "toc": toc,
             "faqs_lazy": faqs,
             "content_version": content_version(),
-            "sources": list(treatment.sources.all()),
+            "sources": treatment.sources.all(),  # lazy: only read on a cache miss
             "page_data": structured_data.treatment_page(treatment),
         },
     )
@@ -67,16 +67,17 @@ def suitability(request, slug):
 
 
 @require_safe
-@cached_public_page(params=("topic", "page"))
+@cached_public_page(params={"topic": SLUG, "page": PAGE_NUMBER})
 def article_list(request):
     topic = None
     if topic_slug := request.GET.get("topic"):
         topic = Topic.objects.filter(slug=topic_slug).first()
         if topic is None:
             raise Http404("No such topic")
-    page = Paginator(selectors.articles_published(topic=topic), ARTICLES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    asked = request.GET.get("page")
+    page = Paginator(selectors.articles_published(topic=topic), ARTICLES_PER_PAGE).get_page(asked)
+    if asked is not None and asked != str(page.number):
+        dont_keep(request)  # past the end (the last page shown): not kept under this URL
     return render(
         request,
         "education/article_list.html",

@@ -8,12 +8,22 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from clinic.models import ClinicDetails
-from education.page_cache import page_key
+from education.page_cache import KEY_PREFIX, PAGE_NUMBER, SLUG, page_key
 from tests.booking.factories import UserFactory
 from tests.education.factories import ArticleFactory, FAQFactory, TopicFactory, TreatmentFactory
 
 pytestmark = pytest.mark.django_db
 TREATMENT = "/treatments/microneedling/"
+
+
+def kept_pages() -> int:
+    """Pages kept in the cache (Redis here; the test settings' local memory otherwise)."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "_cache") and hasattr(cache._cache, "get_client"):
+        client = cache._cache.get_client()
+        return sum(1 for _ in client.scan_iter(match=f"*{KEY_PREFIX}*"))
+    return sum(1 for key in cache._cache if KEY_PREFIX in key)
 
 
 @pytest.fixture
@@ -74,15 +84,14 @@ def test_a_signed_in_page_is_never_kept(client, treatment):
     assert "Sign out" not in client.get(TREATMENT).content.decode()
 
 
-def test_unknown_or_repeated_parameters_are_rendered_and_not_kept(
-    client, treatment, django_assert_num_queries
-):
-    client.get(f"{TREATMENT}?utm_source=x")
-    with django_assert_num_queries(1):  # rendered again: its sources (the row is kept)
-        assert client.get(f"{TREATMENT}?utm_source=x").status_code == 200
-    client.get("/articles/?page=1&page=2")
-    rendered = client.get("/articles/?page=1&page=2")
-    assert rendered.status_code == 200
+def test_unknown_or_repeated_parameters_are_rendered_and_not_kept(client, treatment):
+    kept_before = kept_pages()
+    for url in (f"{TREATMENT}?utm_source=x", "/articles/?page=1&page=2", "/articles/?page=02"):
+        for _ in range(2):
+            assert client.get(url).status_code == 200
+    assert kept_pages() == kept_before
+    client.get(TREATMENT)
+    assert kept_pages() == kept_before + 1
 
 
 def test_article_list_pages_and_topics_are_kept_apart(client):
@@ -95,6 +104,16 @@ def test_article_list_pages_and_topics_are_kept_apart(client):
     assert "About acne scars" in only_acne and "About fine lines" not in only_acne
     assert client.get("/articles/?topic=age").content.decode().count("About acne scars") == 0
     assert client.get("/articles/?topic=acne").content.decode() == only_acne
+
+
+def test_a_page_past_the_end_is_shown_but_not_kept(client, django_assert_max_num_queries):
+    ArticleFactory(title="Only one", slug="only-one")
+    assert "Only one" in client.get("/articles/?page=999").content.decode()  # the last page
+    with django_assert_max_num_queries(3):
+        assert client.get("/articles/?page=999").status_code == 200
+    client.get("/articles/?page=1")
+    with django_assert_max_num_queries(0):
+        assert client.get("/articles/?page=1").status_code == 200
 
 
 def test_errors_are_not_kept(client):
@@ -117,14 +136,19 @@ def test_page_key_names_only_what_makes_the_page(rf):
     request.user = type("Anonymous", (), {"is_authenticated": False})()
     same = rf.get("/articles/?topic=acne&page=2")
     same.user = request.user
-    assert page_key(request, ("topic", "page")) == page_key(same, ("topic", "page"))
-    assert page_key(request, ("topic",)) is None  # "page" not the view's own
+    params = {"topic": SLUG, "page": PAGE_NUMBER}
+    assert page_key(request, params) == page_key(same, params)
+    assert page_key(request, {"topic": SLUG}) is None  # "page" not the view's own
+    for odd in ("02", "0", "-1", "abc", "1" * 5, ""):
+        spelled = rf.get("/articles/", {"page": odd})
+        spelled.user = request.user
+        assert page_key(spelled, params) is None, odd
     post = rf.post("/articles/")
     post.user = request.user
-    assert page_key(post, ("topic", "page")) is None
+    assert page_key(post, params) is None
     htmx = rf.get("/articles/", headers={"HX-Request": "true"})
     htmx.user, htmx.htmx = request.user, True
-    assert page_key(htmx, ()) is None
+    assert page_key(htmx, {}) is None
     assert list(get_messages(request)) == []
 
 
