@@ -235,7 +235,7 @@ def machine() -> dict:
         from bench.common import connection  # sets Django up (test settings)
         from django.conf import settings
 
-        with connection.cursor() as cursor:
+        with connection.creation._nodb_cursor() as cursor:  # the database may not exist yet
             cursor.execute("SHOW server_version")
             facts["postgresql"] = cursor.fetchone()[0].split()[0]
         if settings.REDIS_URL:

@@ -8,6 +8,7 @@ that database and at Redis with clinic.settings.bench. Everything is stopped
 and removed on the way out.
 """
 
+import copy
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ from bench.common import OUT, scratch_database
 
 from django.conf import settings
 from django.db import connection
+from django.test.utils import override_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 3
@@ -72,6 +74,13 @@ def server_env(static_root: Path, cache_prefix: str) -> dict:
         BENCH_CACHE_PREFIX=cache_prefix,
         PYTHONUNBUFFERED="1",
     )
+
+
+def shared_caches(prefix: str) -> dict:
+    caches = copy.deepcopy(settings.CACHES)
+    if "KEY_PREFIX" in caches["default"]:
+        caches["default"]["KEY_PREFIX"] = prefix
+    return caches
 
 
 def wait_until_answering(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -148,7 +157,10 @@ def served(workers: int = WORKERS):
             url = f"http://127.0.0.1:{port}"
             wait_until_answering(f"{url}/bench/minimal/", proc)
             print(f"  gunicorn answers ({time.perf_counter() - started:.0f} s)", flush=True)
-            yield Server(url=url, pid=proc.pid, static_root=static_root, env=env)
+            # This process writes too (practitioners, bookings): its saves must move
+            # on the versions gunicorn reads, so it shares gunicorn's cache keys.
+            with override_settings(CACHES=shared_caches(prefix)):
+                yield Server(url=url, pid=proc.pid, static_root=static_root, env=env)
         finally:
             if proc is not None:
                 proc.terminate()

@@ -167,17 +167,21 @@ def search(raw_query: str | None, *, limit: int = 30) -> list[SearchResult]:
     if not _words(query):
         return []
     finder = _postgres_hits if connection.vendor == "postgresql" else _sqlite_hits
-    results = []
-    for model, (title, _fields, html_field) in SEARCHABLE.items():
+    scored = []
+    for model in SEARCHABLE:
         for hit in finder(model, query, limit):
-            results.append(
-                SearchResult(
-                    kind=model._meta.verbose_name.capitalize() if model is not FAQ else "FAQ",
-                    title=highlight(getattr(hit, title), query),
-                    url=hit.get_absolute_url(),
-                    excerpt=excerpt(_lead(hit) + getattr(hit, html_field), query),
-                    score=float(hit.score) + (0.3 if model is Treatment else 0.0),
-                )
+            scored.append((float(hit.score) + (0.3 if model is Treatment else 0.0), model, hit))
+    scored.sort(key=lambda found: found[0], reverse=True)
+    results = []
+    for score, model, hit in scored[:limit]:  # excerpts (the costly part) for the shown hits only
+        title, _fields, html_field = SEARCHABLE[model]
+        results.append(
+            SearchResult(
+                kind=model._meta.verbose_name.capitalize() if model is not FAQ else "FAQ",
+                title=highlight(getattr(hit, title), query),
+                url=hit.get_absolute_url(),
+                excerpt=excerpt(_lead(hit) + getattr(hit, html_field), query),
+                score=score,
             )
-    results.sort(key=lambda r: r.score, reverse=True)
-    return results[:limit]
+        )
+    return results
