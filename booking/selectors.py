@@ -51,6 +51,7 @@ def practitioners_for(treatment: Treatment) -> list[Practitioner]:
         PRACTITIONERS_VERSION,
         f"booking:practitioners-for:{treatment.pk}",
         lambda: list(Practitioner.objects.filter(is_active=True, treatments=treatment)),
+        timeout=10 * 60,  # saves move it on at once; this bounds a change made around the ORM
     )
 
 
