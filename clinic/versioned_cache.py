@@ -44,17 +44,24 @@ def bump(version_key: str) -> None:
         logger.warning("cache version not moved on", extra={"error": type(exc).__name__})
 
 
-def read_through(version_key: str, key: str, compute: Callable[[], T], timeout=TIMEOUT) -> T:
+def read_through(
+    version_key: str,
+    key: str,
+    compute: Callable[[], T],
+    timeout=TIMEOUT,
+    keep: Callable[[T], bool] | None = None,
+) -> T:
     """compute(), kept under the current version of `version_key`.
 
-    None (nothing found) is not kept: a made-up slug must not fill the cache.
+    None (nothing found) is not kept: a made-up slug must not fill the cache;
+    nor is a value `keep` refuses.
     """
     found = cache.get_many([version_key, key])
     version, kept = found.get(version_key), found.get(key)
     if version is not None and kept is not None and kept[0] == version:
         return kept[1]
     value = compute()
-    if value is not None:
+    if value is not None and (keep is None or keep(value)):
         version = version if version is not None else current_version(version_key)
         cache.set(key, (version, value), timeout)
     return value

@@ -1,12 +1,18 @@
 """Reads for the education pages: one query per thing the page shows."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from itertools import groupby
 
+from django.core.paginator import Paginator
+from django.db.models import Min
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from .content_cache import content_read_through
+from .content_cache import content_forget, content_read_through
 from .models import FAQ, Article, Topic, Treatment
+from .page_cache import PAGE_NUMBER, SLUG
 
 
 def treatment_published(slug: str) -> Treatment | None:
@@ -53,6 +59,66 @@ def article_for_page(slug: str) -> Article:
         .prefetch_related("sources"),
         slug=slug,
     )
+
+
+@dataclass(frozen=True)
+class ArticleListPage:
+    """One page of the article list, as plain data that can be kept in the cache."""
+
+    topic: Topic | None
+    topics: list[Topic]
+    articles: list[Article]
+    number: int
+    num_pages: int
+    shown_until: datetime | None  # the next scheduled article goes live then: not kept past it
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+
+def article_list_page(topic_slug: str | None, asked: str | None, per_page: int):
+    """The page of articles asked for, the last one past the end; None for an unknown topic.
+
+    Kept until the next content save, or until the next scheduled article goes
+    live, for page numbers spelled as the links spell them.
+    """
+
+    def compute() -> ArticleListPage | None:
+        topic = Topic.objects.filter(slug=topic_slug).first() if topic_slug else None
+        if topic_slug and topic is None:
+            return None
+        page = Paginator(articles_published(topic=topic), per_page).get_page(asked)
+        upcoming = Article.objects.filter(
+            status=Article.Status.PUBLISHED, published_at__gt=timezone.now()
+        ).aggregate(first=Min("published_at"))["first"]
+        return ArticleListPage(
+            topic=topic,
+            topics=list(topics_with_articles()),
+            articles=list(page.object_list),
+            number=page.number,
+            num_pages=page.paginator.num_pages,
+            shown_until=upcoming,
+        )
+
+    if topic_slug is not None and not SLUG.fullmatch(topic_slug):
+        return None  # no topic has it
+    if asked is not None and not PAGE_NUMBER.fullmatch(asked):
+        return compute()  # "?page=abc" shows page 1, and is never kept
+    key = f"articles:{topic_slug or '-'}:{asked or '1'}"
+
+    def keep(found: ArticleListPage) -> bool:
+        return str(found.number) == (asked or "1")  # past the end: not kept under this number
+
+    found = content_read_through(key, compute, keep)
+    if found is not None and found.shown_until and found.shown_until <= timezone.now():
+        content_forget(key)  # a scheduled article has gone live since
+        found = content_read_through(key, compute, keep)
+    return found
 
 
 def topics_with_articles():

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +10,6 @@ from clinic.security import limit_posts
 from . import selectors, services, structured_data
 from .content_cache import content_version
 from .forms import NewsletterSignupForm, SearchForm, SuitabilityForm
-from .models import Topic
 from .page_cache import PAGE_NUMBER, SLUG, cached_public_page, dont_keep
 from .search import clean_query, search
 from .sections import treatment_sections
@@ -69,23 +67,16 @@ def suitability(request, slug):
 @require_safe
 @cached_public_page(params={"topic": SLUG, "page": PAGE_NUMBER})
 def article_list(request):
-    topic = None
-    if topic_slug := request.GET.get("topic"):
-        topic = Topic.objects.filter(slug=topic_slug).first()
-        if topic is None:
-            raise Http404("No such topic")
     asked = request.GET.get("page")
-    page = Paginator(selectors.articles_published(topic=topic), ARTICLES_PER_PAGE).get_page(asked)
+    page = selectors.article_list_page(request.GET.get("topic"), asked, ARTICLES_PER_PAGE)
+    if page is None:
+        raise Http404("No such topic")
     if asked is not None and asked != str(page.number):
         dont_keep(request)  # past the end (the last page shown): not kept under this URL
     return render(
         request,
         "education/article_list.html",
-        {
-            "page": page,
-            "topic": topic,
-            "topics": selectors.topics_with_articles(),
-        },
+        {"page": page, "topic": page.topic, "topics": page.topics},
     )
 
 

@@ -235,3 +235,38 @@ def test_sitemap_lists_treatments_and_articles(client, microneedling):
     xml = client.get("/sitemap.xml").content.decode()
     assert "/treatments/microneedling/" in xml and "/articles/acne-scars/" in xml
     assert "/faq/" in xml
+
+
+def test_article_list_is_read_once_per_content_version(client, django_assert_num_queries):
+    from tests.booking.factories import UserFactory as Member
+
+    ArticleFactory(title="Kept article", slug="kept-article")
+    client.force_login(Member())  # signed in: rendered each time, its list from the cache
+    client.get("/articles/")
+    with django_assert_num_queries(2):  # the session and the user, nothing about articles
+        assert "Kept article" in client.get("/articles/").content.decode()
+    ArticleFactory(title="Newer article", slug="newer-article")
+    assert "Newer article" in client.get("/articles/").content.decode()
+
+
+def test_a_scheduled_article_shows_once_its_time_comes(client, time_machine):
+    from tests.booking.factories import UserFactory as Member
+
+    now = timezone.now()
+    time_machine.move_to(now, tick=False)
+    ArticleFactory(title="Out now", slug="out-now", published_at=now - timedelta(days=1))
+    ArticleFactory(title="Out soon", slug="out-soon", published_at=now + timedelta(hours=2))
+    client.force_login(Member())
+    assert "Out soon" not in client.get("/articles/").content.decode()
+    time_machine.move_to(now + timedelta(hours=2, minutes=1), tick=False)
+    assert "Out soon" in client.get("/articles/").content.decode()
+
+
+def test_article_list_past_the_end_and_odd_pages_show_a_real_page(client):
+    for n in range(12):
+        ArticleFactory(title=f"Article number {n}", slug=f"article-{n}")
+    last = client.get("/articles/?page=999").content.decode()
+    assert "Page 2 of 2" in last and "Previous page" in last
+    first = client.get("/articles/?page=abc").content.decode()
+    assert "Page 1 of 2" in first and "Next page" in first
+    assert client.get("/articles/?topic=" + "x" * 300).status_code == 404
