@@ -14,6 +14,7 @@ Rules:
 - a wall time that does not exist (inside a DST gap) is never offered.
 """
 
+import functools
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -110,6 +111,7 @@ class _Search:
     practitioner_id: int
 
 
+@functools.lru_cache(maxsize=4096)  # the same weeks are searched again and again
 def _day_offset(day: date, zone: ZoneInfo) -> int | None:
     """The day's UTC offset in seconds, or None on a day the clocks change."""
     morning = zone.utcoffset(datetime.combine(day, time(0)))
@@ -192,12 +194,13 @@ def _gap_slots(shift_start: int, shift_end: int, search: _Search) -> list[Slot]:
     if cursor < shift_end:
         gaps.append((cursor, shift_end))
     out = []
+    duration = timedelta(seconds=search.duration_s)
     for gap_start, gap_end in gaps:
         low = max(gap_start, search.earliest_s) - shift_start
         high = min(gap_end - search.duration_s, search.latest_s) - shift_start
         for k in range(-(-low // step_s), high // step_s + 1):  # ceil(low/step)..floor(high/step)
-            start_s = shift_start + k * step_s
-            out.append(_slot(start_s, start_s + search.duration_s, search.practitioner_id))
+            start = datetime.fromtimestamp(shift_start + k * step_s, UTC)
+            out.append(Slot(start, start + duration, search.practitioner_id))
     return out
 
 
