@@ -190,11 +190,12 @@ def query_counts(client: Client, patient: Client) -> dict:
         return len(captured)
 
     treatment = f"/treatments/{TREATMENT}/"
+    visitor = Client()  # as wrk asks: no cookie
     return {
-        "treatment": count(treatment, cold=True),
-        "treatment_cached": count(treatment),
+        "treatment": count(treatment, visitor, cold=True),
+        "treatment_cached": count(treatment, visitor),
         "treatment_signed_in": count(treatment, patient),
-        "articles": count("/articles/"),
+        "articles": count("/articles/", visitor),
         "articles_signed_in": count("/articles/", patient),
         "week": count("/book/time/"),
     }

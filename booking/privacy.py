@@ -17,6 +17,8 @@ freed; the clinic is told, the patient is not: they are leaving, and their
 address is gone.
 """
 
+from importlib import import_module
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -165,16 +167,27 @@ def _sessions_cancel(patient: Patient, now) -> None:
         reminders._reopen(session, Reminder.Kind.CLINIC_NOTICE, now)
 
 
+DATABASE_SESSION_ENGINES = (
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+)
+
+
 def _web_sessions_delete(user) -> None:
-    """Sign the user out everywhere (database sessions; others expire with the password)."""
-    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
-        return  # the unusable password already invalidates them (session auth hash)
-    ids = [
+    """Sign the user out everywhere (sessions kept in the database, and their cached copies).
+
+    Other engines' sessions end with the password (the session auth hash).
+    """
+    if settings.SESSION_ENGINE not in DATABASE_SESSION_ENGINES:
+        return
+    keys = [
         web.pk
         for web in WebSession.objects.filter(expire_date__gt=timezone.now()).iterator()
         if web.get_decoded().get("_auth_user_id") == str(user.pk)
     ]
-    WebSession.objects.filter(pk__in=ids).delete()
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in keys:
+        store(session_key=key).delete()  # the row, and for cached_db the cached copy
 
 
 def _admin_log_scrub(*, patient, user, old: dict[str, str], new: dict[str, str]) -> None:

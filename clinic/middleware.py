@@ -1,5 +1,6 @@
 """Request guards that apply to every view."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseBadRequest
 from django.utils import timezone
 
@@ -57,6 +58,11 @@ class SessionIdleTimeoutMiddleware:
     so the user is anonymous again and the page asks them to sign in. The
     push is written at most once a minute, not on every request (a write per
     page view would cost more than the page's own queries).
+
+    The session's own mark of its last push decides too, before the view: a
+    session read from the cache (cached_db) is not checked against its
+    database expiry, only by the cache's time to live, so this does not rest
+    on any store's clock.
     Settings: SESSION_IDLE_SECONDS_STAFF, SESSION_IDLE_SECONDS_PATIENT.
     """
 
@@ -71,6 +77,7 @@ class SessionIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        self._end_if_idle(request)
         response = self.get_response(request)
         user = getattr(request, "user", None)
         # After the view: a sign-in or sign-out during it is already reflected.
@@ -80,3 +87,13 @@ class SessionIdleTimeoutMiddleware:
                 request.session[self.MARK] = now
                 request.session.set_expiry(self.staff if user.is_staff else self.patient)
         return response
+
+    def _end_if_idle(self, request) -> None:
+        session = getattr(request, "session", None)
+        marked = session.get(self.MARK) if session is not None else None
+        if marked is None or not request.user.is_authenticated:
+            return
+        limit = self.staff if request.user.is_staff else self.patient
+        if int(timezone.now().timestamp()) - marked >= limit:
+            session.flush()  # signed out: the view sees a visitor and asks them to sign in
+            request.user = AnonymousUser()

@@ -3,14 +3,18 @@
 import json
 import re
 from datetime import date, datetime, timedelta
+from importlib import import_module
 
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.models import Session as WebSession
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -250,6 +254,10 @@ def test_after_deleting_nobody_can_sign_in_as_them(deleted):
     user = deleted["patient"].user
     signed_in_as = [s.get_decoded().get("_auth_user_id") for s in WebSession.objects.all()]
     assert str(user.pk) not in signed_in_as
+    elsewhere_key = deleted["elsewhere"].cookies[settings.SESSION_COOKIE_NAME].value
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    assert not store(session_key=elsewhere_key).exists(elsewhere_key)
+    assert cache.get(cached_db.KEY_PREFIX + elsewhere_key) is None  # no copy left in Redis
     assert deleted["elsewhere"].get(reverse("booking:appointments")).status_code == 302
     fresh = Client()
     assert not fresh.login(email=EMAIL, password=PASSWORD)

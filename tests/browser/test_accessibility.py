@@ -20,13 +20,13 @@ test must: that, not the browser, is most of the time.)
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from importlib import import_module
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.core import signing
 from django.db import transaction
 from django.test import Client
@@ -173,10 +173,11 @@ def sign_in(page, world, user=None) -> None:
     )
 
 
-def session_of(page, world) -> SessionStore:
+def session_of(page, world):
     """The browser's Django session (a new one if it has none yet)."""
     cookies = {c["name"]: c["value"] for c in page.context.cookies(world.url)}
-    session = SessionStore(session_key=cookies.get(settings.SESSION_COOKIE_NAME))
+    store = import_module(settings.SESSION_ENGINE).SessionStore  # cached_db with Redis
+    session = store(session_key=cookies.get(settings.SESSION_COOKIE_NAME))
     if session.session_key is None or not session.exists(session.session_key):
         session.create()
         page.context.add_cookies(
