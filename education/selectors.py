@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Min
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
 from .content_cache import content_forget, content_read_through
@@ -62,12 +63,36 @@ def article_for_page(slug: str) -> Article:
 
 
 @dataclass(frozen=True)
+class ArticleCard:
+    """What the list shows of an article, its link and dates already written out."""
+
+    url: str
+    title: str
+    summary: str
+    topic: str
+    published_iso: str
+    published_text: str
+
+    @classmethod
+    def of(cls, article: Article) -> "ArticleCard":
+        published = timezone.localtime(article.published_at)
+        return cls(
+            url=article.get_absolute_url(),
+            title=article.title,
+            summary=article.summary,
+            topic=article.topic.name if article.topic else "",
+            published_iso=date_filter(published, "c"),
+            published_text=date_filter(published, "j F Y"),
+        )
+
+
+@dataclass(frozen=True)
 class ArticleListPage:
     """One page of the article list, as plain data that can be kept in the cache."""
 
     topic: Topic | None
     topics: list[Topic]
-    articles: list[Article]
+    articles: list[ArticleCard]
     number: int
     num_pages: int
     shown_until: datetime | None  # the next scheduled article goes live then: not kept past it
@@ -99,7 +124,7 @@ def article_list_page(topic_slug: str | None, asked: str | None, per_page: int):
         return ArticleListPage(
             topic=topic,
             topics=list(topics_with_articles()),
-            articles=list(page.object_list),
+            articles=[ArticleCard.of(article) for article in page.object_list],
             number=page.number,
             num_pages=page.paginator.num_pages,
             shown_until=upcoming,
