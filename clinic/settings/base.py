@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "clinic.context_processors.clinic_details",
+                "clinic.context_processors.navigation",
             ],
         },
     },
