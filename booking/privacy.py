@@ -170,6 +170,7 @@ def _sessions_cancel(patient: Patient, now) -> None:
 DATABASE_SESSION_ENGINES = (
     "django.contrib.sessions.backends.db",
     "django.contrib.sessions.backends.cached_db",
+    "clinic.sessions",
 )
 
 
@@ -188,6 +189,11 @@ def _web_sessions_delete(user) -> None:
     store = import_module(settings.SESSION_ENGINE).SessionStore
     for key in keys:
         store(session_key=key).delete()  # the row, and for cached_db the cached copy
+    if keys and hasattr(store, "cache_key_prefix"):
+        # A request in this transaction's last moments may copy a row back into
+        # the cache before the delete commits: forget the copies again after it.
+        stale = [store.cache_key_prefix + key for key in keys]
+        transaction.on_commit(lambda: store(session_key=None)._cache.delete_many(stale))
 
 
 def _admin_log_scrub(*, patient, user, old: dict[str, str], new: dict[str, str]) -> None:

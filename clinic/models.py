@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.cache import cache
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -88,7 +88,9 @@ class SingletonModel(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1  # one row only
         super().save(*args, **kwargs)
-        cache.delete(self.cache_key())
+        key = self.cache_key()
+        cache.delete(key)
+        transaction.on_commit(lambda: cache.delete(key))  # a read before the commit kept the old
 
     @classmethod
     def cache_key(cls) -> str:

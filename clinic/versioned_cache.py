@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,6 +37,17 @@ def current_version(version_key: str) -> int:
 
 
 def bump(version_key: str) -> None:
+    """Move the version on now, and again once the saving transaction commits.
+
+    Signals run inside the transaction: a request reading the rows before the
+    commit still sees the old ones and may keep them under the new version.
+    The second move, after the commit, leaves those behind.
+    """
+    _incr(version_key)
+    transaction.on_commit(lambda: _incr(version_key))
+
+
+def _incr(version_key: str) -> None:
     try:
         cache.incr(version_key)
     except ValueError:  # not there yet (or the cache was cleared)
@@ -60,8 +72,9 @@ def read_through(
     version, kept = found.get(version_key), found.get(key)
     if version is not None and kept is not None and kept[0] == version:
         return kept[1]
+    if version is None:  # before computing: a move during it must leave this value behind
+        version = current_version(version_key)
     value = compute()
     if value is not None and (keep is None or keep(value)):
-        version = version if version is not None else current_version(version_key)
         cache.set(key, (version, value), timeout)
     return value

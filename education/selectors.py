@@ -117,10 +117,12 @@ def article_list_page(topic_slug: str | None, asked: str | None, per_page: int):
         topic = Topic.objects.filter(slug=topic_slug).first() if topic_slug else None
         if topic_slug and topic is None:
             return None
-        page = Paginator(articles_published(topic=topic), per_page).get_page(asked)
+        # The next scheduled article first: one going live in between is then
+        # on this page already, or this page is not used past its moment.
         upcoming = Article.objects.filter(
             status=Article.Status.PUBLISHED, published_at__gt=timezone.now()
         ).aggregate(first=Min("published_at"))["first"]
+        page = Paginator(articles_published(topic=topic), per_page).get_page(asked)
         return ArticleListPage(
             topic=topic,
             topics=list(topics_with_articles()),

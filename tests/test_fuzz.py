@@ -1292,6 +1292,7 @@ FOUND = [
     ("reception", "post", "/admin/booking/course/phone/{patient}/plan/", "use"),
     ("reception", "post", "/admin/booking/session/{session1}/move/", "start"),
     ("reception", "get", "/admin/booking/practitioner/{a}/time-off/", {"change": "²"}),
+    ("reception", "get", "/admin/booking/practitioner/{a}/time-off/", {"change": "9" * 10000}),
     (
         "reception",  # a stored phone number of superscripts
         "post",

@@ -239,7 +239,9 @@ class PractitionerAdmin(admin.ModelAdmin):
     def _replacing(self, request, practitioner) -> TimeOff | None:
         """The time off row being changed (?change=<id>), when that is what the link is for."""
         change = request.GET.get("change", "")
-        if not (change.isascii() and change.isdigit()):  # "²".isdigit(), yet int("²") fails
+        # "²".isdigit(), yet int("²") fails; past 18 digits it is no id (and past
+        # 4,300 Python refuses to read it at all).
+        if not (change.isascii() and change.isdigit() and len(change) <= 18):
             return None
         if not request.user.has_perm("booking.change_timeoff"):
             raise PermissionDenied

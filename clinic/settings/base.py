@@ -124,11 +124,12 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
-    # Sessions read from Redis, written to both: the database query every signed-in
-    # or booking request made (~0.5 ms of its CPU) is gone, and a Redis outage
-    # reads from the database. Only with a shared cache: a per-process one would
-    # keep a signed-out session alive in the other processes.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Sessions read from Redis, written to both (clinic/sessions.py: cached_db,
+    # each cached copy living a minute at most): the database query every
+    # signed-in or booking request made (~0.5 ms of its CPU) is gone, and a Redis
+    # outage reads from the database. Only with a shared cache: a per-process one
+    # would keep a signed-out session alive in the other processes.
+    SESSION_ENGINE = "clinic.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # kombu's filesystem transport: a broker that needs no server.

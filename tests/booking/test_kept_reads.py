@@ -88,3 +88,18 @@ def test_reads_go_to_the_database_while_redis_is_down(treatment, settings):
     assert names(treatment) == ["Ana"]
     assert treatment_published(treatment.slug) == treatment
     bump("test:version")  # logged, not raised
+
+
+def test_a_value_read_before_the_save_commits_is_left_behind(
+    django_capture_on_commit_callbacks,
+):
+    rows = ["old"]
+    assert read_through("test:version", "test:row", lambda: rows[0]) == "old"
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        bump("test:version")  # the save's signal, inside its transaction
+        # A request in that moment still reads the old row and keeps it under the new version.
+        assert read_through("test:version", "test:row", lambda: rows[0]) == "old"
+    rows[0] = "new"  # committed
+    for callback in after_commit:
+        callback()
+    assert read_through("test:version", "test:row", lambda: rows[0]) == "new"

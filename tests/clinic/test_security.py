@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,3 +81,16 @@ def test_signing_in_works_with_the_idle_limit_in_place(client, db):
     )
     assert response.status_code == 302
     assert client.get("/appointments/").status_code == 200
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="sessions are cached only with Redis")
+def test_a_cached_session_copy_lives_a_minute_at_most(client, db):
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.core.cache import cache
+
+    client.force_login(PatientFactory().user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.get("/appointments/")
+    assert cache.get(KEY_PREFIX + key) is not None  # read from Redis
+    ttl = cache._cache.get_client().ttl(cache.make_and_validate_key(KEY_PREFIX + key))
+    assert 0 < ttl <= 60  # a copy a failed delete left behind stops counting within a minute
