@@ -136,6 +136,12 @@ def test_changing_week_keeps_keyboard_focus_on_the_new_week(page, clinic):
         page.get_by_role("group", name="Are you pregnant?").get_by_label("No").check()
         page.get_by_role("button", name="Next").click()
         page.get_by_role("button", name="Next").click()  # anyone, preselected
+        # htmx is a deferred script: on a loaded machine Enter could come before it
+        # runs, and the link would then load the whole page (no swap, no focus move).
+        for _ in range(50):
+            if page.evaluate("typeof window.htmx") == "object":
+                break
+            page.wait_for_timeout(100)
         page.get_by_role("link", name="Next week").focus()
         page.keyboard.press("Enter")
         page.get_by_role("heading", name=re.compile("Week of Monday 2 February")).wait_for()
