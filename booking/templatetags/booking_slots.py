@@ -1,53 +1,80 @@
-"""The week view's slot buttons, written in Python.
+"""The week view's grid of days and slot buttons, written in Python.
 
 A week can offer a hundred times. Through the template language each button
 cost three date filters and as many lookups (about 40 µs a button, most of
-the week view's rendering); here it is one strftime and one format_html.
-The markup is exactly what the template wrote (tests/booking/test_week_view.py).
+the week view's rendering), and each day three more date filters; here a
+button is one strftime and a day one heading. Every value written is made
+here from dates and integers, or is a fixed string, so nothing needs
+escaping. The markup is exactly what the template wrote
+(tests/booking/test_week_view.py keeps that template as the reference).
 """
 
 from django import template
 from django.utils import timezone
-from django.utils.dates import MONTHS, WEEKDAYS
-from django.utils.html import format_html_join
+from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS
 from django.utils.safestring import mark_safe
 
 register = template.Library()
 
-_CURRENT = mark_safe(' aria-current="true"')
-_CHOSEN = mark_safe('<span class="visually-hidden"> (chosen)</span>')
+_CURRENT = ' aria-current="true"'
+_CHOSEN = '<span class="visually-hidden"> (chosen)</span>'
 
 _BUTTON = (
     '<li><button type="submit" name="slot" value="{}|{}" class="btn btn-outline-primary '
     'slot-button{}" aria-label="{}"{}>{}{}</button></li>'
 )
+_DAY = '<section aria-labelledby="day-{id}">\n<h3 class="h6" id="day-{id}">{label}</h3>\n'
+_SLOTS = '<ul class="list-unstyled slot-list">\n{}\n</ul>\n</section>\n'
+_NONE = '<p class="text-body-secondary small">{}</p>\n</section>\n'
 
 
-def _label(moment) -> str:
-    """'Tuesday 3 March 2026, 09:30': the date filter's 'l j F Y', then 'H:i'."""
-    return (
-        f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month]} {moment.year}, "
-        f"{moment:%H:%M}"
-    )
+def _long_date(day) -> str:
+    """'Tuesday 3 March 2026': the date filter's 'l j F Y' (names in the active language)."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month]} {day.year}"
 
 
-@register.simple_tag
-def slot_buttons(slots, chosen=None):
-    """<li> buttons for one day's free times; the chosen one marked as current."""
-    chosen_start = chosen.start if chosen else None
+def _buttons(slots, chosen_start) -> str:
     rows = []
+    long_dates = {}  # a day's slots share it: translated names looked up once a day
     for slot in slots:
         local = timezone.localtime(slot.start)
         is_chosen = slot.start == chosen_start
+        day = local.date()
+        if day not in long_dates:
+            long_dates[day] = _long_date(day)
         rows.append(
-            (
+            _BUTTON.format(
                 slot.start.isoformat(),
-                slot.practitioner_id,
+                int(slot.practitioner_id),
                 " active" if is_chosen else "",
-                _label(local),
+                f"{long_dates[day]}, {local:%H:%M}",
                 _CURRENT if is_chosen else "",
                 f"{local:%H:%M}",
                 _CHOSEN if is_chosen else "",
             )
         )
-    return format_html_join("\n", _BUTTON, rows)
+    return "\n".join(rows)
+
+
+@register.simple_tag
+def week_grid(days, chosen=None, outside=()):
+    """A <section> per day of `days` ((date, [slot, ...]), ...): its heading and free times.
+
+    A day in `outside` (outside the session's window) says so instead of "No free times".
+    """
+    chosen_start = chosen.start if chosen else None
+    parts = []
+    for day, slots in days:
+        parts.append(
+            _DAY.format(
+                id=f"{day:%Y%m%d}",
+                label=f"{WEEKDAYS[day.weekday()]} {day.day} {str(MONTHS_3[day.month]).title()}",
+            )
+        )
+        if slots:
+            parts.append(_SLOTS.format(_buttons(slots, chosen_start)))
+        elif outside and day in outside:
+            parts.append(_NONE.format("Outside this session's window"))
+        else:
+            parts.append(_NONE.format("No free times"))
+    return mark_safe("".join(parts))  # noqa: S308
