@@ -46,9 +46,9 @@ def web_rows(data: dict | None, why: str) -> list[dict]:
         "static": "static file through whitenoise",
         "treatment": "treatment page (fragment cache cold)",
         "treatment_cached": "treatment page, cached: kept whole (visitors not signed in)",
-        "treatment_signed_in": "treatment page, cached: fragments only (signed-in patient)",
+        "treatment_signed_in": "treatment page, cached: kept, own menu (signed-in patient)",
         "articles": "article list page: kept whole (visitors not signed in)",
-        "articles_signed_in": "article list page: rendered (signed-in patient)",
+        "articles_signed_in": "article list page: kept, own menu (signed-in patient)",
         "week": "week view of the slot picker",
     }
     goals = {

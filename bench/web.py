@@ -9,10 +9,11 @@ not how busy the machine was that minute. Beside each, the server's CPU time
 per request (gunicorn and its PostgreSQL backends), which other work on the
 machine hardly moves. The cold treatment page moves the content version on
 before each request (as an editor's save does): every fragment is rendered
-again. Visitors who are not signed in get the public pages kept whole
-(education/page_cache.py); a signed-in patient gets them rendered, with the
-fragments from the cache: both are measured, the signed-in ones against the
-same targets. Query counts come from the test client on the same database.
+again. The public pages are kept whole as visitors see them
+(education/page_cache.py); a signed-in patient gets the kept page with the
+site header (their menu and sign-out form) rendered for them: both are
+measured, the signed-in ones against the same targets. Query counts come
+from the test client on the same database.
 
 Targets (the performance issue), as ratios to the minimal view:
 static file through whitenoise >= 1.0; treatment page (<= 6 queries) >= 0.18;
@@ -409,9 +410,9 @@ def main() -> int:
         "static": "static file through whitenoise",
         "treatment": "treatment page, fragment cache cold",
         "treatment_cached": "treatment page, kept (not signed in)",
-        "treatment_signed_in": "treatment page, signed in (fragments)",
+        "treatment_signed_in": "treatment page, kept, signed in",
         "articles": "article list page, kept (not signed in)",
-        "articles_signed_in": "article list page, signed in",
+        "articles_signed_in": "article list page, kept, signed in",
         "week": "week view of the slot picker",
     }
     pages_found = result["pages"] or {}

@@ -1,4 +1,4 @@
-"""Whole public pages for visitors who are not signed in, at one Redis round trip.
+"""Whole public pages, kept as a visitor sees them, at one Redis round trip.
 
 The education pages are the same for every visitor who is not signed in: no
 CSRF token, no nonce, no name in the menu. So the whole page is kept, under
@@ -8,14 +8,21 @@ no query or template; any content save, or a change to the clinic's details,
 moves the version on and every kept page misses at once (content_cache.py).
 
 A page is served from here only when it would be the same for this request
-(a GET or HEAD, nobody signed in, no message waiting, no htmx swap, only the
-view's own query parameters, each once and in its one spelling: "?page=2",
-never "?page=02"). It is kept only when nothing about it was personal after
-all: a 200, no cookie set, no CSRF token or CSP nonce used while rendering, no
-``no-store`` or ``private``, and the view did not call dont_keep() (say, a page
-number past the end, answered with the last page). So the number of pages
-kept is bounded by the content, whatever URLs are asked for. Signed-in
-visitors get the page rendered, with its fragments from content_cache.
+(a GET or HEAD, no message waiting, no htmx swap, only the view's own query
+parameters, each once and in its one spelling: "?page=2", never "?page=02").
+It is kept only when nothing about it was personal after all: rendered for
+nobody signed in, a 200, no cookie set, no CSRF token or CSP nonce used while
+rendering, no ``no-store`` or ``private``, and the view did not call
+dont_keep() (say, a page number past the end, answered with the last page).
+So the number of pages kept is bounded by the content, whatever URLs are
+asked for.
+
+Someone signed in gets the same kept page with the site header (the menu: their
+links and the sign-out form with its CSRF token) rendered for them and put in
+place of the visitor's. So the pages that use this must differ by who is
+signed in only in that header; tests/education/test_page_cache.py compares
+each with a whole render for a signed-in patient and for staff. A signed-in
+request that finds nothing kept is rendered whole, and nothing is kept from it.
 """
 
 import functools
@@ -25,14 +32,18 @@ import re
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
 from .content_cache import VERSION_KEY, content_version
 
 TIMEOUT = 10 * 60  # dated wording ("reviewed ...") is never more than this old
-KEY_PREFIX = "education:page:"
+KEY_PREFIX = "education:page:v2:"  # v2: kept with where its site header is
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,3}")
+SITE_HEADER = "includes/header.html"
+_HEADER_START = b'<header class="site-header'  # the first element of SITE_HEADER
+_HEADER_END = b"</header>"  # it holds no other header element
 
 
 def dont_keep(request) -> None:
@@ -49,17 +60,32 @@ def page_key(request, params: dict[str, re.Pattern]) -> str | None:
         values = query.getlist(name)
         if name not in params or len(values) != 1 or not params[name].fullmatch(values[0]):
             return None  # unknown, repeated or odd parameters: rendered, never kept
-    if request.user.is_authenticated or len(messages.get_messages(request)):
+    if len(messages.get_messages(request)):
         return None
     wanted = "&".join(f"{name}={query[name]}" for name in sorted(query))
     digest = hashlib.blake2b(f"{request.path}?{wanted}".encode(), digest_size=16).hexdigest()
     return KEY_PREFIX + digest
 
 
+def header_span(content: bytes) -> tuple[int, int] | None:
+    """Where the site header starts and ends in a rendered page, if it has one."""
+    start = content.find(_HEADER_START)
+    end = content.find(_HEADER_END, start) if start >= 0 else -1
+    return (start, end + len(_HEADER_END)) if end >= 0 else None
+
+
+def _with_own_header(request, content: bytes, span: tuple[int, int]) -> bytes:
+    """The kept page with the site header rendered for this (signed-in) request."""
+    header = render_to_string(SITE_HEADER, request=request).strip().encode()
+    start, end = span
+    return b"".join((content[:start], header, content[end:]))
+
+
 def _keepable(request, response) -> bool:
     cache_control = response.get("Cache-Control", "")
     return (
-        not getattr(request, "page_cache_dont_keep", False)
+        not request.user.is_authenticated
+        and not getattr(request, "page_cache_dont_keep", False)
         and response.status_code == 200
         and not response.streaming
         and not response.cookies
@@ -72,7 +98,7 @@ def _keepable(request, response) -> bool:
 
 
 def cached_public_page(*, params: dict[str, re.Pattern] | None = None):
-    """Serve the view's page from the cache for visitors who are not signed in.
+    """Serve the view's page from the cache; the site header is rendered for whoever is signed in.
 
     `params`: the query parameters the view reads, each with the one spelling
     of a value that may be kept (anything else is rendered and not kept).
@@ -88,14 +114,19 @@ def cached_public_page(*, params: dict[str, re.Pattern] | None = None):
             found = cache.get_many([VERSION_KEY, key])
             version, kept = found.get(VERSION_KEY), found.get(key)
             if kept is not None and version is not None and kept[0] == version:
-                _version, content_type, content = kept
-                response = HttpResponse(content, content_type=content_type)
-                patch_vary_headers(response, ("Cookie",))  # as the rendered page has
-                return response
+                _version, content_type, content, span = kept
+                if request.user.is_authenticated:
+                    content = _with_own_header(request, content, span) if span else None
+                if content is not None:
+                    response = HttpResponse(content, content_type=content_type)
+                    patch_vary_headers(response, ("Cookie",))  # as the rendered page has
+                    return response
             version = version if version is not None else content_version()
             response = view(request, *args, **kwargs)
             if _keepable(request, response):
-                cache.set(key, (version, response["Content-Type"], response.content), TIMEOUT)
+                content = response.content
+                kept = (version, response["Content-Type"], content, header_span(content))
+                cache.set(key, kept, TIMEOUT)
             return response
 
         return wrapper

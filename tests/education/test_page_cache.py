@@ -1,14 +1,19 @@
-"""Whole public pages kept for visitors who are not signed in (education/page_cache.py)."""
+"""Whole public pages kept as visitors see them (education/page_cache.py)."""
+
+import re
 
 import pytest
 from django.contrib.messages import constants, get_messages
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.test import RequestFactory
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.models import ClinicDetails
-from education.page_cache import KEY_PREFIX, PAGE_NUMBER, SLUG, page_key
+from education.content_cache import bump_content_version
+from education.page_cache import KEY_PREFIX, PAGE_NUMBER, SLUG, header_span, page_key
 from tests.booking.factories import UserFactory
 from tests.education.factories import ArticleFactory, FAQFactory, TopicFactory, TreatmentFactory
 
@@ -65,6 +70,66 @@ def test_new_clinic_details_show_at_once(client, treatment):
     details.save()
     html = client.get(TREATMENT).content.decode()
     assert "New Name Clinic" in html and "Old Name Clinic" not in html
+
+
+CSRF_TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _without_token(content: bytes) -> bytes:
+    """The page with its CSRF token's value blanked: a new one is masked for each render."""
+    return CSRF_TOKEN.sub(b'name="csrfmiddlewaretoken" value=""', content)
+
+
+@pytest.fixture
+def content(treatment):
+    """A page of each kind that is kept: the treatment, an article, the list, the FAQ."""
+    topic = TopicFactory(name="Acne", slug="acne")
+    ArticleFactory(title="About acne scars", slug="acne-scars", topic=topic)
+    return [TREATMENT, "/articles/acne-scars/", "/articles/", "/articles/?topic=acne", "/faq/"]
+
+
+@pytest.mark.parametrize("staff", [False, True], ids=["patient", "staff"])
+def test_someone_signed_in_gets_the_kept_page_with_their_own_menu(content, staff):
+    """Byte for byte the page a whole render gives them, but for the CSRF token's mask."""
+    visitor, signed_in = Client(), Client()
+    signed_in.force_login(UserFactory(is_staff=staff))
+    for url in content:
+        visitor_page = visitor.get(url)  # kept
+        with CaptureQueriesContext(connection) as queries:
+            spliced = signed_in.get(url)
+        assert spliced.status_code == 200, url
+        touched = {table for q in queries for table in re.findall(r'FROM "(\w+)"', q["sql"])}
+        assert touched <= {"clinic_user", "django_session"}, (url, touched)  # no page query
+        assert spliced["Cache-Control"] == "no-store" and "Cookie" in spliced["Vary"]
+        bump_content_version()  # nothing kept now: the page is rendered whole for them
+        whole = signed_in.get(url)
+        assert _without_token(spliced.content) == _without_token(whole.content), url
+        html = spliced.content.decode()
+        assert "Sign out" in html and "Create an account" not in html
+        assert ("Clinic admin" in html) == staff
+        assert "Create an account" in visitor_page.content.decode()
+
+
+def test_the_menu_s_sign_out_form_works_from_a_kept_page(treatment):
+    client = Client(enforce_csrf_checks=True)
+    Client().get(TREATMENT)  # kept by a visitor
+    client.force_login(UserFactory())
+    page = client.get(TREATMENT).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = client.post(reverse("account_logout"), {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert "Sign in" in client.get(TREATMENT).content.decode()
+
+
+def test_header_span_finds_the_site_header_only():
+    page = (
+        b'<body><header class="site-header x"><nav>menu</nav></header>'
+        b"<main><header><h1>T</h1></header></main>"
+    )
+    start, end = header_span(page)
+    assert page[start:end] == b'<header class="site-header x"><nav>menu</nav></header>'
+    assert header_span(b"<body><main><header>not the site's</header></main>") is None
+    assert header_span(b'<header class="site-header">never closed') is None
 
 
 def test_signed_in_visitors_get_their_own_page_and_never_leave_it_behind(client, treatment):
