@@ -1,8 +1,10 @@
 """Whole public pages kept as visitors see them (education/page_cache.py)."""
 
 import re
+from unittest import mock
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import constants, get_messages
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -88,6 +90,10 @@ def content(treatment):
     return [TREATMENT, "/articles/acne-scars/", "/articles/", "/articles/?topic=acne", "/faq/"]
 
 
+def _not_rendered(*args, **kwargs):
+    raise AssertionError("the view rendered its page: the kept one was not used")
+
+
 @pytest.mark.parametrize("staff", [False, True], ids=["patient", "staff"])
 def test_someone_signed_in_gets_the_kept_page_with_their_own_menu(content, staff):
     """Byte for byte the page a whole render gives them, but for the CSRF token's mask."""
@@ -95,7 +101,10 @@ def test_someone_signed_in_gets_the_kept_page_with_their_own_menu(content, staff
     signed_in.force_login(UserFactory(is_staff=staff))
     for url in content:
         visitor_page = visitor.get(url)  # kept
-        with CaptureQueriesContext(connection) as queries:
+        with (
+            mock.patch("education.views.render", _not_rendered),
+            CaptureQueriesContext(connection) as queries,
+        ):
             spliced = signed_in.get(url)
         assert spliced.status_code == 200, url
         touched = {table for q in queries for table in re.findall(r'FROM "(\w+)"', q["sql"])}
@@ -110,15 +119,58 @@ def test_someone_signed_in_gets_the_kept_page_with_their_own_menu(content, staff
         assert "Create an account" in visitor_page.content.decode()
 
 
-def test_the_menu_s_sign_out_form_works_from_a_kept_page(treatment):
+def test_the_menu_s_sign_out_form_works_from_a_kept_page(treatment, settings):
     client = Client(enforce_csrf_checks=True)
     Client().get(TREATMENT)  # kept by a visitor
     client.force_login(UserFactory())
-    page = client.get(TREATMENT).content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    response = client.post(reverse("account_logout"), {"csrfmiddlewaretoken": token})
-    assert response.status_code == 302
+    with mock.patch("education.views.render", _not_rendered):
+        response = client.get(TREATMENT)
+    assert settings.CSRF_COOKIE_NAME in response.cookies  # set with the token it carries
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())
+    signed_out = client.post(reverse("account_logout"), {"csrfmiddlewaretoken": token.group(1)})
+    assert signed_out.status_code == 302
     assert "Sign in" in client.get(TREATMENT).content.decode()
+
+
+def test_a_signed_in_user_with_a_message_waiting_gets_it_on_a_whole_page(client, treatment):
+    client.get(TREATMENT)  # kept
+    client.force_login(UserFactory())
+    storage = CookieStorage(RequestFactory().get("/"))
+    client.cookies["messages"] = storage._encode([Message(constants.SUCCESS, "Welcome back.")])
+    html = client.get(TREATMENT).content.decode()
+    assert "Welcome back." in html and "Sign out" in html
+
+
+def test_a_kept_page_without_a_site_header_is_rendered_whole_for_someone_signed_in(
+    client, treatment
+):
+    from django.core.cache import cache
+
+    from education.content_cache import content_version
+
+    request = RequestFactory().get(TREATMENT)
+    request.user = AnonymousUser()
+    request._messages = CookieStorage(request)
+    kept = (content_version(), "text/html; charset=utf-8", b"<p>no site header here</p>", None)
+    cache.set(page_key(request, {}), kept)
+    assert client.get(TREATMENT).content == b"<p>no site header here</p>"  # a visitor: as kept
+    client.force_login(UserFactory())
+    html = client.get(TREATMENT).content.decode()
+    assert "no site header here" not in html and "Sign out" in html and "<h1>" in html
+
+
+def test_the_site_header_is_one_header_element_the_splice_can_find(rf):
+    """The splice looks for the header's start tag and its first </header>: so it must stay so."""
+    from django.template.loader import render_to_string
+
+    from education.page_cache import SITE_HEADER
+
+    for user in (AnonymousUser(), UserFactory(is_staff=True)):
+        request = rf.get(TREATMENT)
+        request.user = user
+        header = render_to_string(SITE_HEADER, request=request).strip().encode()
+        assert header_span(header) == (0, len(header))
+        assert header.count(b"<header") == 1
 
 
 def test_header_span_finds_the_site_header_only():
