@@ -8,16 +8,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from education.models import Article, SuitabilityQuestion
+from education.models import Article
 from tests.booking.factories import UserFactory
 from tests.education.factories import (
     ArticleFactory,
     ConsultationFactory,
     FAQFactory,
     SourceFactory,
-    SuitabilityQuestionFactory,
     TopicFactory,
     TreatmentFactory,
+    usual_questions,
 )
 
 pytestmark = pytest.mark.django_db
@@ -35,17 +35,7 @@ def microneedling():
     FAQFactory(
         question="Does it hurt?", answer="Most people feel mild discomfort.", treatment=treatment
     )
-    SuitabilityQuestionFactory(
-        treatment=treatment,
-        text="Are you pregnant?",
-        outcome=SuitabilityQuestion.Outcome.NOT_SUITABLE,
-        explanation="Wait until after pregnancy and breastfeeding.",
-    )
-    SuitabilityQuestionFactory(
-        treatment=treatment,
-        text="Do you get keloid scars?",
-        explanation="A clinician should look at your skin first.",
-    )
+    usual_questions(treatment)
     return treatment
 
 
@@ -186,7 +176,7 @@ class TestSuitability:
 
     def test_the_form_lists_each_question_with_labels(self, client, microneedling):
         html = client.get(self.url()).content.decode()
-        assert "Are you pregnant?" in html and "Do you get keloid scars?" in html
+        assert "Are you pregnant?" in html and "Do you form keloid scars?" in html
         assert html.count('type="radio"') == 4
 
     def test_no_yes_means_book_online(self, client, microneedling):
@@ -196,14 +186,14 @@ class TestSuitability:
     def test_a_consult_yes_offers_a_consultation(self, client, microneedling):
         ConsultationFactory()
         response = client.post(
-            self.url(), self.answers(microneedling, a="Do you get keloid scars?")
+            self.url(), self.answers(microneedling, a="Do you form keloid scars?")
         )
         html = response.content.decode()
         assert "Talk to a clinician first" in html
-        assert "A clinician should look at your skin first." in html
+        assert "A clinician should see your skin first." in html
 
     def test_a_not_suitable_yes_wins_and_offers_the_phone(self, client, microneedling):
-        answers = self.answers(microneedling, a="Are you pregnant?", b="Do you get keloid scars?")
+        answers = self.answers(microneedling, a="Are you pregnant?", b="Do you form keloid scars?")
         html = client.post(self.url(), answers).content.decode()
         assert "Not suitable for you right now" in html
         assert "Wait until after pregnancy" in html
