@@ -275,6 +275,26 @@ def test_no_patient_data_in_any_log_of_the_patient_journey(clinic, captured_logs
         assert leaks(text) == [], f"{source} names the patient:\n{leaking[:5000]}"
 
 
+KEY_IN_PATH = "MQ:1uAbCd:Zx9kLmNoPqRsTuVwXyZ0123456789abcdefgh"
+
+
+@pytest.mark.urls("tests.clinic.broken_urls")
+def test_a_500_logs_no_template_context_email_token_or_key(db, captured_logs):
+    """A template that fails prints its whole context in the exception: none of it is logged."""
+    user = UserFactory(email=EMAIL, full_name=NAME)
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    response = client.get(f"/broken/{KEY_IN_PATH}/", {"name": NAME})
+    assert response.status_code == 500
+    logs = captured_logs()
+    assert "Internal Server Error" in logs and "no_such_name" in logs  # the record is there
+    secrets = [KEY_IN_PATH, KEY_IN_PATH.split(":")[-1], client.cookies["csrftoken"].value]
+    secrets.append(client.session.session_key)
+    assert [s for s in secrets if s in logs] == []
+    assert leaks(logs) == []
+    assert "csrfmiddlewaretoken" not in logs and "'user'" not in logs
+
+
 def _drain(stream, into: list[str]) -> threading.Thread:
     """Read a worker's output as it comes: a full pipe would stop the worker."""
     thread = threading.Thread(target=lambda: into.extend(stream), daemon=True)

@@ -15,6 +15,7 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 
 from clinic.config import config_error, database_from_env, redis_url_from_env
+from clinic.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -290,21 +291,5 @@ SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 
 SESSION_IDLE_SECONDS_PATIENT = env.int("SESSION_IDLE_SECONDS_PATIENT", default=30 * 60)
 
 # --- Logging ----------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"keyvalue": {"()": "clinic.logging.KeyValueFormatter"}},
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "formatter": "keyvalue",
-            "stream": "ext://sys.stdout",
-        }
-    },
-    "root": {"handlers": ["stdout"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # axes' own lines name the email typed; clinic.security logs ids instead.
-        "axes": {"level": "ERROR"},
-    },
-}
+# One line per record; exceptions and messages redacted (clinic/logging.py).
+LOGGING = logging_config(formatter="keyvalue", level=env("LOG_LEVEL", default="INFO"))

@@ -5,6 +5,7 @@ Refuses to start without SECRET_KEY and a PostgreSQL DATABASE_URL. Passes
 """
 
 from clinic.config import config_error
+from clinic.logging import logging_config
 
 from .base import *  # noqa: F403
 from .base import DATABASES, SITE_URL, env
@@ -42,24 +43,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "clinic.logging.JsonFormatter"}},
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stdout",
-        }
-    },
-    "root": {"handlers": ["stdout"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # axes' own lines name the email typed; clinic.security logs ids instead.
-        "axes": {"level": "ERROR"},
-    },
-}
+LOGGING = logging_config(formatter="json", level=env("LOG_LEVEL", default="INFO"))
 
 # seed_demo creates accounts with published passwords: never here.
 SEED_DEMO_ALLOWED = False
