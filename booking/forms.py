@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -9,7 +8,6 @@ from .availability import Slot
 from .journey import parse_slot
 from .models import Patient
 
-User = get_user_model()
 # No slot is offered outside these years. A posted start near year 1 or 9999 would
 # overflow (a 500) when the pages take its date in clinic time or add its length.
 SLOT_YEARS = range(2000, 2100)
@@ -107,42 +105,57 @@ class PatientDetailsForm(forms.ModelForm):
         return phone
 
 
-class NewAccountForm(PatientDetailsForm):
-    """Create an account inside the journey: nothing sends the patient away."""
+class PatientPasswordForm(PatientDetailsForm):
+    """Name, phone and a password, for an account that has none yet (made by an email code)."""
 
-    email = forms.EmailField(
-        label=_("Email address"),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={
-            "required": _("Enter your email address."),
-            "invalid": _("Enter an email address like name@example.com."),
-        },
-    )
     password = forms.CharField(
         label=_("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 8 characters, not only numbers."),
+        help_text=_("You will use it to sign in and see your appointments. At least 8 characters."),
         error_messages={"required": _("Choose a password.")},
     )
 
     class Meta(PatientDetailsForm.Meta):
-        fields = ["full_name", "email", "phone", "password"]
+        fields = ["full_name", "phone", "password"]
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("There is already an account with this email. Sign in instead.")
-            )
-        return email
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
 
     def clean_password(self):
         from django.contrib.auth.password_validation import validate_password
 
         password = self.cleaned_data["password"]
-        validate_password(password, User(email=self.data.get("email", "")))
+        validate_password(password, self.user)
         return password
+
+
+class EmailForm(forms.Form):
+    """The booking journey's first question to someone not signed in: their address."""
+
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We will email you a 6-digit code to check it is yours."),
+        error_messages={
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address like name@example.com."),
+        },
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class EmailCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("The 6-digit code from the email"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": _("Type the code from the email.")},
+    )
 
 
 class ConsentForm(forms.Form):

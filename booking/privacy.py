@@ -74,10 +74,25 @@ def _course_data(course: Course) -> dict:
     }
 
 
+def verified_emails(user) -> set[str]:
+    """The addresses `user` has proved are theirs: the only ones matched against other records.
+
+    Anyone can type any address into their account (allauth keeps it,
+    unverified); matching newsletter rows or sign-in records by such an
+    address would export, or delete, someone else's.
+    """
+    return {
+        email.lower()
+        for email in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
+    }
+
+
 def patient_data(*, user) -> dict:
     """Everything about `user` a data export holds, ready for json.dumps."""
     addresses = list(EmailAddress.objects.filter(user=user).order_by("-primary", "email"))
-    emails = {user.email.lower(), *(a.email.lower() for a in addresses)}
+    emails = verified_emails(user)
     patient = Patient.objects.filter(user=user).first()
     courses, emails_sent = [], []
     if patient is not None:
@@ -230,13 +245,16 @@ def account_delete(*, user, now) -> None:
     """Close `user`'s account: cancel what is to come, keep the clinical record, forget who."""
     # No lock here: the cancel services lock practitioners, then the patient, in that order.
     patient = Patient.objects.filter(user=user).first()
-    old_emails = {
+    # Every address the account holds, to scrub from its own records; only the
+    # verified ones reach records that are matched by address alone.
+    own_emails = {
         user.email.lower(),
         *(
             e.lower()
             for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
         ),
     }
+    proved = verified_emails(user)
     new_email = f"deleted-{user.pk}@{DELETED_EMAIL_DOMAIN}"
     old = {"email": user.email, "name": patient.full_name if patient else ""}
     new = {"email": new_email, "name": ""}
@@ -254,10 +272,10 @@ def account_delete(*, user, now) -> None:
         # An SMTP refusal quotes the address it refused.
         sessions = Session.objects.filter(patient=patient)
         Reminder.objects.filter(session__in=sessions).filter(
-            _any_email("last_error__icontains", old_emails)
+            _any_email("last_error__icontains", own_emails)
         ).update(last_error=REMOVED)
         ReminderEvent.objects.filter(reminder__session__in=sessions).filter(
-            _any_email("detail__icontains", old_emails)
+            _any_email("detail__icontains", own_emails)
         ).update(detail=REMOVED)
 
     user.email, user.full_name, user.is_active = new_email, "", False
@@ -266,11 +284,13 @@ def account_delete(*, user, now) -> None:
     if history := getattr(get_user_model(), "history", None):  # if the user model gains history
         history.filter(id=user.pk).update(email=new_email, full_name="")
     EmailAddress.objects.filter(user=user).delete()
-    NewsletterSubscriber.objects.filter(_any_email("email__iexact", old_emails)).delete()
+    NewsletterSubscriber.objects.filter(_any_email("email__iexact", proved)).delete()
     # django-axes keeps the email typed at each failed sign-in; two-factor keys go too.
-    AccessAttempt.objects.filter(_any_email("username__iexact", old_emails)).delete()
-    AccessFailureLog.objects.filter(_any_email("username__iexact", old_emails)).delete()
-    AccessLog.objects.filter(_any_email("username__iexact", old_emails)).delete()
+    # (An unverified address's failures stay: they may be someone else's, and a
+    # lockout's cool-off ends them anyway.)
+    AccessAttempt.objects.filter(_any_email("username__iexact", proved)).delete()
+    AccessFailureLog.objects.filter(_any_email("username__iexact", proved)).delete()
+    AccessLog.objects.filter(_any_email("username__iexact", proved)).delete()
     Authenticator.objects.filter(user=user).delete()
     _admin_log_scrub(patient=patient, user=user, old=old, new=new)
     _web_sessions_delete(user)

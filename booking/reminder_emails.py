@@ -1,20 +1,27 @@
 """The email for each reminder row: text and HTML from templates, .ics where useful."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
+from clinic.emails import email_message
 from clinic.models import ClinicDetails
+from clinic.tokens import token_make, token_read
 
 from .calendar_files import sessions_ics
 from .models import Reminder, Session
+from .welcome import welcome_url
 
 Kind = Reminder.Kind
-UNSUBSCRIBE_SALT = "booking.email-preferences"
+# One-click unsubscribe (RFC 8058) from the optional emails: an opaque token naming
+# the patient and the kind of email (clinic/tokens.py). It works for two years: mail
+# programs offer "unsubscribe" on old messages too, and it only turns an optional
+# email off, which the patient can turn on again on My appointments.
+UNSUBSCRIBE_PURPOSE = "email-preferences"
+UNSUBSCRIBE_MAX_AGE = timedelta(days=730)
 SUBJECTS = {
     Kind.CONFIRMATION: "Your {treatment} booking is confirmed",
     Kind.REMINDER: "Reminder: your {treatment} session on {when}",
@@ -23,7 +30,7 @@ SUBJECTS = {
     Kind.NEXT_WINDOW: "You can book your next {treatment} session again",
     Kind.CHANGED: "Your {treatment} session has moved to {when}",
     Kind.CANCELLED: "Your {treatment} session is cancelled",
-    Kind.CLINIC_NOTICE: "New {kind_of_booking} booked: {treatment}",
+    Kind.CLINIC_NOTICE: "New booking for {first_name}",
 }
 
 
@@ -31,7 +38,12 @@ LISTS_SESSIONS = {Kind.CONFIRMATION, Kind.CHANGED, Kind.CANCELLED, Kind.CLINIC_N
 
 
 def unsubscribe_token(patient_id: int, kind: str) -> str:
-    return signing.dumps({"p": patient_id, "k": kind}, salt=UNSUBSCRIBE_SALT)
+    return token_make(UNSUBSCRIBE_PURPOSE, {"p": patient_id, "k": kind})
+
+
+def unsubscribe_payload(token: str) -> dict:
+    """{"p": patient id, "k": kind} of a link still in date, else {}."""
+    return token_read(UNSUBSCRIBE_PURPOSE, token, max_age=UNSUBSCRIBE_MAX_AGE) or {}
 
 
 def _message_id(reminder: Reminder) -> str:
@@ -63,7 +75,13 @@ def _context(reminder: Reminder, clinic: ClinicDetails) -> dict:
         "cancelled_sessions": cancelled_together or [session],
         "clinic": clinic,
         "site_url": settings.SITE_URL,
-        "answers": course.suitability_answers.get("questions", []),
+        # Booked by phone: the patient has no password yet, so a link to choose one.
+        "set_password_url": welcome_url(session.patient.user)
+        if reminder.kind == Kind.CONFIRMATION and not session.patient.user.has_usable_password()
+        else "",
+        # The clinic's notice names the patient by first name only (no health data).
+        "first_name": (session.patient.full_name.split() or ["a patient"])[0],
+        "admin_url": reverse("admin:booking_course_change", args=[course.pk]),
     }
 
 
@@ -88,17 +106,15 @@ def build_message(
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     subject = SUBJECTS[reminder.kind]
     if reminder.kind == Kind.CLINIC_NOTICE and not session.patient.user.is_active:
-        subject = "A patient deleted their account: {treatment} sessions cancelled"
+        subject = "A patient deleted their account: sessions cancelled"
     subject = subject.format(
         treatment=course.treatment.name.lower(),
         when=f"{session.start.astimezone(_zone()):%A %-d %B at %H:%M}",
-        kind_of_booking="consultation" if course.treatment.is_consultation else "course",
+        first_name=context["first_name"],
     )
-    template = f"booking/email/{reminder.kind}"
-    message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"{template}.txt", context), to=to, headers=headers
+    message = email_message(
+        f"booking.{reminder.kind}", to=to, subject=subject, context=context, headers=headers
     )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     if reminder.kind == Kind.CONFIRMATION:
         message.attach(
             "course.ics", sessions_ics(context["sessions"], clinic=clinic), "text/calendar"

@@ -22,28 +22,34 @@ from django.dispatch import receiver
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 logger = logging.getLogger("clinic.security")
 
 # What each allauth-limited page allows, for the "try again in N minutes" line:
 # allauth's 429 does not say which limit was hit, so the longest window of that page's.
-PAGE_WINDOWS = {"/accounts/signup/": "signup", "/accounts/password/reset/": "reset_password"}
+# (Sign-up is limited by `limit_posts` instead: its counter is shared with the
+# booking journey's email codes, see clinic/urls.py.)
+PAGE_WINDOWS = {"/accounts/password/reset/": "reset_password"}
 
 
 def _client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def rate_limit(request, *, action: str, limit: int, period: int) -> int | None:
-    """Count this request against `limit` per `period` seconds for its address.
+def rate_limit(request, *, action: str, limit: int, period: int, key: str = "") -> int | None:
+    """Count this request against `limit` per `period` seconds for its address (or `key`).
 
     Returns None while under the limit, else the seconds until the window ends.
     A fixed window: simple, and a burst at a window's edge gets at most twice
-    the limit, which is enough for forms a person fills in by hand.
+    the limit, which is enough for forms a person fills in by hand. `key`
+    counts something else than the address: a staff account, an email address
+    (hashed, so the cache holds no address).
     """
     now = int(time.time())
     window = now // period
-    key = f"ratelimit:{action}:{_client_address(request)}:{window}"
+    who = salted_hmac("clinic.rate-limit", key).hexdigest()[:32] if key else None
+    key = f"ratelimit:{action}:{who or _client_address(request)}:{window}"
     cache.add(key, 0, timeout=period + 5)
     try:
         count = cache.incr(key)
@@ -141,13 +147,16 @@ class StaffTwoFactorMiddleware:
         return self.get_response(request)
 
 
-def limit_posts(action: str, setting: str):
-    """A view decorator: POSTs past settings.<setting> = (limit, seconds) get the 429 page."""
+def limit_posts(action: str, setting: str, *, when=None):
+    """A view decorator: POSTs past settings.<setting> = (limit, seconds) get the 429 page.
+
+    `when(request)`, if given, says which POSTs count (a page with several forms).
+    """
 
     def decorate(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method == "POST":
+            if request.method == "POST" and (when is None or when(request)):
                 limit, period = getattr(settings, setting)
                 wait = rate_limit(request, action=action, limit=limit, period=period)
                 if wait is not None:

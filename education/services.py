@@ -5,19 +5,22 @@ import smtplib
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.models import ClinicDetails
+from clinic.emails import email_message
+from clinic.tokens import token_make, token_read
 
 from .models import Article, NewsletterDelivery, NewsletterIssue, NewsletterSubscriber
 
 logger = logging.getLogger(__name__)
-CONFIRM_SALT = "education.newsletter.confirm"
+# The confirmation link: an opaque token naming the subscription (clinic/tokens.py),
+# for 7 days. The unsubscribe link carries the subscription's own random token
+# (192 bits, never shown anywhere else) and works as long as the subscription
+# exists: RFC 8058 and the UK's PECR expect every newsletter's unsubscribe link to
+# keep working, and a link that only ever turns emails off harms nobody if found.
+CONFIRM_PURPOSE = "newsletter-confirm"
 CONFIRM_MAX_AGE = timedelta(days=7)
 FIRST_DIGEST_LOOKBACK = timedelta(days=31)
 
@@ -26,17 +29,8 @@ class EmailNotSent(Exception):
     """The mail server did not take the message; the caller says 'try again'."""
 
 
-def _send(*, to: str, subject: str, template: str, context: dict, headers=None) -> None:
-    context = {"clinic": ClinicDetails.current(), "site_url": settings.SITE_URL, **context}
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"education/email/{template}.txt", context),
-        to=[to],
-        headers=headers or {},
-    )
-    message.attach_alternative(
-        render_to_string(f"education/email/{template}.html", context), "text/html"
-    )
+def _send(*, kind: str, to: str, subject: str, context: dict, headers=None) -> None:
+    message = email_message(kind, to=[to], subject=subject, context=context, headers=headers)
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
@@ -72,11 +66,11 @@ def newsletter_signup(*, email: str) -> NewsletterSubscriber:
             subscriber.unsubscribed_at = None
             subscriber.confirmed_at = None
             subscriber.save(update_fields=["unsubscribed_at", "confirmed_at"])
-    signed = signing.dumps(subscriber.token, salt=CONFIRM_SALT)
+    signed = token_make(CONFIRM_PURPOSE, {"s": subscriber.pk})
     _send(
         to=subscriber.email,
         subject="Please confirm your newsletter sign-up",
-        template="newsletter_confirm",
+        kind="newsletter.confirm",
         context={
             "confirm_url": settings.SITE_URL
             + reverse("education:newsletter_confirm", args=[signed])
@@ -88,11 +82,10 @@ def newsletter_signup(*, email: str) -> NewsletterSubscriber:
 
 def subscriber_from_confirmation(signed: str) -> NewsletterSubscriber | None:
     """The subscriber a confirmation link names, or None when it is bad or too old."""
-    try:
-        token = signing.loads(signed, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
-    except signing.BadSignature:
+    payload = token_read(CONFIRM_PURPOSE, signed, max_age=CONFIRM_MAX_AGE) or {}
+    if not isinstance(payload.get("s"), int):
         return None
-    return NewsletterSubscriber.objects.filter(token=token).first()
+    return NewsletterSubscriber.objects.filter(pk=payload["s"]).first()
 
 
 def newsletter_confirm(*, subscriber: NewsletterSubscriber) -> None:
@@ -172,7 +165,7 @@ def newsletter_digest_send(*, now: datetime) -> int:
                     to=delivery.subscriber.email,
                     subject=f"New from the clinic: {len(articles)} new article"
                     + ("s" if len(articles) != 1 else ""),
-                    template="newsletter_digest",
+                    kind="newsletter.digest",
                     context={
                         "articles": articles,
                         "issue": issue,

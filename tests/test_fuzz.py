@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core import mail, signing
+from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -57,10 +57,11 @@ from booking.models import (
     TimeOff,
     WorkingHours,
 )
-from booking.reminder_emails import UNSUBSCRIBE_SALT, unsubscribe_token
+from booking.reminder_emails import UNSUBSCRIBE_PURPOSE, unsubscribe_payload, unsubscribe_token
 from booking.services import course_book, spacing_of
+from clinic.tokens import token_make
 from education.models import NewsletterSubscriber, SuitabilityQuestion
-from education.services import CONFIRM_SALT
+from education.services import CONFIRM_PURPOSE
 from tests.booking.conftest import NOW, now  # noqa: F401 - the frozen clock fixture
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.education.factories import (
@@ -647,7 +648,7 @@ def stop_emails_check(clinic, request, before, after):
     if before.patients != after.patients:  # only a POST of a link the clinic signed
         assert request.method == "post"
         token = unquote(request.path).split("/")[3]
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        data = unsubscribe_payload(token)
         assert data["p"] == clinic.patient.pk and data["k"] in ("check_in", "next_window")
         changed = [k for k in before.patients if before.patients[k] != after.patients.get(k)]
         assert changed == [clinic.patient.pk]
@@ -663,6 +664,12 @@ def account_check(clinic, request, before, after):
         patient = Patient.objects.order_by("-pk").select_related("user").first()
         assert_patient_valid(patient)
         assert patient.full_name == request.last("full_name").strip()
+
+
+def email_code_fuzz_check(clinic, request, before, after):
+    """Without the emailed code nobody is signed in, and no account or patient is made."""
+    nothing_stored(before, after)
+    assert new_rows(User, before, after) == 0
 
 
 def signup_check(clinic, request, before, after):
@@ -834,8 +841,8 @@ def stop_paths(clinic: Clinic):
     )
     tokens = st.one_of(
         st.sampled_from(sorted(clinic.extra["stop_paths"])).map(lambda p: p.split("/")[3]),
-        payloads.map(lambda data: signing.dumps(data, salt=UNSUBSCRIBE_SALT)),
-        payloads.map(lambda data: signing.dumps(data, salt=CONFIRM_SALT)),  # another link's
+        payloads.map(lambda data: token_make(UNSUBSCRIBE_PURPOSE, data)),
+        payloads.map(lambda data: token_make(CONFIRM_PURPOSE, data)),  # another link's
         PATH_TOKENS,
     )
     return tokens.map(lambda token: f"/emails/stop/{quote(token, safe='')}/")
@@ -844,9 +851,10 @@ def stop_paths(clinic: Clinic):
 def newsletter_paths(clinic: Clinic):
     token = clinic.subscriber.token
     tokens = st.one_of(
-        st.sampled_from([str(token), signing.dumps(str(token), salt=CONFIRM_SALT)]),
-        # A token the server signed for a subscriber since removed.
-        st.builds(signing.dumps, URLSAFE, salt=st.just(CONFIRM_SALT)),
+        st.sampled_from([str(token), token_make(CONFIRM_PURPOSE, {"s": clinic.subscriber.pk})]),
+        # A token the server made for a subscriber since removed, or of another shape.
+        st.integers(-(10**30), 10**30).map(lambda n: token_make(CONFIRM_PURPOSE, {"s": n})),
+        URLSAFE.map(lambda text: token_make(CONFIRM_PURPOSE, {"s": text})),
         PATH_TOKENS,
     )
     return st.builds(
@@ -1002,15 +1010,16 @@ ENDPOINTS = [
         setup=lambda client, clinic: journey_to(client, clinic, "plan"),
     ),
     Endpoint(
-        "journey: new account",
+        "journey: email code",
         fixed("/book/details/"),
         lambda c: {
-            "full_name": st.sampled_from(["Nia Newpatient", "Ms O'Brien-Łukasz", "山田 花子"]),
+            "action": st.sampled_from(["send", "resend", "code", "change", "other"]),
             "email": st.one_of(st.emails(), st.just(c.patient.user.email.upper())),
-            "phone": st.sampled_from(["07700 900555", "+44 (0)20 7946 0958", "٠٧٧٠٠٩٠٠٥٥٥"]),
-            "password": st.sampled_from(["a-long-Patient-passphrase-42", "password", "12345678"]),
+            "code": st.one_of(st.from_regex(r"\A[0-9]{6}\Z"), st.text(max_size=30)),
+            "full_name": st.sampled_from(["Nia Newpatient", "Ms O'Brien-Łukasz", "山田 花子"]),
+            "password": st.sampled_from(["a-long-Patient-passphrase-42", "password"]),
         },
-        check=account_check,
+        check=email_code_fuzz_check,
         setup=lambda client, clinic: journey_to(client, clinic, "plan"),
     ),
     Endpoint(

@@ -30,7 +30,7 @@ from booking.reminders import send_all_due
 from booking.tasks import dispatch_due_reminders
 from clinic.logging import JsonFormatter, KeyValueFormatter
 from education.models import Treatment
-from tests.booking.conftest import LONDON
+from tests.booking.conftest import LONDON, email_code_sign_in
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.celery_worker import start_worker
 from tests.education.factories import ConsultationFactory, TreatmentFactory, usual_questions
@@ -183,9 +183,11 @@ def book_online(client, treatment, *, sessions=3, details=None, yes=()) -> Cours
     page = client.get(reverse("booking:time") + f"?week={week}").content.decode()
     client.post(reverse("booking:time"), {"slot": SLOT.search(page).group(1)}, follow=True)
     client.get(reverse("booking:plan"))
-    if details:
-        client.post(reverse("booking:account"), {**details, "phone": "12"})  # refused: 400
-        client.post(reverse("booking:account"), details, follow=True)
+    if details:  # the address checked with its emailed code, then name, phone and password
+        email_code_sign_in(client, details["email"])
+        fields = {k: v for k, v in details.items() if k != "email"}
+        client.post(reverse("booking:account"), {**fields, "phone": "12"})  # refused: 400
+        client.post(reverse("booking:account"), fields, follow=True)
     client.post(reverse("booking:consent"), {"agree": "on"}, follow=True)
     key = KEY.search(client.get(reverse("booking:confirm")).content.decode()).group(1)
     client.post(reverse("booking:confirm"), {"key": key}, follow=True)

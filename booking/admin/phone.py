@@ -14,6 +14,7 @@ before "Add patient" or "Book", and two bookings in two tabs never mix.
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +25,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.security import rate_limit, too_many_requests
 
 from .. import selectors, services
 from ..forms import posted_slot
@@ -60,7 +63,8 @@ def patient_add(user, data: dict) -> Patient:
         user = get_user_model().objects.create_user(
             data["email"], None, full_name=data["full_name"]
         )
-        # As the journey does, minus the email: verifying stays optional.
+        # Not verified: reception typed it. The confirmation email's "choose a password"
+        # link (booking/views/account.py, welcome) verifies it when the patient opens it.
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
     return services.patient_create(
         user=user,
@@ -124,6 +128,13 @@ class PhoneBooking:
 
     def patient_new(self, request):
         self._check(request)
+        # Staff are not held to the patients' sign-up limit (a busy phone morning), but
+        # each staff account has its own: a stolen session cannot mint accounts unbounded.
+        limit, period = settings.RATE_LIMIT_PHONE_PATIENTS
+        key = f"staff:{request.user.pk}"
+        wait = rate_limit(request, action="phone-patient", limit=limit, period=period, key=key)
+        if wait is not None:
+            return too_many_requests(request, wait)
         form = PhonePatientForm(request.POST)
         offered = None
         if form.is_valid():

@@ -6,16 +6,22 @@ personal and health data.
 
 import json
 
+from allauth.account import views as allauth_views
+from allauth.account.models import EmailAddress
 from django import forms
-from django.contrib.auth import logout
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from clinic.account_forms import SetPasswordForm
+
 from .. import privacy
+from ..welcome import welcome_password_set, welcome_user
 
 
 class AccountDeleteForm(forms.Form):
@@ -54,6 +60,24 @@ class AccountDeleteForm(forms.Form):
         return email
 
 
+@login_required
+def email(request):
+    """allauth's email page, where an address becomes the account's own only once verified.
+
+    allauth lets an unverified address become primary when the account has no
+    verified one; here it never does: until its owner opens the link, an
+    address typed in does not receive the bookings nor match any record.
+    """
+    if request.method == "POST" and "action_primary" in request.POST:
+        address = EmailAddress.objects.filter(
+            user=request.user, email__iexact=request.POST.get("email", "")[:254]
+        ).first()
+        if address is not None and not address.verified:
+            messages.error(request, "Confirm that address first: open the link we emailed to it.")
+            return redirect("account_email")
+    return allauth_views.email(request)
+
+
 @never_cache
 @login_required
 @require_safe
@@ -84,4 +108,30 @@ def delete(request):
         return render(request, "account/deleted.html")
     return render(
         request, "account/delete.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def welcome(request, token):
+    """A phone-booked patient chooses their first password from the confirmation email's link."""
+    user = welcome_user(token)
+    if user is None:
+        return render(request, "account/welcome_invalid.html", status=404)
+    form = SetPasswordForm(request.POST if request.method == "POST" else None, user=user)
+    if request.method == "POST" and form.is_valid():
+        welcome_password_set(user=user, password=form.cleaned_data["password1"])
+        if request.user.is_authenticated and request.user.pk != user.pk:
+            logout(request)
+        if request.user.is_authenticated:
+            update_session_auth_hash(request, user)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your password is saved. You are signed in.")
+        return redirect("booking:appointments")
+    return render(
+        request,
+        "account/welcome.html",
+        {"form": form, "action": request.path},
+        status=400 if form.errors else 200,
     )

@@ -6,9 +6,9 @@ All state lives in the session (booking/journey.py), never in a URL.
 
 from datetime import date, datetime, timedelta
 
-from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import login, update_session_auth_hash
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from clinic.security import limit_posts
+from clinic.security import limit_posts, rate_limit, too_many_requests
 from education import selectors as education_selectors
 from education.models import SuitabilityQuestion, Treatment
 from education.suitability import Suitability, suitability_outcome
@@ -25,11 +25,20 @@ from education.suitability import Suitability, suitability_outcome
 from .. import selectors, services
 from ..availability import Slot
 from ..courses import course_plan, course_replan, session_window
+from ..email_check import (
+    CodeRefused,
+    EmailCheck,
+    email_code_account,
+    email_code_check,
+    email_code_send,
+)
 from ..forms import (
     ConsentForm,
     CourseLengthForm,
-    NewAccountForm,
+    EmailCodeForm,
+    EmailForm,
     PatientDetailsForm,
+    PatientPasswordForm,
     PractitionerChoiceForm,
     TreatmentChoiceForm,
     posted_slot,
@@ -539,42 +548,56 @@ def plan_session(request, number: int):
     )
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def account(request):
-    journey, treatment, early = _guard(request, "account")
-    if early:
-        return early
-    if _patient(request):
-        return redirect("booking:consent")
-    signed_in = request.user.is_authenticated
-    form_class = PatientDetailsForm if signed_in else NewAccountForm
-    form = form_class(
-        _posted(request),
-        initial={"full_name": getattr(request.user, "full_name", "")},
-    )
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = request.user
-            if not signed_in:
-                user = get_user_model().objects.create_user(
-                    form.cleaned_data["email"],
-                    form.cleaned_data["password"],
-                    full_name=form.cleaned_data["full_name"],
-                )
-            services.patient_create(
-                user=user,
-                full_name=form.cleaned_data["full_name"],
-                phone=form.cleaned_data["phone"],
+def _limited(request, action: str, setting: str, key: str = ""):
+    """The 429 page when this POST goes over settings.<setting>, else None."""
+    limit, period = getattr(settings, setting)
+    wait = rate_limit(request, action=action, limit=limit, period=period, key=key)
+    return too_many_requests(request, wait) if wait is not None else None
+
+
+def _email_check(request, journey: Journey, treatment):
+    """Not signed in: their address, then the code emailed to it (booking/email_check.py)."""
+    check = EmailCheck.load(request)
+    action = request.POST.get("action", "")
+    email_form = code_form = None
+    if request.method == "POST" and action == "change":
+        EmailCheck.clear(request)
+        return redirect("booking:account")
+    if request.method == "POST" and action in ("send", "resend"):
+        data = {"email": check.email} if action == "resend" and check else request.POST
+        email_form = EmailForm(data)
+        if email_form.is_valid():
+            email = email_form.cleaned_data["email"]
+            # The sign-up form's counter (an account, or the news that one exists), then
+            # the address's own, so nobody's inbox is flooded with codes.
+            refused = _limited(request, "sign-up", "SIGN_UP_RATE") or _limited(
+                request, "email-code", "BOOKING_CODES_PER_ADDRESS", key=email
             )
-        if not signed_in:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            journey.save(request)  # login() cycles the session: keep the journey
-            address = EmailAddress.objects.create(
-                user=user, email=user.email, primary=True, verified=False
-            )
-            address.send_confirmation(request, signup=True)  # verifying is optional
-        return redirect("booking:consent")
+            if refused:
+                return refused
+            email_code_send(email=email, now=timezone.now()).save(request)
+            return redirect("booking:account")
+    elif request.method == "POST" and action == "code" and check:
+        if refused := _limited(request, "email-code-check", "RATE_LIMIT_EMAIL_CODE_CHECK"):
+            return refused
+        code_form = EmailCodeForm(request.POST)
+        if code_form.is_valid():
+            try:
+                email_code_check(check, code=code_form.cleaned_data["code"], now=timezone.now())
+            except CodeRefused as refusal:
+                if refusal.start_again:
+                    EmailCheck.clear(request)
+                    messages.error(request, refusal.message)
+                    return redirect("booking:account")
+                check.save(request)  # the try counts
+                code_form.add_error("code", refusal.message)
+            else:
+                user = email_code_account(email=check.email)
+                EmailCheck.clear(request)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                journey.save(request)  # login() cycles the session: keep the journey
+                return redirect("booking:account")
+    form = (email_form or EmailForm()) if check is None else (code_form or EmailCodeForm())
     return _step_page(
         request,
         "account",
@@ -583,10 +606,53 @@ def account(request):
             "journey": journey,
             "treatment": treatment,
             "form": form,
-            "signed_in": signed_in,
+            "check": check,
             "login_url": f"{reverse('account_login')}?next={reverse('booking:account')}",
         },
     )
+
+
+def _details(request, journey: Journey, treatment):
+    """Signed in, not yet a patient: name and phone (and a password, for an account with none)."""
+    user = request.user
+    needs_password = not user.has_usable_password()
+    form = (
+        PatientPasswordForm(_posted(request), user=user, initial={"full_name": user.full_name})
+        if needs_password
+        else PatientDetailsForm(_posted(request), initial={"full_name": user.full_name})
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            if needs_password:
+                user.set_password(form.cleaned_data["password"])
+                user.save(update_fields=["password"])
+            services.patient_create(
+                user=user,
+                full_name=form.cleaned_data["full_name"],
+                phone=form.cleaned_data["phone"],
+            )
+        if needs_password:
+            update_session_auth_hash(request, user)  # a new password would sign them out
+        return redirect("booking:consent")
+    return _step_page(
+        request,
+        "account",
+        "booking/journey/details.html",
+        {"journey": journey, "treatment": treatment, "form": form},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def account(request):
+    journey, treatment, early = _guard(request, "account")
+    if early:
+        return early
+    if _patient(request):
+        return redirect("booking:consent")
+    if request.user.is_authenticated:
+        return _details(request, journey, treatment)
+    return _email_check(request, journey, treatment)
 
 
 @never_cache

@@ -103,6 +103,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text emails (clinic/emails.py): the same templates, nothing HTML-escaped,
+        # so a name reads "O'Brien" in the text part, not "O&#x27;Brien".
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Database ---------------------------------------------------------------
@@ -208,20 +217,45 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
-# django-allauth: sign in with the email address; verification is optional so
-# a patient can book before clicking the link.
+# django-allauth: sign in with the email address, once it is verified. Only a
+# verified address is matched across records (booking/privacy.py), and with
+# mandatory verification sign-up answers the same whether or not the address
+# has an account (ACCOUNT_PREVENT_ENUMERATION, on by default: the owner gets an
+# email instead). The booking journey verifies with a code on its own page.
+# https://docs.allauth.org/en/latest/account/configuration.html
+ACCOUNT_ADAPTER = "clinic.account_adapter.AccountAdapter"  # our emails, links on SITE_URL
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
+# One address per account: a new one replaces the old only once it is verified,
+# so an address typed in never becomes the one bookings go to unproven.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your password was changed", to the account's address
+# allauth's forms with the site's wording (sentence-case labels); validation is allauth's.
+ACCOUNT_FORMS = {
+    "login": "clinic.account_forms.LoginForm",
+    "signup": "clinic.account_forms.SignupForm",
+    "add_email": "clinic.account_forms.ChangeEmailForm",
+    "change_password": "clinic.account_forms.ChangePasswordForm",
+    "set_password": "clinic.account_forms.SetPasswordForm",
+    "reset_password": "clinic.account_forms.ResetPasswordForm",
+    "reset_password_from_key": "clinic.account_forms.ResetPasswordKeyForm",
+    "reauthenticate": "clinic.account_forms.ReauthenticateForm",
+}
+MFA_FORMS = {
+    "authenticate": "clinic.account_forms.AuthenticateForm",
+    "reauthenticate": "clinic.account_forms.MfaReauthenticateForm",
+    "activate_totp": "clinic.account_forms.ActivateTOTPForm",
+}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 # Counted in the shared cache; over the limit, clinic/security.py's page says when
 # to try again. https://docs.allauth.org/en/latest/account/rate_limits.html
 ACCOUNT_RATE_LIMITS = {
-    "signup": "20/h/ip",
+    "signup": "",  # SIGN_UP_RATE below, shared with the booking journey's email codes
     "reset_password": "10/15m/ip,3/15m/key",
     # Per account, django-axes below locks out (with a cool-off): allauth counts per address.
     "login_failed": "20/m/ip",
@@ -244,6 +278,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "clinic.security.locked_out"
 AXES_VERBOSE = False  # its messages name the email typed: clinic.security logs ids instead
 # Our own limits (clinic/security.py rate_limit): per address.
+# New accounts: the sign-up form and the booking journey's email codes count
+# together, so neither makes accounts, or says whether one exists, any faster.
+SIGN_UP_RATE = (20, 60 * 60)
+BOOKING_CODES_PER_ADDRESS = (3, 15 * 60)  # codes emailed to one address (no inbox flooding)
+RATE_LIMIT_EMAIL_CODE_CHECK = (20, 15 * 60)  # codes typed in the booking journey
+RATE_LIMIT_PHONE_PATIENTS = (60, 60 * 60)  # patients one staff account adds by phone
 RATE_LIMIT_NEWSLETTER = (5, 15 * 60)  # sign-ups per 15 minutes
 RATE_LIMIT_BOOKING_CONFIRM = (10, 15 * 60)  # booking confirmations per 15 minutes
 

@@ -1,8 +1,11 @@
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core import mail
+from django.urls import reverse
 
 from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.education.factories import TreatmentFactory
@@ -30,3 +33,18 @@ def practitioner(treatment):
 @pytest.fixture
 def patient(db):
     return PatientFactory()
+
+
+CODE_IN_SUBJECT = re.compile(r"Your code is (\d{6})")
+
+
+def emailed_code(to: str) -> str:
+    """The code in the last booking-code email sent to `to`."""
+    message = next(m for m in reversed(mail.outbox) if m.to == [to])
+    return CODE_IN_SUBJECT.search(message.subject).group(1)
+
+
+def email_code_sign_in(client, email: str):
+    """The journey's details step for someone not signed in: the address, then its code."""
+    client.post(reverse("booking:account"), {"action": "send", "email": email})
+    return client.post(reverse("booking:account"), {"action": "code", "code": emailed_code(email)})

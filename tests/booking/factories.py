@@ -10,9 +10,22 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "clinic.User"
         django_get_or_create = ["email"]
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     password = factory.django.Password("a-Password-123")
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        """Its address as allauth keeps it: verified (pass verified=False for one that is not)."""
+        if create:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.update_or_create(
+                user=self,
+                email=self.email,
+                defaults={"primary": True, "verified": extracted is not False},
+            )
 
 
 class PractitionerFactory(factory.django.DjangoModelFactory):

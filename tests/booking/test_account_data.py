@@ -71,7 +71,6 @@ def zebedee(now, treatment, practitioner):
     )
     patient.phone = PHONE  # a second history row, holding the old number
     patient.save()
-    EmailAddress.objects.create(user=patient.user, email=EMAIL, primary=True, verified=True)
     NewsletterSubscriber.objects.create(email=EMAIL, confirmed_at=BOOKED_AT)
     consent = ConsentText.objects.create(version=3, text="I agree.")
     course = book(patient, treatment, practitioner, [at(5, 5), at(6, 2), at(7, 1)], consent)

@@ -83,3 +83,14 @@ def other_origin_requests(page, origin: str) -> list[str]:
         for url in page.requests_seen
         if not url.startswith("data:") and urlsplit(url)[:2] != own[:2]
     ]
+
+
+def email_code_in_browser(page, email: str) -> None:
+    """The journey's details step: type the address, then the code emailed to it (locmem)."""
+    from tests.booking.conftest import emailed_code
+
+    page.get_by_label("Your email address").fill(email)
+    page.get_by_role("button", name="Email me a code").click()
+    page.get_by_label("The 6-digit code from the email").fill(emailed_code(email))
+    page.get_by_role("button", name="Check the code").click()
+    page.get_by_role("heading", name="Your details").wait_for()

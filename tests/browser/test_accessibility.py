@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.test import Client
 
@@ -36,7 +35,8 @@ from booking.availability import Slot
 from booking.journey import SESSION_KEY, Journey, slot_value
 from booking.models import ConsentText, Session
 from clinic.models import ClinicDetails
-from education.services import CONFIRM_SALT
+from clinic.tokens import token_make
+from education.services import CONFIRM_PURPOSE
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.browser.axe import axe_report, axe_violations
 from tests.browser.conftest import other_origin_requests, save_if_failed
@@ -144,7 +144,7 @@ def _world(url):
         practitioner=practitioner,
         patient=PatientFactory(full_name="Nia Patient"),
         subscriber=subscriber,
-        confirm_path=f"/newsletter/confirm/{signing.dumps(subscriber.token, salt=CONFIRM_SALT)}/",
+        confirm_path=f"/newsletter/confirm/{token_make(CONFIRM_PURPOSE, {'s': subscriber.pk})}/",
     )
 
 
@@ -212,11 +212,15 @@ def tamper(page, selector: str, value: str) -> None:
     page.locator(selector).first.evaluate("(el, value) => { el.value = value; }", value)
 
 
-def fill_details(page, *, email, name="Nia Browser", phone="07700 900777", password=None):
+def fill_details(page, *, name="Nia Browser", phone="07700 900777", password=None):
     page.get_by_label("Full name").fill(name)
-    page.get_by_label("Email address").fill(email)
     page.get_by_label("Phone").fill(phone)
     page.get_by_label("Choose a password").fill(password or "a-long-Patient-passphrase-42")
+
+
+def ask_for_code(page, email: str) -> None:
+    page.get_by_label("Your email address").fill(email)
+    submit(page, "Email me a code")
 
 
 PLAN = [(2, 4), (3, 4), (4, 1)]  # Wednesdays 4 February, 4 March and 1 April, at 11:30
@@ -334,7 +338,7 @@ def _login(email, password):
         page.goto("/accounts/login/")
         page.locator("#id_login").fill(email)
         page.locator("#id_password").fill(password)
-        submit(page, "Sign In")
+        submit(page, "Sign in")
 
     return reach
 
@@ -345,7 +349,7 @@ def _signup(email, password1, password2):
         page.locator("#id_email").fill(email)
         page.locator("#id_password1").fill(password1)
         page.locator("#id_password2").fill(password2)
-        submit(page, "Sign Up")
+        submit(page, "Create my account")
 
     return reach
 
@@ -354,7 +358,7 @@ def _password_reset(email):
     def reach(page, world):
         page.goto("/accounts/password/reset/")
         page.locator("#id_email").fill(email)
-        submit(page, "Reset My Password")
+        submit(page, "Email me a link")
 
     return reach
 
@@ -373,16 +377,16 @@ def _reset_from_key_mismatch(page, world):
     _reset_from_key(page, world)
     page.locator("#id_password1").fill("a-long-New-passphrase-42")
     page.locator("#id_password2").fill("a-different-passphrase-43")
-    submit(page, "Change Password")
+    submit(page, "Save my new password")
 
 
 def _confirm_email(page, world):
     """The link in the "check your email address" email."""
     from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 
-    address = EmailAddress.objects.create(
-        user=world.patient.user, email=world.patient.user.email, primary=True, verified=False
-    )
+    address = EmailAddress.objects.get(user=world.patient.user, primary=True)
+    address.verified = False
+    address.save()
     page.goto(f"/accounts/confirm-email/{EmailConfirmationHMAC(address).key}/")
 
 
@@ -466,13 +470,29 @@ def _plan_session_taken(page, world):
     click_and_load(page, page.locator("button[name='slot']").first)
 
 
-def _bad_details(page, world):
-    fill_details(page, email="not-an-email", phone="12", password="123")
-    next_step(page)
+def _bad_email(page, world):
+    ask_for_code(page, "not-an-email")
 
 
-def _taken_details(page, world):
-    fill_details(page, email=world.patient.user.email)
+def _code_sent(page, world):
+    ask_for_code(page, world.patient.user.email)
+
+
+def _wrong_code(page, world):
+    ask_for_code(page, "nia.new@example.org")
+    page.get_by_label("The 6-digit code from the email").fill("12")
+    submit(page, "Check the code")
+
+
+def _new_patient(page, world):
+    """Signed in by a code just now: an account with no password, not yet a patient."""
+    sign_in(page, world, UserFactory(email="new.by.code@example.org", password=None))
+    journey_at(page, world, "details")
+
+
+def _new_patient_bad(page, world):
+    _new_patient(page, world)
+    fill_details(page, phone="12", password="123")
     next_step(page)
 
 
@@ -613,15 +633,16 @@ STATES = [
     State("book-details", _journey("details", signed_in=False)),
     State(
         "book-details-empty",
-        _journey("details", lambda page, world: next_step(page), signed_in=False),
+        _journey("details", lambda page, world: submit(page, "Email me a code"), signed_in=False),
         errors=True,
     ),
-    State("book-details-bad", _journey("details", _bad_details, signed_in=False), errors=True),
+    State("book-details-bad", _journey("details", _bad_email, signed_in=False), errors=True),
+    State("book-details-code", _journey("details", _code_sent, signed_in=False)),
     State(
-        "book-details-email-taken",
-        _journey("details", _taken_details, signed_in=False),
-        errors=True,
+        "book-details-code-wrong", _journey("details", _wrong_code, signed_in=False), errors=True
     ),
+    State("book-details-new-patient", _new_patient),
+    State("book-details-new-patient-bad", _new_patient_bad, errors=True),
     State("book-details-signed-in", _details_signed_in),
     State("book-consent", _journey("consent")),
     State(
@@ -694,14 +715,13 @@ def test_harness_reports_violations_with_rule_element_and_html(page):
 
 
 def test_error_summary_link_takes_the_keyboard_to_the_field(page, world):
-    journey_at(page, world, "details")
+    _new_patient(page, world)
     next_step(page)  # everything empty
     summary = page.locator("[data-error-summary]")
     assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
     links = summary.get_by_role("link")
     assert links.all_inner_texts() == [
         "Enter your full name.",
-        "Enter your email address.",
         "Enter a phone number.",
         "Choose a password.",
     ]
@@ -709,8 +729,8 @@ def test_error_summary_link_takes_the_keyboard_to_the_field(page, world):
     assert page.evaluate("document.activeElement.textContent") == links.first.inner_text()
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "id_email"
-    assert page.get_by_label("Email address").evaluate("el => el.getAttribute('aria-invalid')")
+    assert page.evaluate("document.activeElement.id") == "id_phone"
+    assert page.get_by_label("Phone").evaluate("el => el.getAttribute('aria-invalid')")
 
 
 def test_error_summary_names_each_unanswered_question_and_leads_to_it(page, world):

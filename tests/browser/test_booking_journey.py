@@ -16,7 +16,7 @@ import time_machine
 
 from booking.models import ConsentText, Course, Session
 from tests.booking.factories import PractitionerFactory
-from tests.browser.conftest import other_origin_requests
+from tests.browser.conftest import email_code_in_browser, other_origin_requests
 from tests.education.factories import FAQFactory, SuitabilityQuestionFactory, TreatmentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,8 +82,9 @@ def test_new_patient_books_moves_and_cancels(page, live_server, clinic, viewport
         assert plan.get_by_text("Wednesday 1 April 2026, 10:00").is_visible()  # after the change
         page.get_by_role("link", name="Next").click()
 
+        email_code_in_browser(page, "nia.browser@example.org")
+        assert_no_horizontal_scroll(page)
         page.get_by_label("Full name").fill("Nia Browser")
-        page.get_by_label("Email address").fill("nia.browser@example.org")
         page.get_by_label("Phone").fill("07700 900777")
         page.get_by_label("Choose a password").fill("a-long-Patient-passphrase-42")
         assert_no_horizontal_scroll(page)

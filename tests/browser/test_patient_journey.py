@@ -18,8 +18,9 @@ from icalendar import Calendar
 
 from booking.models import ConsentText, Course, Session
 from booking.reminders import send_all_due
+from tests.booking.conftest import emailed_code
 from tests.booking.factories import PractitionerFactory
-from tests.browser.conftest import other_origin_requests
+from tests.browser.conftest import email_code_in_browser, other_origin_requests
 from tests.education.factories import FAQFactory, SuitabilityQuestionFactory, TreatmentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -112,9 +113,9 @@ def test_patient_reads_checks_books_moves_cancels_and_signs_out(page, live_serve
             assert plan.get_by_text(f"Wednesday {when} 2026, 10:00").is_visible()
         page.get_by_role("link", name="Next", exact=True).click()
 
-        assert heading(page, "Your details").is_visible()
+        assert heading(page, "Your email address").is_visible()
+        email_code_in_browser(page, EMAIL)
         page.get_by_label("Full name").fill("Nia Journey")
-        page.get_by_label("Email address").fill(EMAIL)
         page.get_by_label("Phone").fill("07700 900777")
         page.get_by_label("Choose a password").fill("a-long-Patient-passphrase-42")
         page.get_by_role("button", name="Next").click()
@@ -346,11 +347,20 @@ def test_patient_books_a_course_with_the_keyboard_alone(page, live_server, clini
         tab_to(page, "Next", backwards=True)
         activate(page)
 
-        # Details: tab to each field, then type.
+        # The email address, then the code from the email, then the details: tab, then type.
+        heading(page, "Your email address")
+        tab_to(page, re.compile("^Your email address"))
+        page.keyboard.type("kai.keys@example.org")
+        tab_to(page, "Email me a code")
+        activate(page)
+        heading(page, "Your email address")
+        tab_to(page, re.compile("^The 6-digit code"))
+        page.keyboard.type(emailed_code("kai.keys@example.org"))
+        tab_to(page, "Check the code")
+        activate(page)
         heading(page, "Your details")
         for label, text in [
             ("Full name", "Kai Keys"),
-            ("Email address", "kai.keys@example.org"),
             ("Phone", "07700 900123"),
             ("Choose a password", "a-long-Keyboard-passphrase-7"),
         ]:

@@ -45,9 +45,9 @@ def clinic():
 def test_reception_books_by_phone_and_marks_a_patient_attended(page, live_server, clinic):
     with time_machine.travel(MORNING, tick=True):
         page.goto("/admin/")  # the admin's login is the site's sign-in
-        page.get_by_label("Email").fill(clinic.email)
+        page.get_by_label("Email address").fill(clinic.email)
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
+        page.get_by_role("button", name="Sign in").click()
         page.get_by_role("link", name="Schedule", exact=True).wait_for()
 
         page.get_by_role("link", name="Schedule", exact=True).click()

@@ -1,4 +1,4 @@
-"""Patients sign up and sign in with their email; verification is optional."""
+"""Patients sign up and sign in with their email, once they have verified it."""
 
 import re
 
@@ -27,15 +27,19 @@ def sign_up(client, email="new.patient@example.org"):
     )
 
 
-def test_sign_up_signs_the_patient_in_and_sends_a_verification_link(client):
+def test_sign_up_sends_a_verification_link_and_signs_in_only_after_it(client):
     response = sign_up(client)
     assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
     user = User.objects.get(email="new.patient@example.org")
-    # Verification is optional: the patient is signed in before clicking the link.
-    assert client.get(reverse("home")).context["user"] == user
+    assert not client.get(reverse("home")).context["user"].is_authenticated
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.patient@example.org"]
     assert not EmailAddress.objects.get(user=user).verified
+    response = client.post(
+        reverse("account_login"), {"login": "new.patient@example.org", "password": PASSWORD}
+    )
+    assert not client.get(reverse("home")).context["user"].is_authenticated
 
 
 def test_the_verification_link_verifies_the_address(client):
@@ -45,8 +49,14 @@ def test_the_verification_link_verifies_the_address(client):
     assert EmailAddress.objects.get(email="new.patient@example.org").verified
 
 
+def verified_user(email: str, password: str = PASSWORD, **extra):
+    user = User.objects.create_user(email, password, **extra)
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    return user
+
+
 def test_sign_in_with_email_and_password(client):
-    User.objects.create_user("Returning@Example.org", PASSWORD)
+    verified_user("Returning@Example.org")
     response = client.post(
         reverse("account_login"), {"login": "returning@example.org", "password": PASSWORD}
     )
@@ -55,7 +65,7 @@ def test_sign_in_with_email_and_password(client):
 
 
 def test_a_wrong_password_says_so_and_signs_nobody_in(client):
-    User.objects.create_user("someone@example.org", PASSWORD)
+    verified_user("someone@example.org")
     response = client.post(
         reverse("account_login"), {"login": "someone@example.org", "password": "wrong"}
     )
@@ -64,11 +74,18 @@ def test_a_wrong_password_says_so_and_signs_nobody_in(client):
     assert not response.context["user"].is_authenticated
 
 
-def test_email_is_unique_whatever_its_case(client):
-    User.objects.create_user("taken@example.org", PASSWORD)
+def test_email_is_unique_whatever_its_case_and_sign_up_does_not_say_it_is_taken(client):
+    verified_user("taken@example.org")
+    new_address = sign_up(client, email="not.taken@example.org")
     response = sign_up(client, email="TAKEN@example.org")
-    assert response.status_code == 200
+    # The same answer as for a new address; the owner is told by email instead.
+    assert (response.status_code, response["Location"]) == (
+        new_address.status_code,
+        new_address["Location"],
+    )
     assert User.objects.filter(email__iexact="taken@example.org").count() == 1
+    assert mail.outbox[-1].to == ["taken@example.org"]
+    assert mail.outbox[-1].subject == "You already have an account with us"
 
 
 def test_password_reset_by_email_link(client):

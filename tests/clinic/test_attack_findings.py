@@ -5,9 +5,12 @@ finding belongs to are tested where they live (the access table, the email
 walk, the privacy log test); these keep the findings themselves from coming back.
 """
 
+import re
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -29,3 +32,119 @@ def test_the_sign_out_page_opens_for_a_signed_in_patient(client):
     page = client.get(reverse("account_logout"))
     assert page.status_code == 200
     assert b'action="/accounts/logout/"' in page.content
+
+
+def test_the_emailed_confirmation_link_opens_and_confirms(client):
+    user = signed_up("new@example.org", verified=False)
+    address = EmailAddress.objects.get(user=user)
+    address.send_confirmation(None, signup=False)
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    page = client.get("/" + path)
+    assert page.status_code == 200
+    assert client.post("/" + path).status_code == 302
+    address.refresh_from_db()
+    assert address.verified
+
+
+# --- 1. Privacy operations trusted unverified email addresses -------------------------
+
+
+@pytest.fixture
+def victim(db):
+    """A patient with a confirmed newsletter subscription, locked out after five wrong tries."""
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from education.models import NewsletterSubscriber
+
+    user = signed_up("victim@example.org")
+    NewsletterSubscriber.objects.create(email="victim@example.org", confirmed_at=timezone.now())
+    with override_settings(AXES_ENABLED=True):
+        from django.test import Client
+
+        stranger = Client()
+        for _ in range(5):
+            stranger.post(reverse("account_login"), {"login": user.email, "password": "guess"})
+        locked = stranger.post(reverse("account_login"), {"login": user.email, "password": "x"})
+    assert locked.status_code == 429
+    return user
+
+
+def add_address(client, email):
+    return client.post(reverse("account_email"), {"action_add": "", "email": email})
+
+
+def test_an_added_address_neither_exports_nor_deletes_another_accounts_records(client, victim):
+    from axes.models import AccessAttempt
+
+    from education.models import NewsletterSubscriber
+
+    client.force_login(signed_up("attacker@example.org"))
+    add_address(client, "victim@example.org")
+    assert EmailAddress.objects.filter(email="victim@example.org", verified=False).exists()
+    # "Make primary" does not make an address that is not verified the account's own.
+    client.post(reverse("account_email"), {"action_primary": "", "email": "victim@example.org"})
+    assert not EmailAddress.objects.get(email="victim@example.org", verified=False).primary
+    export = client.get(reverse("account_data_json")).json()
+    assert export["newsletter"] is None
+
+    assert client.post(reverse("account_delete"), {"password": PASSWORD}).status_code == 200
+    assert NewsletterSubscriber.objects.filter(email="victim@example.org").exists()
+    assert AccessAttempt.objects.filter(username="victim@example.org").exists()  # still locked
+
+
+def test_the_email_page_shows_an_added_address_as_not_yet_confirmed(client, victim):
+    client.force_login(signed_up("attacker@example.org"))
+    add_address(client, "victim@example.org")
+    page = client.get(reverse("account_email")).content.decode()
+    assert "victim@example.org" in page and "not confirmed yet" in page
+
+
+# --- 5. The booking journey told who had an account, and made accounts unlimited -------
+
+
+@pytest.fixture
+def at_details(client):
+    from booking.models import ConsentText
+    from tests.booking.factories import PractitionerFactory
+    from tests.booking.test_journey import walk_to_plan
+    from tests.education.factories import TreatmentFactory
+
+    treatment = TreatmentFactory()
+    PractitionerFactory(treatments=[treatment])
+    ConsentText.objects.create(version=1, text="I agree.")
+    walk_to_plan(client, treatment)
+    return client
+
+
+def test_the_details_step_neither_tells_who_has_an_account_nor_makes_one_unasked(at_details):
+    client = at_details
+    signed_up("patient@example.org")
+    User.objects.create_user("reception@example.org", PASSWORD, is_staff=True)
+    answers = set()
+    for n, email in enumerate(
+        ["patient@example.org", "reception@example.org", "nobody@example.org"]
+    ):
+        # What the walk-through posted: a name, an address and a password.
+        data = {"full_name": f"Probe {n}", "email": email, "password": PASSWORD, "phone": "0"}
+        response = client.post(reverse("booking:account"), {**data, "action": "send"})
+        page = client.get(reverse("booking:account")).content.decode()
+        answers.add((response.status_code, page.replace(email, "ADDRESS").split("csrf")[0]))
+        assert "There is already an account" not in page
+        client.post(reverse("booking:account"), {"action": "change"})
+    assert len(answers) == 1
+    assert not User.objects.filter(email="nobody@example.org").exists()
+
+
+def test_the_details_step_stops_at_the_sign_up_rate(at_details, settings):
+    limit, _period = settings.SIGN_UP_RATE
+    client = at_details
+    statuses = [
+        client.post(
+            reverse("booking:account"), {"action": "send", "email": f"probe{n}@example.org"}
+        ).status_code
+        for n in range(limit + 5)
+    ]
+    assert statuses[:limit] == [302] * limit and set(statuses[limit:]) == {429}
+    assert User.objects.filter(email__startswith="probe").count() == 0
