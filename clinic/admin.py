@@ -2,11 +2,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from .admin_access import FieldAccessAdmin
 from .models import ClinicDetails, User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(FieldAccessAdmin, DjangoUserAdmin):
+    """Accounts. Staff status, superuser, groups and permissions are the owner's alone
+    (clinic/roles.py OWNER_ONLY): read-only to anyone else who may open this page."""
+
     ordering = ["email"]
     list_display = ["email", "full_name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -25,7 +29,7 @@ class UserAdmin(DjangoUserAdmin):
     ]
 
 
-class SingletonAdmin(admin.ModelAdmin):
+class SingletonAdmin(FieldAccessAdmin):
     """For a SingletonModel: add it once, never delete it."""
 
     def has_add_permission(self, request):

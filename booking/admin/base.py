@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 
-from clinic.roles import CLINICIAN, RECEPTION
+from clinic.admin_access import FieldAccessAdmin
+from clinic.roles import ALL, OWN, scope_of
 
 from .. import selectors
 from ..models import Course, Practitioner, Session
@@ -14,26 +15,27 @@ from ..models import Course, Practitioner, Session
 NOTHING = 0  # a practitioner id no row has: a clinician not linked to one sees nothing
 
 
-def limited_to_practitioner(request) -> int | None:
-    """None when the user sees every patient record; else the practitioner they are limited to.
+def limited_to_practitioner(request, label: str = "booking.session") -> int | None:
+    """None when the user sees every row of `label`; else the practitioner they are limited to.
 
-    Superusers and reception see everything; a clinician sees their own
-    sessions and their patients. Cached on the request.
+    The scope comes from clinic/roles.py's ACCESS table: ALL (superusers,
+    reception) gives None; OWN (a clinician) their own practitioner's id, or
+    NOTHING when no practitioner is linked to their account; no access NOTHING.
+    Cached on the request.
     """
-    if not hasattr(request, "_booking_scope"):
-        user = request.user
-        names = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
-        if user.is_superuser or RECEPTION in names:
-            scope = None
-        elif CLINICIAN in names:
-            scope = (
-                Practitioner.objects.filter(user=user).values_list("pk", flat=True).first()
+    cache = request.__dict__.setdefault("_booking_scope", {})
+    if label not in cache:
+        scope = scope_of(request.user, label)
+        if scope == ALL:
+            cache[label] = None
+        elif scope == OWN:
+            cache[label] = (
+                Practitioner.objects.filter(user=request.user).values_list("pk", flat=True).first()
                 or NOTHING
             )
         else:
-            scope = NOTHING
-        request._booking_scope = scope
-    return request._booking_scope
+            cache[label] = NOTHING
+    return cache[label]
 
 
 def patients_of(practitioner_id: int) -> Q:
@@ -41,6 +43,34 @@ def patients_of(practitioner_id: int) -> Q:
     return Q(
         pk__in=Session.objects.filter(practitioner_id=practitioner_id).values("patient_id")
     ) | Q(pk__in=Course.objects.filter(practitioner_id=practitioner_id).values("patient_id"))
+
+
+def courses_of(practitioner_id: int) -> Q:
+    """A filter on courses: theirs, or with a session of theirs (as their sessions are)."""
+    return Q(practitioner_id=practitioner_id) | Q(
+        pk__in=Session.objects.filter(practitioner_id=practitioner_id).values("course_id")
+    )
+
+
+# What OWN means for each model a clinician may open: the rows of their own practitioner.
+OWN_ROWS = {
+    "booking.session": lambda p: Q(practitioner_id=p),
+    "booking.course": courses_of,
+    "booking.patient": patients_of,
+    "booking.clinicalnote": lambda p: Q(session__practitioner_id=p),
+    "booking.reminder": lambda p: Q(session__practitioner_id=p),
+}
+
+
+def in_scope(request, queryset):
+    """`queryset` cut to the rows of its model the user's role reaches (clinic/roles.py)."""
+    label = queryset.model._meta.label_lower
+    practitioner_id = limited_to_practitioner(request, label)
+    if practitioner_id is None:
+        return queryset
+    if practitioner_id == NOTHING or label not in OWN_ROWS:
+        return queryset.none()
+    return queryset.filter(OWN_ROWS[label](practitioner_id))
 
 
 def describe(session: Session) -> str:
@@ -52,19 +82,13 @@ def describe(session: Session) -> str:
     )
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(FieldAccessAdmin):
     """Rows outside the user's scope are not in the queryset, so their URLs answer
-    exactly as a row that does not exist would."""
-
-    def scope(self, queryset, practitioner_id: int):
-        raise NotImplementedError
+    exactly as a row that does not exist would. Scope and hidden fields come from
+    clinic/roles.py's ACCESS table."""
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        practitioner_id = limited_to_practitioner(request)
-        if practitioner_id is None:
-            return queryset
-        return self.scope(queryset, practitioner_id)
+        return in_scope(request, super().get_queryset(request))
 
     def _in_scope_or_404(self, request, object_id, version_id=None) -> None:
         # django-simple-history's pages look rows up in the history table, past
@@ -92,10 +116,13 @@ class ScopedAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyInline(admin.TabularInline):
-    """Rows shown under their parent; changes go through the services, not here."""
+    """Rows shown under their parent, in the user's scope; changes go through the services."""
 
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        return in_scope(request, super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
@@ -107,7 +134,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(FieldAccessAdmin):
     """Rows staff read; their changes go through the services' own pages and actions."""
 
     def has_add_permission(self, request):

@@ -18,9 +18,6 @@ class ClinicalNoteAdmin(ScopedAdmin, SimpleHistoryAdmin):
     raw_id_fields = ["session"]
     fields = ["session", "skin_reaction", "device", "needle_depth_mm", "notes"]
 
-    def scope(self, queryset, practitioner_id):
-        return queryset.filter(session__practitioner_id=practitioner_id)
-
     def get_readonly_fields(self, request, obj=None):
         return ["session"] if obj else []
 

@@ -2,14 +2,13 @@
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import Course, Patient, Reminder, Session
-from .base import ReadOnlyInline, ScopedAdmin, patients_of
+from .base import ReadOnlyInline, ScopedAdmin
 from .phone import PERMISSION as BOOK_BY_PHONE
 from .phone import phone_urls
 
@@ -31,9 +30,6 @@ class PatientAdmin(ScopedAdmin, SimpleHistoryAdmin):
     ]
     readonly_fields = ["email"]
     inlines = [CourseInline]
-
-    def scope(self, queryset, practitioner_id):
-        return queryset.filter(patients_of(practitioner_id))
 
     @admin.display(description="email", ordering="user__email")
     def email(self, obj):
@@ -85,12 +81,6 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
     ]
     readonly_fields = fields
     inlines = [SessionInline]
-
-    def scope(self, queryset, practitioner_id):
-        return queryset.filter(
-            Q(practitioner_id=practitioner_id)
-            | Q(patient_id__in=Patient.objects.filter(patients_of(practitioner_id)).values("pk"))
-        )
 
     def get_urls(self):
         return [*phone_urls(self), *super().get_urls()]

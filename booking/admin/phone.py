@@ -32,7 +32,7 @@ from .. import selectors, services
 from ..forms import posted_slot
 from ..journey import slot_value
 from ..models import BookingRules, ConsentText, Course, Patient
-from .base import limited_to_practitioner, patients_of
+from .base import in_scope
 from .phone_forms import CourseChoiceForm, PatientSearchForm, PhonePatientForm, PlanForm
 from .phone_plan import (
     alternatives_shown,
@@ -100,11 +100,7 @@ class PhoneBooking:
 
     def _patients(self, request):
         """The patients this user may see; an id outside them answers 404, as a missing one."""
-        queryset = Patient.objects.all()
-        practitioner_id = limited_to_practitioner(request)
-        if practitioner_id is not None:
-            queryset = queryset.filter(patients_of(practitioner_id))
-        return queryset
+        return in_scope(request, Patient.objects.all())
 
     # --- step 1: the patient ----------------------------------------------------
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from clinic.admin_access import FieldAccessAdmin
+
 from .. import selectors
 from ..models import Practitioner, TimeOff, WorkingHours
 from ..services import BookingError
@@ -152,7 +154,7 @@ class ResolutionForm(forms.Form):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(admin.ModelAdmin):
+class PractitionerAdmin(FieldAccessAdmin):
     list_display = ["display_name", "credentials", "is_active"]
     list_filter = ["is_active", "treatments"]
     search_fields = ["display_name"]
@@ -261,7 +263,7 @@ class PractitionerAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(FieldAccessAdmin):
     """Everyone's time off in one list; the form refuses time off over booked sessions."""
 
     form = TimeOffModelForm

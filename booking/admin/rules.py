@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from clinic.admin import SingletonAdmin
+from clinic.admin_access import FieldAccessAdmin
 
 from ..models import BookingRules, ClinicClosure, ConsentText, ReminderSettings
 
@@ -26,13 +27,13 @@ class ReminderSettingsAdmin(SingletonAdmin):
 
 
 @admin.register(ClinicClosure)
-class ClinicClosureAdmin(admin.ModelAdmin):
+class ClinicClosureAdmin(FieldAccessAdmin):
     list_display = ["date", "name"]
     date_hierarchy = "date"
 
 
 @admin.register(ConsentText)
-class ConsentTextAdmin(admin.ModelAdmin):
+class ConsentTextAdmin(FieldAccessAdmin):
     """Versions are added, never edited: each course keeps the one its patient agreed to."""
 
     list_display = ["version", "created_at", "courses_agreed"]

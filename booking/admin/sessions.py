@@ -89,9 +89,6 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         "export_selected",
     ]
 
-    def scope(self, queryset, practitioner_id):
-        return queryset.filter(practitioner_id=practitioner_id)
-
     def has_mark_attendance_permission(self, request, obj=None):
         return request.user.has_perm("booking.mark_attendance")
 

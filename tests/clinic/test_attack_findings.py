@@ -148,3 +148,96 @@ def test_the_details_step_stops_at_the_sign_up_rate(at_details, settings):
     ]
     assert statuses[:limit] == [302] * limit and set(statuses[limit:]) == {429}
     assert User.objects.filter(email__startswith="probe").count() == 0
+
+
+# --- 3. Reception could link a practitioner to any account, widening a clinician's access --
+
+
+@pytest.fixture
+def two_practitioners(db):
+    from django.contrib.auth.models import Group
+
+    from clinic.roles import CLINICIAN, RECEPTION
+    from tests.booking.factories import PractitionerFactory
+    from tests.education.factories import TreatmentFactory
+
+    treatment = TreatmentFactory()
+    clinician = signed_up("clinician@clinic.example")
+    clinician.is_staff = True
+    clinician.save()
+    clinician.groups.add(Group.objects.get(name=CLINICIAN))
+    reception = signed_up("reception@clinic.example")
+    reception.is_staff = True
+    reception.save()
+    reception.groups.add(Group.objects.get(name=RECEPTION))
+    own = PractitionerFactory(treatments=[treatment], user=clinician, display_name="Dr Own")
+    other = PractitionerFactory(treatments=[treatment], display_name="Dr Other")
+    return {"treatment": treatment, "clinician": clinician, "reception": reception,
+            "own": own, "other": other}  # fmt: skip
+
+
+def test_reception_cannot_link_a_practitioner_to_an_account(client, two_practitioners):
+    other, clinician = two_practitioners["other"], two_practitioners["clinician"]
+    client.force_login(two_practitioners["reception"])
+    url = reverse("admin:booking_practitioner_change", args=[other.pk])
+    page = client.get(url).content.decode()
+    assert "patient@" not in page and 'name="user"' not in page
+    form = {
+        "display_name": other.display_name,
+        "credentials": other.credentials,
+        "is_active": "on",
+        "treatments": [two_practitioners["treatment"].pk],
+        "user": clinician.pk,
+    }
+    for inline in ("working_hours", "time_off"):
+        form.update({f"{inline}-TOTAL_FORMS": "0", f"{inline}-INITIAL_FORMS": "0"})
+    client.post(url, form)
+    other.refresh_from_db()
+    assert other.user_id is None
+
+
+# --- 4. A clinician saw other practitioners' courses of a shared patient ------------------
+
+
+def test_a_clinician_sees_only_the_courses_their_sessions_belong_to(client, two_practitioners):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from booking import selectors
+    from booking.services import course_book
+    from tests.booking.factories import PatientFactory
+
+    shared = PatientFactory(full_name="Sam Shared")
+    courses = {}
+    for name in ("own", "other"):
+        practitioner = two_practitioners[name]
+        day = timezone.localdate() + timedelta(days=14 if name == "own" else 21)
+        slot = selectors.free_slots(
+            treatment=two_practitioners["treatment"],
+            day_from=day,
+            day_to=day + timedelta(days=6),
+            now=timezone.now(),
+            practitioners=[practitioner],
+        )[0]
+        courses[name] = course_book(
+            patient=shared, treatment=two_practitioners["treatment"], slots=[slot]
+        )
+    client.force_login(two_practitioners["clinician"])
+    other = courses["other"]
+    missing = client.get(reverse("admin:booking_course_change", args=[987654]))
+    answer = client.get(reverse("admin:booking_course_change", args=[other.pk]))
+    assert (answer.status_code, answer.get("Location")) == (
+        missing.status_code,
+        missing.get("Location"),
+    )
+    listed = client.get(
+        reverse("admin:booking_course_changelist"),
+        {"practitioner__id__exact": two_practitioners["other"].pk},
+    )
+    assert listed.context["cl"].result_count == 0
+    own_page = client.get(reverse("admin:booking_course_change", args=[courses["own"].pk]))
+    assert own_page.status_code == 200
+    patient_page = client.get(reverse("admin:booking_patient_change", args=[shared.pk]))
+    inline_courses = patient_page.context["inline_admin_formsets"][0].formset.queryset
+    assert list(inline_courses) == [courses["own"]]

@@ -4,9 +4,11 @@ A record outside a role's scope answers exactly as a record that does not
 exist would: the admin's "doesn't exist" redirect, not a 403 that confirms it.
 """
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -17,6 +19,7 @@ from clinic.roles import CLINICIAN, CONTENT_EDITOR, RECEPTION, ROLES
 from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.education.factories import ArticleFactory, FAQFactory, SubscriberFactory
+from tests.staff.conftest import staff_user
 
 ALL, OWN, NONE = "all", "own", "none"
 # What each role may open, model by model (the issue's list).
@@ -276,3 +279,145 @@ def test_the_role_groups_come_back_after_a_flush_but_a_changed_group_is_kept():
     assert Group.objects.get(name=CLINICIAN).permissions.count() == 0
     call_command("flush", interactive=False, verbosity=0)
     assert set(Group.objects.values_list("name", flat=True)) == set(ROLES)
+
+
+# --- The one table (clinic/roles.py ACCESS), checked against what the admin answers --------
+
+
+def _registered():
+    from django.contrib import admin
+
+    return sorted(
+        (model._meta.label_lower, model_admin)
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label in ("booking", "clinic", "education")
+    )
+
+
+def _opens(role: str, label: str) -> bool:
+    from clinic.roles import ACCESS, TASKS
+
+    if label == "booking.scheduleentry":  # the schedule: a permission of its own
+        return "booking.view_schedule" in TASKS[role]
+    access = ACCESS[role].get(label)
+    return access is not None and bool({"view", "change"} & set(access.actions))
+
+
+@pytest.mark.parametrize("role", [RECEPTION, CLINICIAN, CONTENT_EDITOR])
+def test_every_admin_list_opens_for_exactly_the_roles_the_table_names(
+    role, reception, clinician, editor, client_for
+):
+    client = client_for(_user_for(role, reception, clinician, editor))
+    wrong = {}
+    for label, model_admin in _registered():
+        url = reverse(
+            f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_changelist"
+        )
+        status = client.get(url).status_code
+        if status != (200 if _opens(role, label) else 403):
+            wrong[label] = status
+    assert wrong == {}
+
+
+def test_reception_does_not_see_health_answers_and_a_clinician_does(
+    records, reception, clinician, client_for
+):
+    course = records["own"]["course"]
+    Course.objects.filter(pk=course.pk).update(
+        suitability_answers={
+            "questions": [{"question": "Do you form keloid scars?", "answer": "no"}]
+        }
+    )
+    url = reverse("admin:booking_course_change", args=[course.pk])
+    seen_by_reception = client_for(reception).get(url).content.decode()
+    assert "keloid" not in seen_by_reception and "Reminders" in seen_by_reception
+    seen_by_clinician = client_for(clinician).get(url).content.decode()
+    assert "Do you form keloid scars?" in seen_by_clinician
+    assert "Reminders" not in seen_by_clinician  # the reminder log is reception's
+
+
+def test_only_the_owner_links_a_practitioner_to_an_account_and_only_to_a_staff_one(
+    records, reception, clinician, superuser, client_for
+):
+    practitioner = records["other"]["practitioner"]
+    url = reverse("admin:booking_practitioner_change", args=[practitioner.pk])
+    page = client_for(reception).get(url)
+    assert page.status_code == 200
+    assert 'name="user"' not in page.content.decode()  # shown, not offered
+    owner_page = client_for(superuser).get(url).content.decode()
+    options = re.findall(
+        r'<option value="(\d+)"', owner_page.split('name="user"')[1].split("</select>")[0]
+    )
+    User = get_user_model()
+    assert options and all(User.objects.get(pk=pk).is_staff for pk in options)
+    patient_user = records["own"]["patient"].user
+    assert str(patient_user.pk) not in options
+
+
+def test_staff_status_and_groups_are_the_owners_alone(records, reception, client_for):
+    from django.contrib.auth.models import Permission
+
+    helper = staff_user(None, "helper@clinic.example")
+    helper.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "change_user"])
+    )
+    client = client_for(helper)
+    url = reverse("admin:clinic_user_change", args=[reception.pk])
+    page = client.get(url).content.decode()
+    for name in ("is_staff", "is_superuser", "groups", "user_permissions"):
+        assert f'name="{name}"' not in page, name
+    client.post(url, {"email": reception.email, "full_name": "Rita", "is_superuser": "on"})
+    reception.refresh_from_db()
+    assert not reception.is_superuser
+
+
+def _ids_in_changelist(client, model_admin) -> set[int]:
+    url = reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_changelist")
+    response = client.get(url, {"all": ""})
+    if response.status_code != 200:
+        return set()
+    return {obj.pk for obj in response.context["cl"].queryset}
+
+
+@pytest.mark.parametrize("role", [RECEPTION, CLINICIAN, CONTENT_EDITOR])
+def test_every_autocomplete_answers_only_inside_the_scope(
+    role, records, reception, clinician, editor, client_for
+):
+    """Django's admin autocomplete answers for any foreign key whose admin has a search."""
+    from django.contrib import admin
+
+    client = client_for(_user_for(role, reception, clinician, editor))
+    tried = 0
+    for model, _model_admin in list(admin.site._registry.items()):
+        for field in model._meta.get_fields():
+            remote = getattr(field, "related_model", None)
+            if not (field.is_relation and field.many_to_one and remote in admin.site._registry):
+                continue
+            query = {
+                "app_label": model._meta.app_label,
+                "model_name": model._meta.model_name,
+                "field_name": field.name,
+                "term": "",
+            }
+            response = client.get(reverse("admin:autocomplete"), query)
+            tried += 1
+            if response.status_code != 200:
+                assert response.status_code in (403, 404), (model, field.name)
+                continue
+            found = {int(row["id"]) for row in response.json()["results"]}
+            reachable = _ids_in_changelist(client, admin.site.get_model_admin(remote))
+            assert found <= reachable, (model._meta.label, field.name)
+    assert tried > 5
+
+
+def test_the_exports_hold_only_the_rows_in_scope(records, reception, clinician, editor, client_for):
+    sessions = reverse("admin:booking_session_export")
+    day = records["own"]["session"].start.date().isoformat()
+    own, other = records["own"]["patient"].full_name, records["other"]["patient"].full_name
+    for user, sees_other in ((reception, True), (clinician, False)):
+        client = client_for(user)
+        for url in (sessions, reverse("admin:booking_schedule_csv") + f"?date={day}"):
+            text = client.get(url).content.decode()
+            assert own in text or url != sessions
+            assert (other in text) == (sees_other and url == sessions), (user.email, url)
+    assert client_for(editor).get(sessions).status_code == 403
