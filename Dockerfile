@@ -16,9 +16,9 @@ COPY . .
 COPY --from=assets /app/node_modules node_modules
 # collectstatic reads settings only: throw-away values satisfy the production checks.
 RUN SECRET_KEY=build-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz \
-    DATABASE_URL=postgres://build@localhost:5432/build \
+    DATABASE_URL=postgres://build@localhost:5432/build REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 clinic && mkdir -p var && chown -R clinic var
 USER clinic
 EXPOSE 8000
-CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--preload", "--access-logfile", "-"]
+CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--preload", "--access-logfile", "-", "--logger-class", "clinic.gunicorn_logging.RedactingLogger"]

@@ -10,6 +10,7 @@ class ClinicConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import checks  # noqa: F401 - registers the deploy checks
         from .roles import roles_restore
 
         post_migrate.connect(roles_restore, dispatch_uid="clinic.roles_restore")

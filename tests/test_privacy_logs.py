@@ -427,3 +427,30 @@ def test_no_health_data_in_any_query_string(clinic):
         if (found := health_in_query(url, terms))
     }
     assert bad == {}
+
+
+def test_the_gunicorn_access_log_redacts_tokens_in_paths_and_referers():
+    """docker-compose's gunicorn logs each request through clinic.gunicorn_logging."""
+    from datetime import timedelta as elapsed
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from clinic.gunicorn_logging import RedactingLogger
+
+    logger = RedactingLogger(Config())
+    path = f"/accounts/confirm-email/{KEY_IN_PATH}/"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": path,
+        "PATH_INFO": path,
+        "QUERY_STRING": f"email={EMAIL}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": f"https://clinic.test/emails/stop/{KEY_IN_PATH}/",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    response = SimpleNamespace(status="200 OK", sent=10, headers=[])
+    atoms = logger.atoms(response, {}, environ, elapsed(0))
+    line = logger.cfg.access_log_format % atoms
+    assert "/accounts/confirm-email/[token]/" in line
+    assert KEY_IN_PATH not in line and EMAIL not in line

@@ -8,7 +8,7 @@ from clinic.config import config_error
 from clinic.logging import logging_config
 
 from .base import *  # noqa: F403
-from .base import DATABASES, SITE_URL, env
+from .base import DATABASES, REDIS_URL, SITE_URL, env
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
@@ -20,6 +20,14 @@ if "DATABASE_URL" not in env:
     config_error("DATABASE_URL is not set (production needs PostgreSQL)")
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     config_error("DATABASE_URL must point at PostgreSQL in production, not SQLite")
+# Rate limits, lockouts and sessions' cached copies must be shared by every web
+# process: with a cache per process, two gunicorn workers let twice the sign-ups in.
+if not REDIS_URL:
+    config_error("REDIS_URL is not set (production shares rate limits and sessions in Redis)")
+
+# Staff sign in with an authenticator app's code as well as a password, unless the
+# clinic says otherwise (STAFF_TWO_FACTOR_REQUIRED=false): `check --deploy` then warns.
+STAFF_TWO_FACTOR_REQUIRED = env.bool("STAFF_TWO_FACTOR_REQUIRED", default=True)
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header

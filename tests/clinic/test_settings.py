@@ -143,12 +143,14 @@ def test_bad_configuration_stops_with_one_clear_line(env_vars, expected):
 
 PRODUCTION = "clinic.settings.production"
 PRODUCTION_DB = "postgres://clinic:pw@db:5432/clinic"
+PRODUCTION_REDIS = "redis://redis:6379/0"
 
 
 @pytest.mark.parametrize(
     ("env_vars", "expected"),
     [
         ({"DATABASE_URL": PRODUCTION_DB}, "SECRET_KEY is not set"),
+        ({"DATABASE_URL": PRODUCTION_DB, "SECRET_KEY": STRONG_KEY}, "REDIS_URL is not set"),
         ({"DATABASE_URL": PRODUCTION_DB, "SECRET_KEY": "short"}, "SECRET_KEY is too short"),
         ({"SECRET_KEY": STRONG_KEY}, "DATABASE_URL is not set"),
         (
@@ -173,10 +175,27 @@ def test_production_check_deploy_is_clean():
         settings_module=PRODUCTION,
         SECRET_KEY=STRONG_KEY,
         DATABASE_URL=PRODUCTION_DB,
+        REDIS_URL=PRODUCTION_REDIS,
         ALLOWED_HOSTS="clinic.test",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_requires_staff_two_factor_unless_turned_off_with_a_warning():
+    code = "import django; from django.conf import settings; django.setup(); "
+    code += "print(settings.STAFF_TWO_FACTOR_REQUIRED)"
+    base = {"SECRET_KEY": STRONG_KEY, "DATABASE_URL": PRODUCTION_DB, "REDIS_URL": PRODUCTION_REDIS}
+    assert run_django(code, PRODUCTION, **base).stdout.strip() == "True"
+    result = manage(
+        "check",
+        "--deploy",
+        settings_module=PRODUCTION,
+        ALLOWED_HOSTS="clinic.test",
+        STAFF_TWO_FACTOR_REQUIRED="false",
+        **base,
+    )
+    assert "clinic.W001" in result.stderr + result.stdout
 
 
 def test_production_logs_one_json_object_per_line():
@@ -184,7 +203,13 @@ def test_production_logs_one_json_object_per_line():
         "import django, logging; django.setup(); "
         "logging.getLogger('clinic.test').warning('reminder sent', extra={'reminder_id': 7})"
     )
-    result = run_django(code, PRODUCTION, SECRET_KEY=STRONG_KEY, DATABASE_URL=PRODUCTION_DB)
+    result = run_django(
+        code,
+        PRODUCTION,
+        SECRET_KEY=STRONG_KEY,
+        DATABASE_URL=PRODUCTION_DB,
+        REDIS_URL=PRODUCTION_REDIS,
+    )
     assert result.returncode == 0, result.stderr
     entry = json.loads(result.stdout.strip().splitlines()[-1])
     assert entry["message"] == "reminder sent"
