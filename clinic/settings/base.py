@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "clinic.middleware.SessionIdleTimeoutMiddleware",
     "clinic.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.AdminSearchBoundsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -326,6 +327,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Admin searches (lists, exports, autocompletes) read this many words and characters.
+ADMIN_SEARCH_MAX_WORDS = 10
+ADMIN_SEARCH_MAX_CHARS = 100
 # Signed out after this long without a request (clinic/middleware.py).
 SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)
 SESSION_IDLE_SECONDS_PATIENT = env.int("SESSION_IDLE_SECONDS_PATIENT", default=30 * 60)

@@ -241,3 +241,48 @@ def test_a_clinician_sees_only_the_courses_their_sessions_belong_to(client, two_
     patient_page = client.get(reverse("admin:booking_patient_change", args=[shared.pk]))
     inline_courses = patient_page.context["inline_admin_formsets"][0].formset.queryset
     assert list(inline_courses) == [courses["own"]]
+
+
+# --- 7. Admin searches were unbounded ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/booking/session/",
+        "/admin/booking/patient/",
+        "/admin/booking/session/export/",
+        "/admin/clinic/user/",
+        "/admin/autocomplete/?app_label=booking&model_name=session&field_name=patient",
+    ],
+)
+def test_two_thousand_words_of_search_answer_quickly(client, url):
+    import time
+
+    from tests.booking.factories import PatientFactory
+
+    owner = signed_up("owner@clinic.example")
+    owner.is_staff = owner.is_superuser = True
+    owner.save()
+    PatientFactory(full_name="Ada Findable")
+    client.force_login(owner)
+    words = " ".join(f"word{n}" for n in range(2000))
+    path, _, query = url.partition("?")
+    data = dict(part.split("=") for part in query.split("&")) if query else {}
+    data["term" if "autocomplete" in url else "q"] = words
+    started = time.perf_counter()
+    response = client.get(path, data)
+    assert response.status_code == 200
+    assert time.perf_counter() - started < 1.0
+    found = client.get("/admin/booking/patient/", {"q": "Ada   Findable"})
+    assert found.context["cl"].result_count == 1  # a real search still finds
+
+
+def test_a_cut_search_says_so_and_shows_what_was_searched(client):
+    owner = signed_up("owner@clinic.example")
+    owner.is_staff = owner.is_superuser = True
+    owner.save()
+    client.force_login(owner)
+    page = client.get("/admin/booking/patient/", {"q": " ".join(["x"] * 50)})
+    assert page.context["cl"].query == " ".join(["x"] * 10)
+    assert "Search uses the first 10 words" in page.content.decode()
