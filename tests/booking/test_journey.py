@@ -167,6 +167,7 @@ def test_a_talk_first_answer_offers_a_consultation_with_the_answers_kept(
     notice = next(m for m in mail.outbox if m.subject.startswith("New booking for"))
     for part in (notice.body, notice.alternatives[0][0]):
         assert "keloid" not in part and patient.user.email not in part
+        assert patient.phone not in part and patient.full_name not in part
         assert f"/admin/booking/course/{course.pk}/change/" in part
 
 

@@ -6,6 +6,7 @@ walk, the privacy log test); these keep the findings themselves from coming back
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -286,3 +287,127 @@ def test_a_cut_search_says_so_and_shows_what_was_searched(client):
     page = client.get("/admin/booking/patient/", {"q": " ".join(["x"] * 50)})
     assert page.context["cl"].query == " ".join(["x"] * 10)
     assert "Search uses the first 10 words" in page.content.decode()
+
+
+# --- 8. Health answers went to the general inbox: see tests/booking/test_journey.py ------
+# (test_a_talk_first_answer_offers_a_consultation_with_the_answers_kept books online with a
+# "talk first" answer and reads the clinic's notice: no answer, email, phone or full name.)
+
+
+# --- 9. Links and tokens ------------------------------------------------------------------
+
+
+def _readable(token: str) -> str:
+    """What anyone can read in a token without the key: its base64 decoded, if it decodes."""
+    import base64
+    import binascii
+    import contextlib
+
+    text = ""
+    for part in re.split(r"[:.]", token):
+        with contextlib.suppress(binascii.Error, ValueError):
+            text += base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("latin-1")
+    return text
+
+
+@pytest.fixture
+def checked_in(db):
+    """A session's check-in email, sent: its one-click link, and the patient."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from booking import selectors
+    from booking.models import Reminder
+    from booking.reminders import send_all_due
+    from booking.services import course_book
+    from tests.booking.factories import PatientFactory, PractitionerFactory
+    from tests.education.factories import TreatmentFactory
+
+    treatment = TreatmentFactory()
+    practitioner = PractitionerFactory(treatments=[treatment])
+    patient = PatientFactory(full_name='Ms Orla O\'Brien-Smith <"Ollie">')
+    day = timezone.localdate() + timedelta(days=7)
+    slot = selectors.free_slots(
+        treatment=treatment,
+        day_from=day,
+        day_to=day + timedelta(days=6),
+        now=timezone.now(),
+        practitioners=[practitioner],
+    )[0]
+    course_book(patient=patient, treatment=treatment, slots=[slot])
+    Reminder.objects.filter(kind__in=["confirmation", "check_in"]).update(due_at=timezone.now())
+    send_all_due()
+    message = next(m for m in mail.outbox if "check-in" in m.subject)
+    link = re.search(r"https?://\S+/emails/stop/(\S+)/", message.body)
+    return {"patient": patient, "message": message, "token": link.group(1)}
+
+
+def test_a_preference_link_names_nobody_anyone_can_read_and_expires(client, checked_in):
+    import time_machine
+    from django.utils import timezone
+
+    patient, token = checked_in["patient"], checked_in["token"]
+    readable = _readable(token)
+    assert '{"p":' not in readable and f'"p":{patient.pk}' not in readable
+    assert client.get(f"/emails/stop/{token}/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=731)):
+        gone = client.get(f"/emails/stop/{token}/")
+    assert gone.status_code == 404 and b"sign in" in gone.content
+    # A token for another purpose (the newsletter's confirmation) opens nothing here.
+    from clinic.tokens import token_make
+
+    other = token_make("newsletter-confirm", {"p": patient.pk, "k": "check_in"})
+    assert client.post(f"/emails/stop/{other}/").status_code == 404
+
+
+def test_the_newsletter_confirm_link_does_not_carry_the_unsubscribe_token(client):
+    from education.models import NewsletterSubscriber
+
+    client.post(reverse("education:newsletter"), {"email": "reader@example.org"})
+    subscriber = NewsletterSubscriber.objects.get(email="reader@example.org")
+    body = mail.outbox[-1].body
+    confirm = re.search(r"https?://\S+/newsletter/confirm/(\S+)/", body).group(1)
+    assert subscriber.token not in confirm and subscriber.token not in _readable(confirm)
+    assert client.post(f"/newsletter/confirm/{confirm}/").status_code == 302
+    subscriber.refresh_from_db()
+    assert subscriber.confirmed_at is not None
+
+
+def test_plain_text_parts_show_names_as_typed(checked_in):
+    name = checked_in["patient"].full_name
+    confirmation = next(m for m in mail.outbox if "confirmed" in m.subject)
+    assert name in confirmation.body
+    assert "&quot;" not in confirmation.body and "&lt;" not in confirmation.body
+    assert "&#x27;" not in confirmation.body
+    html = confirmation.alternatives[0][0]
+    assert "&lt;&quot;Ollie&quot;&gt;" in html  # the HTML part still escapes
+
+
+# --- 10. The account emails and pages were not ours ------------------------------------
+
+
+def test_the_confirmation_email_names_the_clinic_and_links_to_site_url(client, settings):
+    from clinic.models import ClinicDetails
+
+    settings.SITE_URL = "https://clinic.example"
+    client.post(
+        reverse("account_signup"),
+        {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD},
+        HTTP_HOST="localhost",  # a host the site answers to, but not SITE_URL's
+    )
+    message = mail.outbox[-1]
+    assert message.subject == "Please confirm your email address"
+    assert "Hello from" not in message.body and "Thank you for using" not in message.body
+    assert ClinicDetails.current().name in message.body
+    links = re.findall(r"https?://\S+", message.body)
+    assert links and all(link.startswith("https://clinic.example/") for link in links)
+    assert "localhost" not in message.body and "testserver" not in message.body
+
+
+def test_the_sign_in_page_speaks_as_the_site_does(client):
+    page = client.get(reverse("account_login")).content.decode()
+    assert "<h1>Sign in</h1>" in page
+    for capitals in ("Sign In", "Remember Me", "Forgot Password"):
+        assert capitals not in page
+    assert 'id="main-content"' in page  # the site's own layout
