@@ -28,6 +28,7 @@ from urllib.parse import quote, unquote, urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core import mail
@@ -202,6 +203,13 @@ JUNK = st.one_of(
     DATETIMES,
     TIMES,
     SLOTS,
+)
+# Admin searches: a few words, or thousands (the bound is 10 words, 100 characters).
+SEARCHES = st.one_of(
+    st.text(max_size=60),
+    st.lists(st.sampled_from(["patient", "a", "07700", "@", "%", "_", "Ł"]), max_size=3000).map(
+        " ".join
+    ),
 )
 URLSAFE = st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=40)
 PATH_TOKENS = st.one_of(TEXT.filter(bool), st.sampled_from(SNIPPETS[:-1]), URLSAFE, LONG)
@@ -672,6 +680,16 @@ def email_code_fuzz_check(clinic, request, before, after):
     assert new_rows(User, before, after) == 0
 
 
+def account_pages_check(clinic, request, before, after):
+    """Nothing booked or stored but the account's own rows; no unverified address is primary."""
+    nothing_stored(before, after, but={"User"})
+    assert new_rows(User, before, after) == 0
+    primary_unverified = EmailAddress.objects.filter(
+        primary=True, verified=False, user__is_staff=False, user__patient__isnull=False
+    )
+    assert not primary_unverified.exists(), list(primary_unverified.values("email"))
+
+
 def signup_check(clinic, request, before, after):
     nothing_stored(before, after, but={"User"})
     added = new_rows(User, before, after)
@@ -1123,7 +1141,83 @@ ENDPOINTS = [
             "remember": st.just("on"),
         },
     ),
+    Endpoint(
+        "account pages (signed in)",
+        fixed(
+            "/accounts/email/",
+            "/accounts/password/change/",
+            "/accounts/password/set/",
+            "/accounts/reauthenticate/",
+            "/accounts/logout/",
+            "/accounts/2fa/",
+            "/accounts/2fa/totp/activate/",
+            "/accounts/2fa/recovery-codes/generate/",
+            "/accounts/confirm-email/",
+            "/accounts/login/code/confirm/",
+        ),
+        lambda c: {
+            "action_add": st.just(""),
+            "action_remove": st.just(""),
+            "action_primary": st.just(""),
+            "action_send": st.just(""),
+            "email": st.one_of(
+                st.emails(), st.sampled_from([c.patient.user.email, c.reception.email])
+            ),
+            "oldpassword": st.sampled_from([PASSWORD, "wrong"]),
+            "password": st.sampled_from([PASSWORD, "wrong"]),
+            "password1": st.sampled_from(["a-long-New-passphrase-43", "short"]),
+            "password2": st.sampled_from(["a-long-New-passphrase-43", "other"]),
+            "code": st.one_of(st.from_regex(r"\A[0-9]{6}\Z"), TEXT),
+        },
+        check=account_pages_check,
+        setup=signed_in("patient"),
+        max_examples=40,
+    ),
+    Endpoint(
+        "account pages with a key or token",
+        lambda c: st.builds(
+            lambda pattern, value: pattern.format(quote(value, safe="")),
+            st.sampled_from(
+                [
+                    "/accounts/confirm-email/{}/",
+                    "/accounts/password/reset/key/{}/",
+                    "/accounts/password/reset/key/1-{}/",
+                    "/accounts/welcome/{}/",
+                    "/emails/stop/{}/",
+                ]
+            ),
+            PATH_TOKENS,
+        ),
+        lambda c: {
+            "password1": st.just("a-long-New-passphrase-43"),
+            "password2": st.just("a-long-New-passphrase-43"),
+        },
+        check=account_pages_check,
+    ),
     # --- the staff admin, signed in as reception
+    Endpoint(
+        "admin search, exports and autocomplete",
+        fixed(
+            "/admin/booking/session/",
+            "/admin/booking/patient/",
+            "/admin/booking/course/",
+            "/admin/booking/reminder/",
+            "/admin/booking/session/export/",
+            "/admin/clinic/user/",
+            "/admin/autocomplete/",
+        ),
+        lambda c: {
+            "q": SEARCHES,
+            "term": SEARCHES,
+            "app_label": st.sampled_from(["booking", "clinic", "x"]),
+            "model_name": st.sampled_from(["session", "course", "clinicalnote", "practitioner"]),
+            "field_name": st.sampled_from(["patient", "course", "session", "user", "nope"]),
+            "o": st.sampled_from(["1", "-2", "99", "x"]),
+        },
+        setup=signed_in("reception"),
+        methods=("get",),
+        max_examples=30,
+    ),
     Endpoint(
         "schedule",
         fixed(

@@ -118,7 +118,7 @@ def welcome(request, token):
     user = welcome_user(token)
     if user is None:
         return render(request, "account/welcome_invalid.html", status=404)
-    form = SetPasswordForm(request.POST if request.method == "POST" else None, user=user)
+    form = SetPasswordForm(user=user, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         welcome_password_set(user=user, password=form.cleaned_data["password1"])
         if request.user.is_authenticated and request.user.pk != user.pk:
