@@ -29,70 +29,33 @@ def _relabel(form, **more) -> None:
             field.widget.attrs.pop("placeholder", None)  # a visible label says it already
 
 
-class LoginForm(account.LoginForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self)
-        self.fields["password"].help_text = ""  # the page links to the reset page itself
+def _worded(form_class, *, quiet=(), **labels):
+    """`form_class` with the site's labels (`labels` over LABELS) and no help on `quiet`."""
+
+    class Worded(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            _relabel(self, **labels)
+            for name in quiet:  # allauth's "Forgot your password?" help: the page links it
+                self.fields[name].help_text = ""
+
+    Worded.__name__ = Worded.__qualname__ = form_class.__name__
+    return Worded
 
 
-class SignupForm(account.SignupForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self, password1="Choose a password", password2="Type the password again")
-
-
-class ChangeEmailForm(account.AddEmailForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self, email="New email address")
-
-
-class ChangePasswordForm(account.ChangePasswordForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self)
-        self.fields["oldpassword"].help_text = ""
-
-
-class SetPasswordForm(account.SetPasswordForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self, password1="Choose a password", password2="Type the password again")
-
-
-class ResetPasswordForm(account.ResetPasswordForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self)
-
-
-class ResetPasswordKeyForm(account.ResetPasswordKeyForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self)
-
-
-class ReauthenticateForm(account.ReauthenticateForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self)
-        self.fields["password"].help_text = ""
-
-
-class AuthenticateForm(mfa_base.AuthenticateForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self, code="Code from your authenticator app (or a recovery code)")
-
-
-class MfaReauthenticateForm(mfa_base.ReauthenticateForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self, code="Code from your authenticator app")
-
-
-class ActivateTOTPForm(mfa_totp.ActivateTOTPForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self, code="The 6-digit code your app shows")
+NEW_PASSWORD = {"password1": "Choose a password", "password2": "Type the password again"}
+LoginForm = _worded(account.LoginForm, quiet=["password"])
+SignupForm = _worded(account.SignupForm, **NEW_PASSWORD)
+ChangeEmailForm = _worded(account.AddEmailForm, email="New email address")
+ChangePasswordForm = _worded(account.ChangePasswordForm, quiet=["oldpassword"])
+SetPasswordForm = _worded(account.SetPasswordForm, **NEW_PASSWORD)
+ResetPasswordForm = _worded(account.ResetPasswordForm)
+ResetPasswordKeyForm = _worded(account.ResetPasswordKeyForm)
+ReauthenticateForm = _worded(account.ReauthenticateForm, quiet=["password"])
+AuthenticateForm = _worded(
+    mfa_base.AuthenticateForm, code="Code from your authenticator app (or a recovery code)"
+)
+MfaReauthenticateForm = _worded(
+    mfa_base.ReauthenticateForm, code="Code from your authenticator app"
+)
+ActivateTOTPForm = _worded(mfa_totp.ActivateTOTPForm, code="The 6-digit code your app shows")

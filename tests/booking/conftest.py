@@ -1,5 +1,5 @@
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -48,3 +48,19 @@ def email_code_sign_in(client, email: str):
     """The journey's details step for someone not signed in: the address, then its code."""
     client.post(reverse("booking:account"), {"action": "send", "email": email})
     return client.post(reverse("booking:account"), {"action": "code", "code": emailed_code(email)})
+
+
+def first_free_slot(treatment, practitioner, *, days_ahead: int = 7):
+    """The first free time with `practitioner` in the week starting `days_ahead` days from now."""
+    from django.utils import timezone
+
+    from booking import selectors
+
+    day = timezone.localdate() + timedelta(days=days_ahead)
+    return selectors.free_slots(
+        treatment=treatment,
+        day_from=day,
+        day_to=day + timedelta(days=6),
+        now=timezone.now(),
+        practitioners=[practitioner],
+    )[0]

@@ -23,7 +23,6 @@ import hmac
 import re
 import struct
 import time
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,7 +31,6 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from booking import selectors
 from booking.email_check import email_code_send
 from booking.models import Reminder
 from booking.reminder_emails import build_message
@@ -40,6 +38,7 @@ from booking.services import course_book
 from clinic.emails import EMAIL_KINDS, KIND_HEADER
 from clinic.models import ClinicDetails
 from education import services as newsletter
+from tests.booking.conftest import first_free_slot
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.browser.conftest import other_origin_requests
 from tests.education.factories import ArticleFactory, TreatmentFactory
@@ -481,15 +480,8 @@ def test_every_link_in_the_booking_and_newsletter_emails_opens(world, chromium, 
         full_name="Orla O'Brien <Test>",
         user=UserFactory(email="orla@example.org", password=None, verified=False),
     )
-    day = timezone.localdate() + timedelta(days=7)
-    slots = selectors.free_slots(
-        treatment=treatment,
-        day_from=day,
-        day_to=day + timedelta(days=6),
-        now=timezone.now(),
-        practitioners=[practitioner],
-    )
-    course = course_book(patient=patient, treatment=treatment, slots=[slots[0]])
+    slot = first_free_slot(treatment, practitioner)
+    course = course_book(patient=patient, treatment=treatment, slots=[slot])
     session = course.sessions.get()
     for kind in Reminder.Kind.values:  # each kind's email, as the sender builds it
         reminder = Reminder.objects.filter(session=session, kind=kind).first()

@@ -201,26 +201,17 @@ def test_reception_cannot_link_a_practitioner_to_an_account(client, two_practiti
 
 
 def test_a_clinician_sees_only_the_courses_their_sessions_belong_to(client, two_practitioners):
-    from datetime import timedelta
 
-    from django.utils import timezone
-
-    from booking import selectors
     from booking.services import course_book
+    from tests.booking.conftest import first_free_slot
     from tests.booking.factories import PatientFactory
 
     shared = PatientFactory(full_name="Sam Shared")
     courses = {}
-    for name in ("own", "other"):
-        practitioner = two_practitioners[name]
-        day = timezone.localdate() + timedelta(days=14 if name == "own" else 21)
-        slot = selectors.free_slots(
-            treatment=two_practitioners["treatment"],
-            day_from=day,
-            day_to=day + timedelta(days=6),
-            now=timezone.now(),
-            practitioners=[practitioner],
-        )[0]
+    for name, days_ahead in (("own", 14), ("other", 21)):
+        slot = first_free_slot(
+            two_practitioners["treatment"], two_practitioners[name], days_ahead=days_ahead
+        )
         courses[name] = course_book(
             patient=shared, treatment=two_practitioners["treatment"], slots=[slot]
         )
@@ -313,29 +304,22 @@ def _readable(token: str) -> str:
 @pytest.fixture
 def checked_in(db):
     """A session's check-in email, sent: its one-click link, and the patient."""
-    from datetime import timedelta
 
     from django.utils import timezone
 
-    from booking import selectors
     from booking.models import Reminder
     from booking.reminders import send_all_due
     from booking.services import course_book
+    from tests.booking.conftest import first_free_slot
     from tests.booking.factories import PatientFactory, PractitionerFactory
     from tests.education.factories import TreatmentFactory
 
     treatment = TreatmentFactory()
     practitioner = PractitionerFactory(treatments=[treatment])
     patient = PatientFactory(full_name='Ms Orla O\'Brien-Smith <"Ollie">')
-    day = timezone.localdate() + timedelta(days=7)
-    slot = selectors.free_slots(
-        treatment=treatment,
-        day_from=day,
-        day_to=day + timedelta(days=6),
-        now=timezone.now(),
-        practitioners=[practitioner],
-    )[0]
-    course_book(patient=patient, treatment=treatment, slots=[slot])
+    course_book(
+        patient=patient, treatment=treatment, slots=[first_free_slot(treatment, practitioner)]
+    )
     Reminder.objects.filter(kind__in=["confirmation", "check_in"]).update(due_at=timezone.now())
     send_all_due()
     message = next(m for m in mail.outbox if "check-in" in m.subject)
