@@ -9,13 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.booking.factories import PatientFactory, UserFactory
-from tests.clinic.test_settings import (
-    PRODUCTION,
-    PRODUCTION_DB,
-    PRODUCTION_REDIS,
-    STRONG_KEY,
-    run_django,
-)
+from tests.clinic.test_settings import run_production
 
 
 @pytest.fixture
@@ -73,13 +67,7 @@ def test_production_cookies_use_the_host_prefix_and_are_secure():
         "print(json.dumps([s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE, "
         "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_DOMAIN, s.SECURE_HSTS_SECONDS]))"
     )
-    result = run_django(
-        code,
-        PRODUCTION,
-        SECRET_KEY=STRONG_KEY,
-        DATABASE_URL=PRODUCTION_DB,
-        REDIS_URL=PRODUCTION_REDIS,
-    )
+    result = run_production(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == (
         '["__Host-sessionid", "__Host-csrftoken", true, true, null, 31536000]'

@@ -146,6 +146,17 @@ PRODUCTION_DB = "postgres://clinic:pw@db:5432/clinic"
 PRODUCTION_REDIS = "redis://redis:6379/0"
 
 
+def run_production(code: str) -> subprocess.CompletedProcess:
+    """`code` under the production settings, with the least they need to start."""
+    return run_django(
+        code,
+        PRODUCTION,
+        SECRET_KEY=STRONG_KEY,
+        DATABASE_URL=PRODUCTION_DB,
+        REDIS_URL=PRODUCTION_REDIS,
+    )
+
+
 @pytest.mark.parametrize(
     ("env_vars", "expected"),
     [
@@ -203,13 +214,7 @@ def test_production_logs_one_json_object_per_line():
         "import django, logging; django.setup(); "
         "logging.getLogger('clinic.test').warning('reminder sent', extra={'reminder_id': 7})"
     )
-    result = run_django(
-        code,
-        PRODUCTION,
-        SECRET_KEY=STRONG_KEY,
-        DATABASE_URL=PRODUCTION_DB,
-        REDIS_URL=PRODUCTION_REDIS,
-    )
+    result = run_production(code)
     assert result.returncode == 0, result.stderr
     entry = json.loads(result.stdout.strip().splitlines()[-1])
     assert entry["message"] == "reminder sent"
