@@ -49,6 +49,15 @@ class BookingRules(SingletonModel):
         default=48,
         help_text=_("Inside this, patients are asked to call the clinic."),
     )
+    courses_per_treatment = models.PositiveSmallIntegerField(
+        _("open courses of one treatment per patient"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "A course is open while a session of it is still booked. More than one lets a "
+            "patient book a second course before the first has finished."
+        ),
+    )
 
     class Meta:
         verbose_name = _("booking rules")
@@ -240,6 +249,16 @@ class Course(models.Model):
     # Staff may book past the minimum notice or outside the spacing window, but
     # only with a reason, kept here.
     override_reason = models.TextField(_("reason for overriding the booking rules"), blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("overridden by"),
+    )
+    # Which rules staff waived for this course (booking/rulebook.py names), comma-separated.
+    overridden_rules = models.CharField(_("rules overridden"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -250,6 +269,11 @@ class Course(models.Model):
 
     def __str__(self):
         return f"{self.treatment} for {self.patient} ({self.sessions_planned} sessions)"
+
+    @property
+    def waived(self) -> set[str]:
+        """The rules staff overrode for this course, with a reason (booking/rulebook.py)."""
+        return {rule for rule in self.overridden_rules.split(",") if rule}
 
 
 class SessionQuerySet(models.QuerySet):

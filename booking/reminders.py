@@ -31,6 +31,7 @@ from . import selectors
 from .courses import session_window
 from .models import Reminder, ReminderEvent, ReminderSettings, Session
 from .reminder_timing import after_quiet_hours, due_times
+from .rulebook import spacing_of
 
 logger = logging.getLogger(__name__)
 Kind, Status = Reminder.Kind, Reminder.Status
@@ -158,24 +159,16 @@ def schedule_cancel(sessions: Sequence[Session], *, now: datetime, notify: bool 
 def schedule_next_window(session: Session, *, now: datetime) -> None:
     """A later session cancelled alone: tell the patient when it can be booked again."""
     course = session.course
-    before = course.sessions.active().filter(number__lt=session.number).order_by("-number").first()
+    before = selectors.previous_active(session)
     if before is None:
         return
     config, zone = ReminderSettings.current(), selectors.clinic_zone()
-    window = session_window(before.start, _spacing(course.treatment), zone)
+    window = session_window(before.start, spacing_of(course.treatment), zone)
     opens = datetime.combine(window.first_day, config.quiet_until, tzinfo=zone)
     _reopen(
         session,
         Kind.NEXT_WINDOW,
         after_quiet_hours(max(opens, now), zone, config.quiet_from, config.quiet_until),
-    )
-
-
-def _spacing(treatment):
-    from .courses import Spacing
-
-    return Spacing(
-        treatment.spacing_min_days, treatment.spacing_preferred_days, treatment.spacing_max_days
     )
 
 

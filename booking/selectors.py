@@ -24,6 +24,7 @@ from .courses import FindSlots, end_of_day
 from .models import (
     BookingRules,
     ClinicClosure,
+    Course,
     Patient,
     Practitioner,
     Session,
@@ -320,3 +321,109 @@ def slot_finder(
         )
 
     return find
+
+
+def treatment_history(
+    *, patient: Patient, treatment: Treatment, now: datetime, exclude_course_id: int | None = None
+) -> tuple[int, datetime | None]:
+    """For the across-course rules: the patient's open courses of `treatment` (a session still
+    to come is booked), and the start of their last attended or booked session of it
+    (booking/rulebook.py new_course_breaches)."""
+    courses = Course.objects.filter(patient=patient, treatment=treatment)
+    if exclude_course_id is not None:
+        courses = courses.exclude(pk=exclude_course_id)
+    open_courses = courses.filter(sessions__status=Session.Status.BOOKED).distinct().count()
+    last = (
+        Session.objects.filter(
+            course__in=courses, status__in=[Session.Status.BOOKED, Session.Status.ATTENDED]
+        )
+        .order_by("-start")
+        .values_list("start", flat=True)
+        .first()
+    )
+    return open_courses, last
+
+
+def previous_active(session) -> "Session | None":
+    """The active session of the same course just before `session` (by number)."""
+    return (
+        session.course.sessions.active()
+        .filter(number__lt=session.number)
+        .order_by("-number")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class CourseBreaches:
+    course: "Course"
+    breaches: list  # booking/rulebook.py Breach
+
+
+def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreaches]:
+    """Every stored course that breaks a booking rule (booking/rulebook.py), oldest first.
+
+    Within a course: order and windows of its active sessions, less the rules
+    staff waived for it with a reason. Across courses, per patient and
+    treatment: more open courses than the clinic allows, and a course whose
+    first session comes sooner after the patient's last attended or booked
+    session of another course than the treatment's minimum gap. For the
+    `course_rules` command, the admin's list, and the tests' database checks.
+    """
+    from . import rulebook
+
+    rules = BookingRules.current()
+    zone = clinic_zone()
+    courses = (courses if courses is not None else Course.objects.all()).select_related(
+        "treatment", "patient"
+    )
+    found: dict[int, CourseBreaches] = {}
+    groups: dict[tuple[int, int], list] = defaultdict(list)
+    for course in courses.prefetch_related("sessions").order_by("created_at", "pk"):
+        active = [s for s in course.sessions.all() if s.status != Session.Status.CANCELLED]
+        spacing = rulebook.spacing_of(course.treatment)
+        breaches = [
+            b
+            for b in rulebook.course_breaches(((s.number, s.start) for s in active), spacing, zone)
+            if b.rule not in course.waived
+        ]
+        if breaches:
+            found[course.pk] = CourseBreaches(course, breaches)
+        if active:
+            groups[(course.patient_id, course.treatment_id)].append((course, active))
+    for group in groups.values():
+        group.sort(key=lambda item: min(s.start for s in item[1]))
+        open_seen = 0
+        for course, active in group:
+            first = min(s.start for s in active)
+            spacing = rulebook.spacing_of(course.treatment)
+            extra = []
+            if any(s.status == Session.Status.BOOKED and s.start > now for s in active):
+                open_seen += 1
+                if open_seen > rules.courses_per_treatment:
+                    extra.append(
+                        rulebook.Breach(rulebook.ONE_COURSE, "More open courses than allowed.")
+                    )
+            before = [
+                s.start
+                for other, sessions in group
+                if other.pk != course.pk
+                for s in sessions
+                if s.start < first and s.status in (Session.Status.BOOKED, Session.Status.ATTENDED)
+            ]
+            if before:
+                earliest = rulebook.earliest_new_course(max(before), spacing, zone)
+                if first.astimezone(zone).date() < earliest:
+                    extra.append(
+                        rulebook.Breach(
+                            rulebook.AFTER_LAST,
+                            f"Starts before {earliest:%-d %B %Y}, the treatment's minimum gap "
+                            "after the patient's session of another course.",
+                            1,
+                            earliest=earliest,
+                        )
+                    )
+            if extra:
+                entry = found.get(course.pk) or CourseBreaches(course, [])
+                found[course.pk] = CourseBreaches(course, entry.breaches + extra)
+    return sorted(found.values(), key=lambda e: (e.course.created_at, e.course.pk))

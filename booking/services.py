@@ -19,10 +19,11 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from education.models import Treatment
 
-from . import reminders, selectors
+from . import reminders, rulebook, selectors
 from .availability import Slot
-from .courses import PlannedSession, Spacing, course_replan, session_window
+from .courses import PlannedSession, course_replan
 from .models import BookingRules, ConsentText, Course, Patient, Practitioner, Session
+from .rulebook import spacing_of  # noqa: F401 - the services' callers import it from here
 
 logger = logging.getLogger(__name__)
 ALTERNATIVES = 6
@@ -45,16 +46,24 @@ class SlotTaken(BookingError):
 TAKEN_MESSAGE = "That time has just been booked. Here are the nearest free times."
 
 
+class NeedsReplan(BookingError):
+    """The change would leave later sessions of the course outside their windows.
+
+    `proposals` say where each of them could go (course_replan's choice, the
+    same practitioner first); the caller offers them, and asks again with
+    `also` holding the ones the person accepted. Declining is only possible by
+    choosing another change: nothing that breaks the course is ever stored.
+    """
+
+    def __init__(self, message: str, *, proposals: Sequence[PlannedSession]):
+        super().__init__(message)
+        self.proposals = list(proposals)
+
+
 @dataclass(frozen=True)
 class MoveResult:
     session: Session
-    replan: list[PlannedSession] = field(default_factory=list)
-
-
-def spacing_of(treatment: Treatment) -> Spacing:
-    return Spacing(
-        treatment.spacing_min_days, treatment.spacing_preferred_days, treatment.spacing_max_days
-    )
+    moved: list[Session] = field(default_factory=list)  # the later sessions moved with it
 
 
 def patient_create(*, user, full_name: str, phone: str, date_of_birth=None) -> Patient:
@@ -103,14 +112,9 @@ def nearest_alternatives(
     return sorted(slots[:ALTERNATIVES])
 
 
-def _check_spacing(slots: Sequence[Slot], spacing: Spacing) -> None:
-    zone = selectors.clinic_zone()
-    for number, (previous, current) in enumerate(zip(slots, slots[1:], strict=False), start=2):
-        if not session_window(previous.start, spacing, zone).holds(current.start, zone):
-            raise BookingError(
-                f"Session {number} must be {spacing.min_days} to {spacing.max_days} days after "
-                f"session {number - 1}. Please choose a time inside that window."
-            )
+def _refuse(breach: rulebook.Breach | None) -> None:
+    if breach is not None:
+        raise BookingError(breach.message)
 
 
 def _check_free(
@@ -234,8 +238,12 @@ def course_book(
             f"A course of {treatment.name} has {treatment.sessions_min} to "
             f"{treatment.sessions_max} sessions."
         )
-    if any(b.start <= a.start for a, b in zip(slots, slots[1:], strict=False)):
-        raise BookingError("The sessions must be in date order.")
+    zone = selectors.clinic_zone()
+    breaches = rulebook.course_breaches(
+        enumerate((s.start for s in slots), 1), spacing_of(treatment), zone
+    )
+    if order := [b for b in breaches if b.rule == rulebook.ORDER]:
+        raise BookingError(order[0].message)
     practitioners = list(
         Practitioner.objects.filter(
             pk__in={s.practitioner_id for s in slots}, is_active=True, treatments=treatment
@@ -246,21 +254,26 @@ def course_book(
             f"That practitioner does not offer {treatment.name}. "
             "Please choose another practitioner or 'anyone'."
         )
-    if allow_short_notice:
-        if slots[0].start <= now:
-            raise BookingError("The first session must be in the future.")
-    elif slots[0].start < now + rules.min_notice:
-        raise BookingError(
-            f"The first session must be at least {rules.min_notice_hours} hours "
-            "from now. Please choose a later time."
-        )
-    if slots[0].start > now + rules.horizon:
-        raise BookingError(
-            f"The first session must be within {rules.horizon_weeks} weeks. "
-            "Please choose an earlier time."
-        )
+    _refuse(
+        rulebook.first_session_breach(slots[0].start, now, rules, waive_notice=allow_short_notice)
+    )
+    open_courses, last_start = selectors.treatment_history(
+        patient=patient, treatment=treatment, now=now
+    )
+    across = rulebook.new_course_breaches(
+        first_start=slots[0].start,
+        open_courses=open_courses,
+        allowed=rules.courses_per_treatment,
+        last_start=last_start,
+        spacing=spacing_of(treatment),
+        zone=zone,
+        treatment_name=treatment.name,
+    )
+    if across:
+        raise BookingError(" ".join(b.message for b in across))
     if not allow_outside_window:
-        _check_spacing(slots, spacing_of(treatment))
+        if breaches:
+            raise BookingError(breaches[0].message)
     elif any(b.start < a.end + rules.buffer for a, b in zip(slots, slots[1:], strict=False)):
         # The window keeps sessions days apart; waived, two could touch or overlap,
         # which the database would refuse as a clash with no time to offer instead.
@@ -285,6 +298,15 @@ def course_book(
         idempotency_key=idempotency_key or None,
         booked_by=booked_by,
         override_reason=override_reason,
+        override_by=booked_by if override_reason else None,
+        overridden_rules=",".join(
+            rule
+            for rule, waived in (
+                (rulebook.NOTICE, allow_short_notice),
+                (rulebook.WINDOW, allow_outside_window),
+            )
+            if waived
+        ),
     )
     try:
         with transaction.atomic():  # a savepoint: the constraint is the last guard
@@ -323,18 +345,92 @@ def course_book(
     return course
 
 
-def _check_change_allowed(
-    session: Session, now: datetime, rules: BookingRules, by_staff: bool
+def _change_refusal(session: Session, now: datetime, rules: BookingRules, by_staff: bool):
+    _refuse(rulebook.change_breach(session.status, session.start, now, rules, by_staff=by_staff))
+
+
+def _record_override(course: Course, *, rule: str, reason: str, by, what: str) -> None:
+    """Staff went past `rule` for this course: the reason stays on it, with its author."""
+    stamp = f"{what}: {reason}"
+    course.override_reason = (
+        f"{course.override_reason}\n{stamp}" if course.override_reason else stamp
+    )
+    course.overridden_rules = ",".join(sorted(course.waived | {rule}))
+    course.override_by = by
+    course.save(update_fields=["override_reason", "overridden_rules", "override_by"])
+
+
+def _replan_or_refuse(
+    *,
+    course: Course,
+    starts: dict[int, datetime],
+    changed_number: int,
+    now: datetime,
+    what: str,
+    by_staff: bool,
+    override_reason: str,
+    by,
+    exclude_session_ids: Sequence[int],
 ) -> None:
-    if session.status != Session.Status.BOOKED:
-        raise BookingError("Only a booked session can be changed.")
-    if session.start <= now:
-        raise BookingError("This session has already started.")
-    if not by_staff and session.start - now < rules.change_notice:
-        raise BookingError(
-            f"This session is less than {rules.change_notice_hours} hours away. "
-            "Please call us to change it."
+    """Judge the course `starts` (number -> start of each active session) would leave.
+
+    A breach on a session after `changed_number` can be mended by moving it:
+    NeedsReplan says where. One on the changed session itself cannot. Staff may
+    keep a later session outside its window, with a reason.
+    """
+    treatment, zone = course.treatment, selectors.clinic_zone()
+    spacing = spacing_of(treatment)
+    breaches = rulebook.course_breaches(starts.items(), spacing, zone)
+    if not breaches:
+        return
+    own = [b for b in breaches if b.number is not None and b.number <= changed_number]
+    if own:
+        raise BookingError(own[0].message)
+    if by_staff and override_reason:
+        _record_override(course, rule=rulebook.WINDOW, reason=override_reason, by=by, what=what)
+        return
+    numbers = sorted(starts)
+    planned = course_replan(
+        starts=[starts[n] for n in numbers],
+        changed=numbers.index(breaches[0].number) if breaches[0].number in numbers else 1,
+        spacing=spacing,
+        zone=zone,
+        practitioner_id=course.practitioner_id,
+        find_slots=selectors.slot_finder(
+            treatment=treatment,
+            practitioner=course.practitioner,
+            now=now,
+            patient=course.patient,
+            exclude_session_ids=exclude_session_ids,
+        ),
+    )
+    # course_replan counts the active sessions; their numbers are what pages look up.
+    proposals = [replace(p, number=numbers[p.number - 1]) for p in planned]
+    message = " ".join(b.message for b in breaches)
+    raise NeedsReplan(message, proposals=proposals)
+
+
+def _slots_free(
+    *, moves: Sequence[tuple[Session, Slot]], treatment, patient, now, rules, exclude
+) -> None:
+    practitioners = list(
+        Practitioner.objects.filter(
+            pk__in={slot.practitioner_id for _s, slot in moves},
+            is_active=True,
+            treatments=treatment,
         )
+    )
+    if len(practitioners) != len({slot.practitioner_id for _s, slot in moves}):
+        raise BookingError(f"That practitioner does not offer {treatment.name}.")
+    _check_free(
+        slots=[slot for _s, slot in moves],
+        treatment=treatment,
+        patient=patient,
+        now=now,
+        rules=rules,
+        exclude_session_ids=exclude,
+        practitioners=practitioners,
+    )
 
 
 @transaction.atomic
@@ -345,87 +441,93 @@ def session_move(
     now: datetime | None = None,
     practitioner: Practitioner | None = None,
     by_staff: bool = False,
+    also: dict[int, Slot] | None = None,
+    override_reason: str = "",
+    by=None,
 ) -> MoveResult:
-    """Move one session inside its window; say which later sessions no longer fit."""
+    """Move one session, and with it any later ones in `also` (number -> slot), or nothing.
+
+    The course it leaves must keep the rules (booking/rulebook.py): the moved
+    session inside its window after the one before, and every later one inside
+    its own. When a later one would fall outside, NeedsReplan proposes where it
+    could go; asking again with those in `also` moves them all together.
+    """
     now = now or timezone.now()
     rules = BookingRules.current()
+    override_reason = (override_reason or "").strip()
     practitioner_id = practitioner.pk if practitioner else session.practitioner_id
-    _lock([practitioner_id, session.practitioner_id], session.patient)
+    also = dict(also or {})
+    _lock(
+        [practitioner_id, session.practitioner_id, *(s.practitioner_id for s in also.values())],
+        session.patient,
+    )
     session = Session.objects.select_related("course__treatment", "patient").get(pk=session.pk)
     course, treatment = session.course, session.course.treatment
-    _check_change_allowed(session, now, rules, by_staff)
-    slot = _slot_for(new_start, treatment, practitioner_id)
+    siblings = {s.number: s for s in course.sessions.active().select_related("practitioner")}
+    _change_refusal(session, now, rules, by_staff)
+    moves = [(session, _slot_for(new_start, treatment, practitioner_id))]
+    for number, slot in sorted(also.items()):
+        later = siblings.get(number)
+        if later is None or number <= session.number:
+            raise BookingError("That session is not one that can move with this one.")
+        _change_refusal(later, now, rules, by_staff)
+        moves.append((later, _slot_for(slot.start, treatment, slot.practitioner_id)))
     if by_staff:  # staff may move inside the notice (a practitioner off sick today)
         rules = staff_rules(rules)
-        if slot.start <= now:
+        if any(slot.start <= now for _s, slot in moves):
             raise BookingError("The new time must be in the future.")
-    elif slot.start < now + rules.min_notice:
+    elif any(slot.start < now + rules.min_notice for _s, slot in moves):
         raise BookingError(
             f"The new time must be at least {rules.min_notice_hours} hours from now."
         )
-    siblings = list(course.sessions.active().order_by("number"))
-    before = [s for s in siblings if s.number < session.number]
-    spacing = spacing_of(treatment)
-    zone = selectors.clinic_zone()
-    if before and not session_window(before[-1].start, spacing, zone).holds(slot.start, zone):
-        window = session_window(before[-1].start, spacing, zone)
-        raise BookingError(
-            f"Session {session.number} must be between "
-            f"{window.first_day:%-d %B} and {window.last_day:%-d %B}."
-        )
-    practitioners = list(
-        Practitioner.objects.filter(pk=practitioner_id, is_active=True, treatments=treatment)
+    first_number = min(siblings)
+    if not by_staff and session.number == first_number:
+        _refuse(rulebook.first_session_breach(moves[0][1].start, now, rules))
+    starts = {n: s.start for n, s in siblings.items()}
+    starts.update({moved.number: slot.start for moved, slot in moves})
+    moved_ids = [moved.pk for moved, _slot in moves]
+    _replan_or_refuse(
+        course=course,
+        starts=starts,
+        changed_number=session.number,
+        now=now,
+        what=f"Session {session.number} moved",
+        by_staff=by_staff,
+        override_reason=override_reason,
+        by=by,
+        exclude_session_ids=[s.pk for s in siblings.values()],
     )
-    if not practitioners:
-        raise BookingError(f"That practitioner does not offer {treatment.name}.")
-    _check_free(
-        slots=[slot],
+    _slots_free(
+        moves=moves,
         treatment=treatment,
         patient=session.patient,
         now=now,
         rules=rules,
-        exclude_session_ids=[session.pk],
-        practitioners=practitioners,
+        exclude=moved_ids,
     )
-    session.start, session.end, session.practitioner_id = slot.start, slot.end, practitioner_id
-    session.sequence += 1
+    for moved, slot in moves:
+        moved.start, moved.end, moved.practitioner_id = slot.start, slot.end, slot.practitioner_id
+        moved.sequence += 1
     try:
         with transaction.atomic():
-            session.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
-            reminders.schedule_move(session, now=now)
+            for moved, _slot in sorted(moves, key=lambda m: -m[0].number):  # later first
+                moved.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
+            for moved, _slot in moves:
+                reminders.schedule_move(moved, now=now)
     except IntegrityError as exc:
         raise SlotTaken(
             TAKEN_MESSAGE,
             alternatives=nearest_alternatives(
                 treatment=treatment,
-                wanted=slot.start,
+                wanted=moves[0][1].start,
                 now=now,
                 patient=session.patient,
                 practitioner_id=practitioner_id,
-                exclude_session_ids=[session.pk],
+                exclude_session_ids=moved_ids,
             ),
         ) from exc
-    starts = [slot.start if s.pk == session.pk else s.start for s in siblings]
-    index = [s.pk for s in siblings].index(session.pk)
-    planned = course_replan(
-        starts=starts,
-        changed=index + 1,
-        spacing=spacing,
-        zone=zone,
-        practitioner_id=course.practitioner_id,
-        find_slots=selectors.slot_finder(
-            treatment=treatment,
-            practitioner=course.practitioner,
-            now=now,
-            patient=session.patient,
-            exclude_session_ids=[s.pk for s in siblings],
-        ),
-    )
-    # course_replan counts the active sessions; with an earlier one cancelled that is not
-    # their number, which the patient's replan page and the admin look them up by.
-    replan = [replace(p, number=siblings[p.number - 1].number) for p in planned]
-    logger.info("session moved", extra={"session_id": session.pk, "replan": len(replan)})
-    return MoveResult(session, replan)
+    logger.info("session moved", extra={"session_id": session.pk, "with": len(moves) - 1})
+    return MoveResult(moves[0][0], [moved for moved, _slot in moves[1:]])
 
 
 def _mark_cancelled(sessions: Sequence[Session], now: datetime) -> None:
@@ -439,6 +541,13 @@ def _mark_cancelled(sessions: Sequence[Session], now: datetime) -> None:
     )
 
 
+def course_status_after_cancel(course: Course, now: datetime) -> None:
+    """After the rest of a course is cancelled: completed if any session stays, else cancelled."""
+    kept = course.sessions.active().filter(start__lte=now).exists()
+    course.status = Course.Status.COMPLETED if kept else Course.Status.CANCELLED
+    course.save(update_fields=["status"])
+
+
 @transaction.atomic
 def session_cancel(
     *,
@@ -446,21 +555,72 @@ def session_cancel(
     now: datetime | None = None,
     by_staff: bool = False,
     notify: bool = True,
+    also: dict[int, Slot] | None = None,
+    with_later: bool = False,
+    override_reason: str = "",
+    by=None,
 ) -> Session:
+    """Cancel one session (and, `with_later`, the active ones after it).
+
+    The sessions left after it must still keep their windows (from the one
+    before the cancelled session): NeedsReplan proposes new times for those
+    that would not, and asking again with them in `also` cancels and moves
+    together."""
     now = now or timezone.now()
     rules = BookingRules.current()
-    _lock([session.practitioner_id], session.patient)
-    session = Session.objects.select_related("course").get(pk=session.pk)
-    _check_change_allowed(session, now, rules, by_staff)
-    _mark_cancelled([session], now)
-    reminders.schedule_cancel([session], now=now, notify=notify)
+    also = dict(also or {})
+    _lock([session.practitioner_id, *(s.practitioner_id for s in also.values())], session.patient)
+    session = Session.objects.select_related("course__treatment", "patient").get(pk=session.pk)
     course = session.course
+    _change_refusal(session, now, rules, by_staff)
+    siblings = {s.number: s for s in course.sessions.active() if s.pk != session.pk}
+    cancelled = [session]
+    if with_later:
+        cancelled += [siblings.pop(n) for n in sorted(siblings) if n > session.number]
+        for later in cancelled[1:]:
+            _change_refusal(later, now, rules, by_staff)
+    starts = {n: s.start for n, s in siblings.items()}
+    moves = []
+    for number, slot in sorted(also.items()):
+        later = siblings.get(number)
+        if later is None or number <= session.number:
+            raise BookingError("That session is not one that can move with this one.")
+        _change_refusal(later, now, rules, by_staff)
+        moves.append((later, _slot_for(slot.start, course.treatment, slot.practitioner_id)))
+        starts[number] = slot.start
+    _replan_or_refuse(
+        course=course,
+        starts=starts,
+        changed_number=session.number,
+        now=now,
+        what=f"Session {session.number} cancelled",
+        by_staff=by_staff,
+        override_reason=(override_reason or "").strip(),
+        by=by,
+        exclude_session_ids=[c.pk for c in cancelled] + [s.pk for s in siblings.values()],
+    )
+    if moves:
+        _slots_free(
+            moves=moves,
+            treatment=course.treatment,
+            patient=session.patient,
+            now=now,
+            rules=staff_rules(rules) if by_staff else rules,
+            exclude=[session.pk, *(m.pk for m, _slot in moves)],
+        )
+    _mark_cancelled(cancelled, now)
+    reminders.schedule_cancel(cancelled, now=now, notify=notify)
+    for moved, slot in moves:
+        moved.start, moved.end, moved.practitioner_id = slot.start, slot.end, slot.practitioner_id
+        moved.sequence += 1
+        moved.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
+        reminders.schedule_move(moved, now=now)
     if not course.sessions.active().exists():
         course.status = Course.Status.CANCELLED
         course.save(update_fields=["status"])
-    elif notify:
+    elif notify and not moves and not with_later:
         reminders.schedule_next_window(session, now=now)
-    logger.info("session cancelled", extra={"session_id": session.pk})
+    logger.info("session cancelled", extra={"session_id": session.pk, "moved": len(moves)})
     return session
 
 
@@ -481,13 +641,9 @@ def course_cancel(
         course.sessions.filter(status=Session.Status.BOOKED, start__gt=now).order_by("start")
     )
     for session in upcoming:
-        _check_change_allowed(session, now, rules, by_staff)
+        _change_refusal(session, now, rules, by_staff)
     _mark_cancelled(upcoming, now)
     reminders.schedule_cancel(upcoming, now=now, notify=notify)
-    if not course.sessions.active().filter(start__lte=now).exists():
-        course.status = Course.Status.CANCELLED
-    else:
-        course.status = Course.Status.COMPLETED
-    course.save(update_fields=["status"])
+    course_status_after_cancel(course, now)
     logger.info("course cancelled", extra={"course_id": course.pk, "sessions": len(upcoming)})
     return upcoming

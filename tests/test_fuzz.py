@@ -839,6 +839,10 @@ def replan_setup(client, clinic):
     session = client.session
     session["booking_replan"] = {
         "course": clinic.course.pk,
+        "session": clinic.sessions[1].pk,
+        "action": "move",
+        "slot": clinic.later_slots[0],
+        "message": "Session 3 must be between two dates.",
         "proposals": [[3, clinic.later_slots[-1], "The session before it moved."], [2, "", "x"]],
     }
     session.save()

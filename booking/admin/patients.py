@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import Course, Patient, Reminder, Session
+from ..selectors import courses_breaking_rules
 from .base import ReadOnlyInline, ScopedAdmin
 from .phone import PERMISSION as BOOK_BY_PHONE
 from .phone import phone_urls
@@ -47,6 +49,22 @@ class PatientAdmin(ScopedAdmin, SimpleHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+class BreaksRuleFilter(admin.SimpleListFilter):
+    """Courses stored before a rule existed (or with data mended by hand) that break one."""
+
+    title = "booking rules"
+    parameter_name = "rules"
+
+    def lookups(self, request, model_admin):
+        return [("broken", "Breaks a booking rule")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "broken":
+            return queryset
+        found = courses_breaking_rules(now=timezone.now(), courses=queryset)
+        return queryset.filter(pk__in=[entry.course.pk for entry in found])
+
+
 class SessionInline(ReadOnlyInline):
     model = Session
     fields = ["number", "start", "end", "practitioner", "status"]
@@ -63,7 +81,7 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
         "status",
         "created_at",
     ]
-    list_filter = ["status", "treatment", "practitioner"]
+    list_filter = ["status", BreaksRuleFilter, "treatment", "practitioner"]
     search_fields = ["patient__full_name", "patient__user__email", "patient__phone"]
     list_select_related = ["patient", "treatment", "practitioner"]
     date_hierarchy = "created_at"
@@ -74,7 +92,9 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
         "sessions_planned",
         "status",
         "booked",
+        "rules",
         "override_reason",
+        "override_by",
         "consent_version",
         "answers",
         "reminder_log",
@@ -104,6 +124,17 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
     def patient_link(self, obj):
         url = reverse("admin:booking_patient_change", args=[obj.patient_id])
         return format_html('<a href="{}">{}</a>', url, obj.patient)
+
+    @admin.display(description="booking rules")
+    def rules(self, obj):
+        found = courses_breaking_rules(now=timezone.now(), courses=Course.objects.filter(pk=obj.pk))
+        if not found:
+            waived = f" (staff overrode: {obj.overridden_rules})" if obj.overridden_rules else ""
+            return f"Kept{waived}"
+        return format_html(
+            "<strong>Breaks:</strong><ul>{}</ul>",
+            format_html_join("", "<li>{}</li>", ((b.message,) for b in found[0].breaches)),
+        )
 
     @admin.display(description="booked")
     def booked(self, obj):

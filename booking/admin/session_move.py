@@ -9,12 +9,12 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from .. import selectors, services
-from ..courses import end_of_day, session_window
+from .. import rulebook, selectors, services
+from ..courses import end_of_day
 from ..forms import SLOT_YEARS
+from ..journey import parse_slot, slot_value
 from ..models import Practitioner, Session
 from ..services import BookingError
 from .base import describe
@@ -39,6 +39,9 @@ class MoveSearchForm(forms.Form):
 class MoveForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none())
     start = forms.CharField()
+    # After the confirmation page (later sessions would leave their windows):
+    together = forms.CharField(required=False)  # "<number>|<slot value>,..." to move with it
+    override_reason = forms.CharField(required=False, max_length=500)
 
     def __init__(self, *args, practitioners, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,16 +141,11 @@ class SessionMoveMixin:
 
     def _window(self, session: Session):
         """The dates the session may move between, given the one before it (None for the first)."""
-        previous = (
-            session.course.sessions.active()
-            .filter(number__lt=session.number)
-            .order_by("-number")
-            .first()
+        starts = [(s.number, s.start) for s in session.course.sessions.active()]
+        spacing = rulebook.spacing_of(session.course.treatment)
+        return rulebook.window_after_previous(
+            starts, session.number, spacing, selectors.clinic_zone()
         )
-        if previous is None:
-            return None
-        spacing = services.spacing_of(session.course.treatment)
-        return session_window(previous.start, spacing, selectors.clinic_zone())
 
     def _move(self, request, session, offering, now):
         form = MoveForm(request.POST, practitioners=offering)
@@ -158,43 +156,68 @@ class SessionMoveMixin:
         back = self._move_url(
             session, practitioner, start.astimezone(selectors.clinic_zone()).date()
         )
+        treatment = session.course.treatment
+        also = {}
+        for item in filter(None, form.cleaned_data["together"].split(",")):
+            number, _, value = item.partition("|")
+            slot = parse_slot(value, treatment)
+            if not number.isdigit() or slot is None:
+                self.message_user(request, "Choose one of the free times shown.", messages.ERROR)
+                return HttpResponseRedirect(back)
+            also[int(number)] = slot
         try:
             result = services.session_move(
-                session=session, new_start=start, now=now, practitioner=practitioner, by_staff=True
+                session=session,
+                new_start=start,
+                now=now,
+                practitioner=practitioner,
+                by_staff=True,
+                also=also,
+                override_reason=form.cleaned_data["override_reason"],
+                by=request.user,
             )
+        except services.NeedsReplan as needed:
+            return self._confirm_replan(request, session, practitioner, start, needed)
         except BookingError as error:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(back)
         moved = result.session
+        with_it = "".join(f" Session {later.number} moved with it." for later in result.moved)
         self.message_user(
             request,
-            f"{describe(moved)} with {practitioner} is booked; the patient is told by email.",
+            f"{describe(moved)} with {practitioner} is booked.{with_it} "
+            "The patient is told by email.",
         )
-        self._replan_warnings(request, moved, result.replan)
         return HttpResponseRedirect(self._change_url(moved))
 
-    def _replan_warnings(self, request, session, replan) -> None:
-        """Later sessions the move left outside their spacing window: say so, with a link."""
+    def _confirm_replan(self, request, session, practitioner, start, needed):
+        """Later sessions would leave their windows: move them too, or keep them, with a reason."""
         zone = selectors.clinic_zone()
         later = {s.number: s for s in session.course.sessions.active()}
-        for proposal in replan:
-            other = later.get(proposal.number)
-            if other is None or proposal.window is None:
-                continue
-            window = f"{proposal.window.first_day:%-d %b} to {proposal.window.last_day:%-d %b}"
-            free = (
-                f"{proposal.slot.start.astimezone(zone):%a %-d %b %H:%M} is free"
-                if proposal.slot
-                else "nothing is free then"
-            )
-            self.message_user(
-                request,
-                format_html(
-                    'Session {} is now outside its window ({}); {}. <a href="{}">Move it</a>.',
-                    proposal.number,
-                    window,
-                    free,
-                    reverse("admin:booking_session_move", args=[other.pk]),
-                ),
-                messages.WARNING,
-            )
+        names = {p.pk: p for p in Practitioner.objects.filter(treatments=session.course.treatment)}
+        rows = [
+            {
+                "session": later.get(p.number),
+                "slot": p.slot,
+                "when": f"{p.slot.start.astimezone(zone):%a %-d %b %Y %H:%M}" if p.slot else "",
+                "practitioner": names.get(p.slot.practitioner_id) if p.slot else None,
+            }
+            for p in needed.proposals
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Move the later sessions too?",
+            "session": session,
+            "label": describe(session),
+            "practitioner": practitioner,
+            "start": start.isoformat(),
+            "when": f"{start.astimezone(zone):%a %-d %b %Y %H:%M}",
+            "message": needed.message,
+            "rows": rows,
+            "complete": all(row["slot"] for row in rows),
+            "together": ",".join(
+                f"{p.number}|{slot_value(p.slot)}" for p in needed.proposals if p.slot
+            ),
+        }
+        return TemplateResponse(request, "admin/booking/session/move_replan.html", context)

@@ -61,6 +61,22 @@ class CancelForm(forms.Form):
         widget=forms.RadioSelect,
         initial="yes",
     )
+    later = forms.ChoiceField(
+        label="The sessions after it",
+        required=False,  # left out: keep them
+        choices=[
+            ("keep", "Keep them (allowed when they still fit their spacing windows)"),
+            ("cancel", "Cancel them too"),
+        ],
+        widget=forms.RadioSelect,
+        initial="keep",
+    )
+    override_reason = forms.CharField(
+        label="Keep them even outside their windows, because",
+        required=False,
+        max_length=500,
+        help_text="Only if a later session would fall outside its window. Kept on the course.",
+    )
 
 
 @admin.register(Session)
@@ -235,8 +251,23 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             return missing
         form = CancelForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            self._cancel(request, [session], notify=form.cleaned_data["notify"])
-            return HttpResponseRedirect(self._change_url(session))
+            data = form.cleaned_data
+            try:
+                services.session_cancel(
+                    session=session,
+                    now=timezone.now(),
+                    by_staff=True,
+                    notify=data["notify"],
+                    with_later=data["later"] == "cancel",
+                    override_reason=data["override_reason"],
+                    by=request.user,
+                )
+            except BookingError as error:
+                form.add_error(None, error.message)
+            else:
+                told = "The patient is told by email." if data["notify"] else "No email."
+                self.message_user(request, f"{describe(session)} is cancelled. {told}")
+                return HttpResponseRedirect(self._change_url(session))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

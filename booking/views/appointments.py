@@ -14,9 +14,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import selectors, services
+from .. import rulebook, selectors, services
 from ..calendar_files import sessions_ics
-from ..courses import session_window
 from ..forms import EmailPreferencesForm, posted_slot
 from ..journey import parse_slot, slot_value
 from ..models import BookingRules, Course, Patient, Session
@@ -38,7 +37,26 @@ def _own_course(request, pk) -> Course:
 
 
 def _can_change(session: Session, now, rules: BookingRules) -> bool:
-    return session.status == Session.Status.BOOKED and session.start - now >= rules.change_notice
+    return rulebook.change_breach(session.status, session.start, now, rules, by_staff=False) is None
+
+
+REPLAN_KEY = "booking_replan"
+
+
+def _offer_replan(request, *, session, action: str, slot, needed) -> HttpResponse:
+    """Keep the change asked for, and the later sessions it would move, until the patient
+    chooses (booking/replan.html): nothing is changed before that."""
+    request.session[REPLAN_KEY] = {
+        "course": session.course_id,
+        "session": session.pk,
+        "action": action,
+        "slot": slot_value(slot) if slot else "",
+        "message": needed.message,
+        "proposals": [
+            (p.number, slot_value(p.slot) if p.slot else "", p.reason) for p in needed.proposals
+        ],
+    }
+    return redirect("booking:replan", pk=session.course_id)
 
 
 @never_cache
@@ -101,48 +119,39 @@ def session_move(request, pk):
     if not _can_change(session, now, rules):
         messages.error(request, "This session cannot be changed online. Please call us.")
         return redirect("booking:appointments")
-    previous = (
-        session.course.sessions.active()
-        .filter(number__lt=session.number)
-        .order_by("-number")
-        .first()
-    )
-    window = (
-        session_window(previous.start, services.spacing_of(treatment), zone) if previous else None
-    )
+    starts = [(s.number, s.start) for s in session.course.sessions.active()]
+    spacing = rulebook.spacing_of(treatment)
+    window = rulebook.window_after_previous(starts, session.number, spacing, zone)
+    keeps_others = rulebook.move_window(starts, session.number, spacing, zone)
     if request.method == "POST":
         slot = posted_slot(request.POST.get("slot", ""), treatment)
         if slot is None:
             messages.error(request, "Please choose one of the free times shown.")
             return redirect("booking:session_move", pk=pk)
         try:
-            result = services.session_move(
+            services.session_move(
                 session=session,
                 new_start=slot.start,
                 now=now,
                 practitioner=session.practitioner
                 if slot.practitioner_id == session.practitioner_id
                 else _practitioner(slot.practitioner_id, treatment),
+                by=request.user,
             )
+        except services.NeedsReplan as needed:
+            return _offer_replan(request, session=session, action="move", slot=slot, needed=needed)
         except services.BookingError as error:
             messages.error(request, error.message)
             return redirect("booking:session_move", pk=pk)
         messages.success(request, f"Session {session.number} is moved.")
-        if result.replan:
-            request.session["booking_replan"] = {
-                "course": session.course_id,
-                "proposals": [
-                    (p.number, slot_value(p.slot) if p.slot else "", p.reason)
-                    for p in result.replan
-                ],
-            }
-            return redirect("booking:replan", pk=session.course_id)
         return redirect("booking:appointments")
     week_start = _week_start(
         request.GET.get("week"), (window.first_day if window else timezone.localdate())
     )
     earliest = now + rules.min_notice
     latest = window.ends_at(zone) if window else None
+    if session.number == min(n for n, _start in starts):  # a course's first: the horizon too
+        latest = min(latest, now + rules.horizon) if latest else now + rules.horizon
     days = week_of_slots(
         treatment=treatment,
         practitioners=selectors.practitioners_for(treatment),
@@ -175,6 +184,9 @@ def session_move(request, pk):
         "week_url": request.path,
         "chosen": None,
         "outside": outside,
+        "keeps_others": keeps_others
+        if keeps_others and keeps_others != window and max(starts)[0] != session.number
+        else None,
     }
     if request.htmx:
         return render(request, "booking/includes/week.html", context)
@@ -189,10 +201,19 @@ def _practitioner(pk, treatment):
 @login_required
 @require_http_methods(["GET", "POST"])
 def replan(request, pk):
-    """After a move: later sessions outside their window, each with a proposed time."""
+    """A move or cancellation that would leave later sessions outside their windows.
+
+    The patient sees which sessions would have to move and to when, and
+    chooses: make the change with those moves, (for a cancellation) cancel the
+    later sessions too, or keep things as they are. Nothing is stored until then.
+    """
     course = _own_course(request, pk)
-    stored = request.session.get("booking_replan") or {}
-    if stored.get("course") != course.pk:
+    stored = request.session.get(REPLAN_KEY) or {}
+    if stored.get("course") != course.pk or stored.get("action") not in ("move", "cancel"):
+        return redirect("booking:appointments")  # nothing asked, or kept from an older page
+    session = course.sessions.active().filter(pk=stored.get("session")).first()
+    if session is None:
+        request.session.pop(REPLAN_KEY, None)
         return redirect("booking:appointments")
     sessions = {s.number: s for s in course.sessions.active()}
     proposals = [
@@ -200,25 +221,54 @@ def replan(request, pk):
         for n, v, reason in stored["proposals"]
         if n in sessions
     ]
+    slot = parse_slot(stored.get("slot") or "", course.treatment)
+    complete = all(p_slot for _s, p_slot, _r in proposals)
+    names = {p.pk: p for p in selectors.practitioners_for(course.treatment)}
     if request.method == "POST":
-        accepted = 0
-        for session, slot, _reason in proposals:
-            if slot is None:
-                continue
-            try:
+        choice = request.POST.get("choice", "")
+        request.session.pop(REPLAN_KEY, None)
+        also = {s.number: p_slot for s, p_slot, _r in proposals if p_slot}
+        try:
+            if choice == "together" and complete and stored["action"] == "move" and slot:
                 services.session_move(
                     session=session,
                     new_start=slot.start,
                     practitioner=_practitioner(slot.practitioner_id, course.treatment),
+                    also=also,
+                    by=request.user,
                 )
-                accepted += 1
-            except services.BookingError as error:
-                messages.error(request, f"Session {session.number}: {error.message}")
-        request.session.pop("booking_replan", None)
-        if accepted:
-            messages.success(request, "The later sessions are moved to keep their spacing.")
+                messages.success(request, "Your sessions are moved.")
+            elif choice == "together" and complete and stored["action"] == "cancel":
+                services.session_cancel(session=session, also=also, by=request.user)
+                messages.success(
+                    request, f"Session {session.number} is cancelled and later sessions moved."
+                )
+            elif choice == "with_later" and stored["action"] == "cancel":
+                services.session_cancel(session=session, with_later=True, by=request.user)
+                messages.success(
+                    request, f"Session {session.number} and the sessions after it are cancelled."
+                )
+            else:
+                messages.info(request, "Nothing was changed.")
+        except services.BookingError as error:
+            messages.error(request, f"Nothing was changed. {error.message}")
         return redirect("booking:appointments")
-    return render(request, "booking/replan.html", {"course": course, "proposals": proposals})
+    return render(
+        request,
+        "booking/replan.html",
+        {
+            "course": course,
+            "session": session,
+            "action": stored["action"],
+            "slot": slot,
+            "message": stored.get("message", ""),
+            "proposals": [
+                (later, p_slot, reason, names.get(p_slot.practitioner_id) if p_slot else None)
+                for later, p_slot, reason in proposals
+            ],
+            "complete": complete,
+        },
+    )
 
 
 @never_cache
@@ -228,7 +278,11 @@ def session_cancel(request, pk):
     session = _own_session(request, pk)
     if request.method == "POST":
         try:
-            services.session_cancel(session=session)
+            services.session_cancel(session=session, by=request.user)
+        except services.NeedsReplan as needed:
+            return _offer_replan(
+                request, session=session, action="cancel", slot=None, needed=needed
+            )
         except services.BookingError as error:
             messages.error(request, error.message)
         else:

@@ -22,7 +22,7 @@ from education import selectors as education_selectors
 from education.models import SuitabilityQuestion, Treatment
 from education.suitability import Suitability, suitability_outcome
 
-from .. import selectors, services
+from .. import rulebook, selectors, services
 from ..availability import Slot
 from ..courses import course_plan, course_replan, session_window
 from ..email_check import (
@@ -177,6 +177,10 @@ def length(request):
     journey, treatment, early = _guard(request, "length")
     if early:
         return early
+    if treatment.sessions_min == treatment.sessions_max:  # nothing to choose (a consultation)
+        journey.sessions = treatment.sessions_min
+        journey.save(request)
+        return redirect("booking:questions")
     form = CourseLengthForm(
         _posted(request),
         treatment=treatment,
@@ -192,7 +196,12 @@ def length(request):
         request,
         "length",
         "booking/journey/length.html",
-        {"form": form, "journey": journey, "treatment": treatment},
+        {
+            "form": form,
+            "journey": journey,
+            "treatment": treatment,
+            "spacing": rulebook.spacing_sentence(treatment),
+        },
     )
 
 
@@ -463,6 +472,7 @@ def plan(request):
             "treatment": treatment,
             "rows": rows,
             "complete": all(row["slot"] for row in rows),
+            "spacing": rulebook.spacing_sentence(treatment) if len(rows) > 1 else "",
         },
     )
 

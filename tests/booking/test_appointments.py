@@ -56,16 +56,34 @@ def test_move_a_session_inside_its_window(signed_in, course, practitioner):
     assert response.url == reverse("booking:appointments")
 
 
-def test_a_move_that_squeezes_the_next_session_offers_the_replan(signed_in, course, practitioner):
+def test_a_move_that_squeezes_the_next_session_moves_nothing_until_the_patient_chooses(
+    signed_in, course, practitioner
+):
     second = course.sessions.get(number=2)
     value = f"{at(7, 21, 10).isoformat()}|{practitioner.pk}"
     response = signed_in.post(reverse("booking:session_move", args=[second.pk]), {"slot": value})
     assert response.url == reverse("booking:replan", args=[course.pk])
+    second.refresh_from_db()
+    assert second.start == at(7, 8, 10)  # nothing changed yet
     page = signed_in.get(response.url).content.decode()
-    assert "Session 3" in page and "Move them to the new times" in page
-    signed_in.post(response.url)
+    assert "Session 3: from" in page and "Move session 2 and these sessions" in page
+    signed_in.post(response.url, {"choice": "together"})
+    second.refresh_from_db()
     third = course.sessions.get(number=3)
+    assert second.start == at(7, 21, 10)
     assert third.start.astimezone(LONDON).date() >= at(8, 18, 0).date()
+
+
+def test_keeping_the_sessions_changes_nothing(signed_in, course, practitioner):
+    second = course.sessions.get(number=2)
+    value = f"{at(7, 21, 10).isoformat()}|{practitioner.pk}"
+    response = signed_in.post(reverse("booking:session_move", args=[second.pk]), {"slot": value})
+    signed_in.post(response.url, {"choice": "keep"})
+    assert [s.start for s in course.sessions.order_by("number")] == [
+        at(6, 10, 10),
+        at(7, 8, 10),
+        at(8, 5, 10),
+    ]
 
 
 def test_a_move_outside_the_window_is_explained(signed_in, course, practitioner):

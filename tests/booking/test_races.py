@@ -21,6 +21,7 @@ from booking.models import Course, Session
 from booking.services import SlotTaken, course_book
 from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.education.factories import TreatmentFactory
 
 THREADS = 20
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,17 +94,22 @@ def test_twenty_threads_one_practitioner_one_winner(treatment):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_patient_booking_two_practitioners_at_once_gets_one(treatment):
+    """Each practitioner offers a treatment of their own: only the patient's own no-overlap
+    guard (not the one-course-per-treatment rule) can stop the second booking."""
     patient = PatientFactory()
-    practitioners = [PractitionerFactory(treatments=[treatment]) for _ in range(THREADS)]
+    treatments = [treatment] + [
+        TreatmentFactory(name=f"Treatment {n}", slug=f"treatment-{n}") for n in range(THREADS - 1)
+    ]
+    practitioners = [PractitionerFactory(treatments=[t]) for t in treatments]
     first = datetime(2026, 6, 3, 10, tzinfo=LONDON)
     now = datetime(2026, 6, 1, 8, tzinfo=LONDON)
     jobs = [
         (
-            lambda pr=pr: course_book(
-                patient=patient, treatment=treatment, now=now, slots=three_sessions(first, pr)
+            lambda pr=pr, t=t: course_book(
+                patient=patient, treatment=t, now=now, slots=three_sessions(first, pr)
             )
         )
-        for pr in practitioners
+        for pr, t in zip(practitioners, treatments, strict=True)
     ]
     results, errors = race(jobs)
     assert len(results) == 1, errors

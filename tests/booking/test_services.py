@@ -153,10 +153,11 @@ def test_a_conflict_on_session_3_of_3_leaves_no_row(now, patient, treatment, pra
 
 
 def test_a_patient_cannot_be_in_two_places(now, patient, treatment, practitioner):
-    other = PractitionerFactory(treatments=[treatment])
+    peel = TreatmentFactory(name="Peel", slug="peel")
+    other = PractitionerFactory(treatments=[peel])
     course_book(patient=patient, treatment=treatment, slots=[slot(at(6, 3, 10), practitioner)])
     with pytest.raises(SlotTaken):
-        course_book(patient=patient, treatment=treatment, slots=[slot(at(6, 3, 10, 30), other)])
+        course_book(patient=patient, treatment=peel, slots=[slot(at(6, 3, 10, 30), other)])
 
 
 def test_a_course_starting_in_february_keeps_10_am_after_the_march_change(
@@ -195,13 +196,68 @@ class TestChanges:
     def course(self, now, patient, treatment, practitioner):
         return book(patient, treatment, practitioner, at(6, 10, 10))
 
-    def test_move_inside_the_window_and_later_sessions_are_rechecked(self, now, course):
+    @pytest.fixture
+    def reception_user(self, db):
+        from tests.booking.factories import UserFactory
+
+        return UserFactory(email="desk@clinic.example", is_staff=True)
+
+    def test_a_move_that_squeezes_the_next_session_moves_it_too_or_nothing(self, now, course):
+        second, third = course.sessions.get(number=2), course.sessions.get(number=3)
+        # Session 3 (5 Aug) would be 15 days after session 2: outside 28-42 days.
+        with pytest.raises(services.NeedsReplan) as needed:
+            services.session_move(session=second, new_start=at(7, 21, 11))
+        second.refresh_from_db()
+        assert second.start == at(7, 8, 10)  # nothing stored
+        (proposal,) = needed.value.proposals
+        assert proposal.number == 3
+        assert proposal.slot.start.astimezone(LONDON).date() >= at(8, 18, 0).date()
+        result = services.session_move(
+            session=second, new_start=at(7, 21, 11), also={3: proposal.slot}
+        )
+        third.refresh_from_db()
+        assert result.session.start == at(7, 21, 11) and third.start == proposal.slot.start
+        assert result.moved == [third]
+
+    def test_staff_may_keep_a_later_session_outside_its_window_with_a_reason(
+        self, now, course, reception_user
+    ):
         second = course.sessions.get(number=2)
-        result = services.session_move(session=second, new_start=at(7, 21, 11))
-        assert result.session.start == at(7, 21, 11)
-        # Session 3 (5 Aug) is now 15 days after session 2: outside 28-42 days.
-        assert [p.number for p in result.replan] == [3]
-        assert result.replan[0].slot.start.astimezone(LONDON).date() >= at(8, 18, 0).date()
+        services.session_move(
+            session=second,
+            new_start=at(7, 21, 11),
+            by_staff=True,
+            override_reason="Patient away in August; agreed by phone",
+            by=reception_user,
+        )
+        course.refresh_from_db()
+        assert "window" in course.waived and course.override_by == reception_user
+        assert "away in August" in course.override_reason
+
+    def test_a_first_session_cannot_move_past_the_horizon_or_its_next_one(self, now, course):
+        first = course.sessions.get(number=1)
+        with pytest.raises(BookingError, match="within 12 weeks"):
+            services.session_move(session=first, new_start=now + timedelta(weeks=78))
+        with pytest.raises(services.NeedsReplan):  # after session 2: it would have to move
+            services.session_move(session=first, new_start=at(7, 13, 10))
+        first.refresh_from_db()
+        assert first.start == at(6, 10, 10)
+
+    def test_cancelling_a_middle_session_offers_to_move_or_cancel_the_next(self, now, course):
+        second, third = course.sessions.get(number=2), course.sessions.get(number=3)
+        # Without session 2, session 3 (5 Aug) is 56 days after session 1: outside 28-42.
+        with pytest.raises(services.NeedsReplan) as needed:
+            services.session_cancel(session=second)
+        assert second.status == Session.Status.BOOKED
+        (proposal,) = needed.value.proposals
+        services.session_cancel(session=second, also={3: proposal.slot})
+        third.refresh_from_db()
+        assert third.start == proposal.slot.start and third.status == Session.Status.BOOKED
+
+    def test_cancelling_a_middle_session_with_the_ones_after_it(self, now, course):
+        second = course.sessions.get(number=2)
+        services.session_cancel(session=second, with_later=True)
+        assert [s.number for s in course.sessions.active()] == [1]
 
     def test_move_outside_the_window_is_refused(self, now, course):
         second = course.sessions.get(number=2)

@@ -8,10 +8,14 @@ After every step the invariants are checked against the database:
 
 - no two active sessions of one practitioner overlap, the clinic's buffer included;
 - no two active sessions of one patient overlap;
-- each active session lies inside its spacing window after the course's previous
-  active session, unless the course was booked by staff with the window waived,
-  or the machine knows the session lost its anchor (the session before it was
-  cancelled, or moved and the replan it was offered was not taken);
+- no course breaks a booking rule as the clinic's one rulebook states them
+  (booking/rulebook.py, read over the database by selectors.courses_breaking_rules):
+  order and windows inside each course, less what staff overrode with a reason,
+  and across courses at most one open course per treatment and the minimum gap
+  after the patient's last session of it. A move or cancellation that would
+  break a course is refused, or offered with the later sessions' new times,
+  which the machine takes or not;
+- a patient's own change keeps the course's first session inside the horizon;
 - a course with no active session is cancelled, and a cancelled one has none;
 - reminders follow the sessions (the worker sends what is due as the clock moves):
   a booked session's aftercare and check-in rows are due at the times its current
@@ -39,14 +43,16 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from booking import selectors
+from booking import rulebook, selectors
 from booking.availability import Slot, local_datetime
-from booking.courses import course_plan, session_window
+from booking.courses import course_plan
 from booking.models import BookingRules, Course, Reminder, ReminderSettings, Session
 from booking.reminder_timing import due_times
 from booking.reminders import send_all_due
+from booking.selectors import courses_breaking_rules
 from booking.services import (
     BookingError,
+    NeedsReplan,
     course_book,
     course_cancel,
     session_cancel,
@@ -109,8 +115,6 @@ class Bookings(RuleBasedStateMachine):
         self._atomic.__enter__()
         self.now = START
         self.zone = selectors.clinic_zone()
-        self.waived: set[int] = set()  # courses booked with the spacing window waived
-        self.unanchored: set[int] = set()  # sessions whose window no longer holds, knowingly
         self.placed_at: dict[int, datetime] = {}  # session -> when it was booked or moved
         self.refusals = 0
 
@@ -136,6 +140,8 @@ class Bookings(RuleBasedStateMachine):
         except BookingError as refusal:
             assert refusal.message
             assert self._state() == before, f"{call.__name__} refused but changed rows"
+            if isinstance(refusal, NeedsReplan):  # an offer: the caller decides
+                raise
             self.refusals += 1
             return None
 
@@ -150,7 +156,6 @@ class Bookings(RuleBasedStateMachine):
     def _placed(self, sessions) -> None:
         for session in sessions:
             self.placed_at[session.pk] = self.now
-            self.unanchored.discard(session.pk)
 
     def _booked_sessions(self):
         return list(
@@ -158,17 +163,6 @@ class Bookings(RuleBasedStateMachine):
             .select_related("course__treatment", "patient", "practitioner")
             .order_by("pk")
         )
-
-    def _lose_anchor_after(self, session: Session) -> None:
-        """The active session after `session` in its course now hangs off another one."""
-        after = (
-            Session.objects.active()
-            .filter(course_id=session.course_id, number__gt=session.number)
-            .order_by("number")
-            .first()
-        )
-        if after is not None:
-            self.unanchored.add(after.pk)
 
     def _book(self, *, patient, treatment, slots, staff=None) -> None:
         course = self._refused(
@@ -181,8 +175,6 @@ class Bookings(RuleBasedStateMachine):
         )
         if course is None:
             return
-        if (staff or {}).get("allow_outside_window"):
-            self.waived.add(course.pk)
         self._placed(course.sessions.all())
 
     def _staff(self, by_staff, short_notice, outside_window, reason) -> dict:
@@ -332,8 +324,11 @@ class Bookings(RuleBasedStateMachine):
         by_staff=st.booleans(),
         where=st.sampled_from(["free time", "any time", "next to another"]),
         accept_replan=st.booleans(),
+        reason=st.sampled_from(["", "", "Patient asked, agreed by phone"]),
     )
-    def move_a_session(self, data, days, wall, practitioner, by_staff, where, accept_replan):
+    def move_a_session(
+        self, data, days, wall, practitioner, by_staff, where, accept_replan, reason
+    ):
         """To a free time inside its window (as the pages offer), to any time at all, or just
         before, over or after another session."""
         booked = self._booked_sessions()
@@ -355,13 +350,10 @@ class Bookings(RuleBasedStateMachine):
             start = other.start + timedelta(minutes=offset)
             who = self._practitioner(other.practitioner_id) if practitioner is None else who
         if where == "free time":
-            previous = (
-                session.course.sessions.active()
-                .filter(number__lt=session.number)
-                .order_by("-number")
-                .first()
+            starts = [(s.number, s.start) for s in session.course.sessions.active()]
+            window = rulebook.window_after_previous(
+                starts, session.number, spacing_of(treatment), self.zone
             )
-            window = previous and session_window(previous.start, spacing_of(treatment), self.zone)
             first_day = window.first_day if window else self.now.astimezone(self.zone).date()
             free = selectors.free_slots(
                 treatment=treatment,
@@ -378,52 +370,60 @@ class Bookings(RuleBasedStateMachine):
                 start = free[data.draw(st.integers(0, len(free) - 1), label="free slot")].start
         if start is None:
             return
-        result = self._refused(
-            session_move,
-            session=session,
-            new_start=start,
-            now=self.now,
-            practitioner=who,
-            by_staff=by_staff,
-        )
+        change = {
+            "session": session,
+            "new_start": start,
+            "now": self.now,
+            "practitioner": who,
+            "by_staff": by_staff,
+        }
+        if by_staff and reason:
+            change["override_reason"] = reason
+        result = self._changed(session_move, change, accept_replan)
         if result is None:
             return
-        self._placed([result.session])
-        self._replan(result, accept=accept_replan, by_staff=by_staff)
+        self._placed([result.session, *result.moved])
+        first = min(s.number for s in result.session.course.sessions.active())
+        if not by_staff and result.session.number == first:
+            horizon = BookingRules.current().horizon
+            assert result.session.start <= self.now + horizon, "a patient moved past the horizon"
 
-    def _replan(self, result, *, accept: bool, by_staff: bool) -> None:
-        """The later sessions the move left outside their windows: take the proposals
-        (as the patient's replan page does) or leave them, knowingly."""
-        sessions = {s.number: s for s in result.session.course.sessions.active()}
-        for proposal in result.replan:
-            moved = None
-            if accept and proposal.slot is not None and proposal.number in sessions:
-                moved = self._refused(
-                    session_move,
-                    session=sessions[proposal.number],
-                    new_start=proposal.slot.start,
-                    now=self.now,
-                    practitioner=self._practitioner(proposal.slot.practitioner_id),
-                    by_staff=by_staff,
-                )
-            if moved is None:  # left where it is: it and every later one lost their anchor
-                self.unanchored |= {s.pk for n, s in sessions.items() if n >= proposal.number}
-                return
-            self._placed([moved.session])
+    def _changed(self, call, change: dict, accept_replan: bool):
+        """A move or cancellation; when it would break the course, the proposals offered
+        are taken (as the patient's page and the admin's do) or the change is dropped."""
+        try:
+            return self._refused(call, **change)
+        except NeedsReplan as needed:
+            also = {p.number: p.slot for p in needed.proposals if p.slot}
+            if not accept_replan or len(also) != len(needed.proposals):
+                self.refusals += 1
+                return None
+            return self._refused(call, **change, also=also)
 
     def _practitioner(self, pk):
         return next(p for p in self.world["practitioners"] if p.pk == pk)
 
     @precondition(lambda self: Session.objects.filter(status=Session.Status.BOOKED).exists())
-    @rule(data=st.data(), by_staff=st.booleans(), notify=st.booleans())
-    def cancel_a_session(self, data, by_staff, notify):
+    @rule(
+        data=st.data(),
+        by_staff=st.booleans(),
+        notify=st.booleans(),
+        later=st.sampled_from(["keep", "replan", "cancel"]),
+    )
+    def cancel_a_session(self, data, by_staff, notify, later):
         booked = self._booked_sessions()
         session = booked[data.draw(st.integers(0, len(booked) - 1), label="session")]
-        cancelled = self._refused(
-            session_cancel, session=session, now=self.now, by_staff=by_staff, notify=notify
-        )
-        if cancelled is not None:
-            self._lose_anchor_after(cancelled)
+        change = {"session": session, "now": self.now, "by_staff": by_staff, "notify": notify}
+        if later == "cancel":
+            change["with_later"] = True
+        moved_before = {s.pk: s.start for s in session.course.sessions.active()}
+        if self._changed(session_cancel, change, later == "replan") is not None:
+            moved = [
+                s
+                for s in session.course.sessions.active()
+                if s.pk in moved_before and s.start != moved_before[s.pk]
+            ]
+            self._placed(moved)
 
     @precondition(lambda self: Course.objects.filter(status=Course.Status.ACTIVE).exists())
     @rule(data=st.data(), by_staff=st.booleans())
@@ -460,19 +460,9 @@ class Bookings(RuleBasedStateMachine):
                 assert a.end <= b.start, f"{a.pk} and {b.pk} overlap for one patient"
 
     @invariant()
-    def sessions_keep_their_spacing(self):
-        courses = Course.objects.exclude(pk__in=self.waived).select_related("treatment")
-        for course in courses:
-            spacing = spacing_of(course.treatment)
-            active = list(course.sessions.active().order_by("number"))
-            for previous, session in zip(active, active[1:], strict=False):
-                if session.pk in self.unanchored:
-                    continue
-                window = session_window(previous.start, spacing, self.zone)
-                assert window.holds(session.start, self.zone), (
-                    f"session {session.number} of course {course.pk} at {session.start:%d %b} "
-                    f"is outside {window.first_day:%d %b} to {window.last_day:%d %b}"
-                )
+    def no_course_breaks_a_booking_rule(self):
+        found = courses_breaking_rules(now=self.now)
+        assert found == [], [(e.course.pk, [b.message for b in e.breaches]) for e in found]
 
     @invariant()
     def course_status_follows_its_sessions(self):
@@ -543,8 +533,8 @@ def test_a_replan_after_an_earlier_cancellation_names_the_session_outside_its_wi
     )
     first, second, third = course.sessions.order_by("number")
     session_cancel(session=first, now=START)
-    moved = session_move(
-        session=second, new_start=datetime(2026, 9, 21, 10, tzinfo=LONDON), now=START
-    )
-    assert [p.number for p in moved.replan] == [third.number]
-    assert moved.replan[0].window.holds(moved.replan[0].slot.start, LONDON)
+    with pytest.raises(NeedsReplan) as needed:
+        session_move(session=second, new_start=datetime(2026, 9, 21, 10, tzinfo=LONDON), now=START)
+    (proposal,) = needed.value.proposals
+    assert proposal.number == third.number
+    assert proposal.window.holds(proposal.slot.start, LONDON)

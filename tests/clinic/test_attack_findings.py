@@ -205,16 +205,15 @@ def test_a_clinician_sees_only_the_courses_their_sessions_belong_to(client, two_
     from booking.services import course_book
     from tests.booking.conftest import first_free_slot
     from tests.booking.factories import PatientFactory
+    from tests.education.factories import TreatmentFactory
 
     shared = PatientFactory(full_name="Sam Shared")
     courses = {}
-    for name, days_ahead in (("own", 14), ("other", 21)):
-        slot = first_free_slot(
-            two_practitioners["treatment"], two_practitioners[name], days_ahead=days_ahead
-        )
-        courses[name] = course_book(
-            patient=shared, treatment=two_practitioners["treatment"], slots=[slot]
-        )
+    peel = TreatmentFactory(name="Peel", slug="peel")  # one open course per treatment
+    two_practitioners["other"].treatments.add(peel)
+    for name, treatment, days in (("own", two_practitioners["treatment"], 14), ("other", peel, 21)):
+        slot = first_free_slot(treatment, two_practitioners[name], days_ahead=days)
+        courses[name] = course_book(patient=shared, treatment=treatment, slots=[slot])
     client.force_login(two_practitioners["clinician"])
     other = courses["other"]
     missing = client.get(reverse("admin:booking_course_change", args=[987654]))

@@ -187,7 +187,7 @@ def test_a_session_that_has_started_cannot_be_cancelled(session, reception, clie
     with time_machine.travel(at(2, 10, 5), tick=False):
         assert "Cancel this session" not in client.get(url("change", session)).content.decode()
         response = client.post(url("cancel", session), {"notify": "yes"})
-    assert any("already started" in m for m in said(response))
+    assert "already started" in response.content.decode()  # beside the form, which stays
     session.refresh_from_db()
     assert session.status == Session.Status.BOOKED
 

@@ -1,0 +1,210 @@
+"""The clinic's booking rules, each written once, with the words people see.
+
+Pure functions over plain values: they answer whether a course, a move, a
+cancellation or a new course keeps the rules, and if not, which rule breaks,
+for which session, and where it would have to go instead. The services
+(booking/services.py) ask them before every write; views, forms and admin
+pages ask the same functions to explain choices. Nothing else states a rule.
+
+The rules:
+- ORDER and WINDOW (within a course): the course's active sessions keep their
+  order, and each lies inside its window after the active session before it
+  (`course_breaches`). A move or a cancellation is judged by the course it
+  leaves behind, so both neighbours are re-checked.
+- NOTICE and HORIZON: a new first session is at least the minimum notice and
+  at most the horizon away (`first_session_breach`); a patient's move of a
+  course's first session stays inside the horizon too.
+- CHANGE (patients): only a booked session that has not started, and not
+  inside the change notice, can be moved or cancelled online (`change_breach`).
+- ONE_COURSE and AFTER_LAST (across courses): a patient has at most
+  `courses_per_treatment` open courses of a treatment (a course is open while
+  a session of it is booked and still to come), and a new course starts at least the
+  treatment's minimum gap after their last attended or booked session of it
+  (`new_course_breaches`).
+
+Staff may go past NOTICE or WINDOW, only with a reason, kept with its author on
+the course (Course.override_reason, override_by, overridden_rules).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .courses import Spacing, Window, session_window
+
+ORDER, WINDOW = "order", "window"
+NOTICE, HORIZON, CHANGE = "notice", "horizon", "change"
+ONE_COURSE, AFTER_LAST = "one_course", "after_last"
+STAFF_MAY_WAIVE = (NOTICE, WINDOW)
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A rule broken: which, about which session, and in words for the person asking."""
+
+    rule: str
+    message: str
+    number: int | None = None  # the session it is about
+    window: Window | None = None  # where that session would have to be instead
+    earliest: date | None = None  # for a new course: the first day it may start
+
+
+def spacing_of(treatment) -> Spacing:
+    return Spacing(
+        treatment.spacing_min_days, treatment.spacing_preferred_days, treatment.spacing_max_days
+    )
+
+
+def _dates(window: Window) -> str:
+    if window.first_day == window.last_day:
+        return f"on {window.first_day:%-d %B %Y}"
+    return f"between {window.first_day:%-d %B} and {window.last_day:%-d %B %Y}"
+
+
+def course_breaches(
+    starts: Iterable[tuple[int, datetime]], spacing: Spacing, zone: ZoneInfo
+) -> list[Breach]:
+    """ORDER and WINDOW over a course's active sessions, given as (number, start)."""
+    ordered = sorted(starts)
+    found = []
+    for (before, before_start), (number, start) in zip(ordered, ordered[1:], strict=False):
+        window = session_window(before_start, spacing, zone)
+        if start <= before_start:
+            found.append(
+                Breach(ORDER, f"Session {number} must come after session {before}.", number)
+            )
+        elif not window.holds(start, zone):
+            found.append(
+                Breach(
+                    WINDOW,
+                    f"Session {number} must be {_dates(window)}: {spacing.min_days} to "
+                    f"{spacing.max_days} days after session {before}.",
+                    number,
+                    window,
+                )
+            )
+    return found
+
+
+def window_after_previous(
+    starts: Sequence[tuple[int, datetime]], number: int, spacing: Spacing, zone: ZoneInfo
+) -> Window | None:
+    """Session `number`'s own window: after the active session before it (None for the first)."""
+    before = [s for n, s in sorted(starts) if n < number]
+    return session_window(before[-1], spacing, zone) if before else None
+
+
+def move_window(
+    starts: Sequence[tuple[int, datetime]], number: int, spacing: Spacing, zone: ZoneInfo
+) -> Window | None:
+    """The dates session `number` may move to and keep its neighbours where they are.
+
+    Inside its window after the active session before it, and early enough to
+    leave the next one inside its own. None when it has neither neighbour.
+    The window can be empty (first day after the last) when no date keeps both.
+    """
+    others = sorted((n, s) for n, s in starts if n != number)
+    before = [s for n, s in others if n < number]
+    after = [s for n, s in others if n > number]
+    bounds = []
+    if before:
+        window = session_window(before[-1], spacing, zone)
+        bounds.append((window.first_day, window.last_day))
+    if after:
+        day = after[0].astimezone(zone).date()
+        bounds.append(
+            (day - timedelta(days=spacing.max_days), day - timedelta(days=spacing.min_days))
+        )
+    if not bounds:
+        return None
+    return Window(max(b[0] for b in bounds), min(b[1] for b in bounds))
+
+
+def first_session_breach(start: datetime, now: datetime, rules, *, waive_notice=False):
+    """NOTICE and HORIZON for the first session of a course (or its move)."""
+    if waive_notice:
+        if start <= now:
+            return Breach(NOTICE, "The first session must be in the future.", 1)
+    elif start < now + rules.min_notice:
+        return Breach(
+            NOTICE,
+            f"The first session must be at least {rules.min_notice_hours} hours from now. "
+            "Please choose a later time.",
+            1,
+        )
+    if start > now + rules.horizon:
+        return Breach(
+            HORIZON,
+            f"The first session must be within {rules.horizon_weeks} weeks. "
+            "Please choose an earlier time.",
+            1,
+        )
+    return None
+
+
+def change_breach(status: str, start: datetime, now: datetime, rules, *, by_staff: bool):
+    """CHANGE: can this session be moved or cancelled now, by this person?"""
+    if status != "booked":
+        return Breach(CHANGE, "Only a booked session can be changed.")
+    if start <= now:
+        return Breach(CHANGE, "This session has already started.")
+    if not by_staff and start - now < rules.change_notice:
+        return Breach(
+            CHANGE,
+            f"This session is less than {rules.change_notice_hours} hours away. "
+            "Please call us to change it.",
+        )
+    return None
+
+
+def earliest_new_course(last_start: datetime, spacing: Spacing, zone: ZoneInfo) -> date:
+    return last_start.astimezone(zone).date() + timedelta(days=spacing.min_days)
+
+
+def new_course_breaches(
+    *,
+    first_start: datetime,
+    open_courses: int,
+    allowed: int,
+    last_start: datetime | None,
+    spacing: Spacing,
+    zone: ZoneInfo,
+    treatment_name: str,
+) -> list[Breach]:
+    """ONE_COURSE and AFTER_LAST for a patient's new course of one treatment."""
+    found = []
+    if open_courses >= allowed:
+        found.append(
+            Breach(
+                ONE_COURSE,
+                f"You already have a {treatment_name.lower()} course with sessions booked. "
+                "You can add sessions to it on My appointments instead of booking a new course.",
+            )
+        )
+    if last_start is not None:
+        earliest = earliest_new_course(last_start, spacing, zone)
+        if first_start.astimezone(zone).date() < earliest:
+            found.append(
+                Breach(
+                    AFTER_LAST,
+                    f"Your skin needs at least {spacing.min_days} days after your last "
+                    f"{treatment_name.lower()} session. The first date that works is "
+                    f"{earliest:%A %-d %B %Y}.",
+                    1,
+                    earliest=earliest,
+                )
+            )
+    return found
+
+
+def spacing_sentence(treatment) -> str:
+    """How far apart the sessions are, in plain words; nothing for one-session treatments."""
+    if treatment.sessions_max <= 1:
+        return ""
+    from education.templatetags.education import spacing_weeks
+
+    return (
+        f"The sessions are about {spacing_weeks(treatment.spacing_preferred_days)} apart, "
+        "so your skin can heal in between."
+    )
