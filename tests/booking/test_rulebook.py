@@ -1,0 +1,275 @@
+"""The one rulebook (booking/rulebook.py): its rules, and the findings that showed a rule
+holding on one path only, tried again on the path they were found on."""
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from booking import rulebook
+from booking.availability import Slot
+from booking.courses import Spacing
+from booking.models import BookingRules, ConsentText, Course, Session
+from booking.services import course_book
+from tests.booking.conftest import LONDON
+from tests.booking.test_journey import answer_all, walk_to_plan
+from tests.education.factories import ConsultationFactory, usual_questions
+from tests.staff.conftest import client_for, reception, staff_user  # noqa: F401
+from tests.staff.test_phone_booking import open_plan, plan_data, url
+
+pytestmark = pytest.mark.django_db
+SPACING = Spacing(28, 28, 42)
+
+
+def at(month, day, hour=10, minute=0):
+    return datetime(2026, month, day, hour, minute, tzinfo=LONDON)
+
+
+def book(patient, treatment, practitioner, starts, **extra):
+    return course_book(
+        patient=patient,
+        treatment=treatment,
+        slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
+        **extra,
+    )
+
+
+# --- the rules, as pure functions ------------------------------------------------------
+
+
+def test_course_breaches_name_the_session_the_rule_and_where_it_must_go():
+    starts = [(1, at(6, 10)), (2, at(7, 8)), (3, at(8, 24))]  # 3 is 47 days after 2
+    (breach,) = rulebook.course_breaches(starts, SPACING, LONDON)
+    assert (breach.rule, breach.number) == (rulebook.WINDOW, 3)
+    assert (breach.window.first_day.isoformat(), breach.window.last_day.isoformat()) == (
+        "2026-08-05",
+        "2026-08-19",
+    )
+    assert "between 5 August and 19 August 2026" in breach.message
+    out_of_order = rulebook.course_breaches([(1, at(8, 1)), (2, at(7, 1))], SPACING, LONDON)
+    assert [b.rule for b in out_of_order] == [rulebook.ORDER]
+
+
+def test_a_session_may_move_only_where_both_neighbours_stay_in_their_windows():
+    starts = [(1, at(6, 10)), (2, at(7, 8)), (3, at(8, 5))]
+    window = rulebook.move_window(starts, 2, SPACING, LONDON)
+    # After 1: 8 July to 22 July; leaving 3 in place: 24 June to 8 July.
+    assert (window.first_day.isoformat(), window.last_day.isoformat()) == (
+        "2026-07-08",
+        "2026-07-08",
+    )
+    assert rulebook.move_window([(1, at(6, 10))], 1, SPACING, LONDON) is None
+
+
+def test_a_new_course_waits_for_the_last_session_and_the_open_one():
+    breaches = rulebook.new_course_breaches(
+        first_start=at(7, 1),
+        open_courses=1,
+        allowed=1,
+        last_start=at(6, 10),
+        spacing=SPACING,
+        zone=LONDON,
+        treatment_name="Microneedling",
+    )
+    assert [b.rule for b in breaches] == [rulebook.ONE_COURSE, rulebook.AFTER_LAST]
+    assert breaches[1].earliest.isoformat() == "2026-07-08"
+    assert "Wednesday 8 July 2026" in breaches[1].message
+    assert (
+        rulebook.new_course_breaches(
+            first_start=at(7, 8),
+            open_courses=0,
+            allowed=1,
+            last_start=at(6, 10),
+            spacing=SPACING,
+            zone=ZoneInfo("Europe/London"),
+            treatment_name="Microneedling",
+        )
+        == []
+    )
+
+
+def test_one_session_treatments_have_no_spacing_words(treatment):
+    consultation = ConsultationFactory()
+    assert rulebook.spacing_sentence(consultation) == ""
+    assert "4 weeks apart" in rulebook.spacing_sentence(treatment)
+
+
+# --- 1. A second course on top of the first ---------------------------------------------
+
+
+@pytest.fixture
+def clinic_ready(now, treatment, practitioner):
+    ConsentText.objects.create(version=1, text="I agree.")
+    usual_questions(treatment)
+    return treatment
+
+
+def confirm(client):
+    page = client.get(reverse("booking:confirm")).content.decode()
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    return client.post(reverse("booking:confirm"), {"key": key}, follow=True)
+
+
+def test_a_patient_with_an_open_course_is_offered_what_fits_not_a_second_course(
+    client, clinic_ready, patient, practitioner
+):
+    book(patient, clinic_ready, practitioner, [at(6, 9), at(7, 7), at(8, 4)])
+    client.force_login(patient.user)
+    walk_to_plan(client, clinic_ready)
+    client.post(reverse("booking:consent"), {"agree": "on"})
+    page = confirm(client).content.decode()
+    assert "already have a microneedling course" in page and "My appointments" in page
+    assert Course.objects.filter(patient=patient).count() == 1
+
+
+def test_phone_booking_refuses_a_second_course_for_the_same_patient(
+    client_for, reception, clinic_ready, patient, practitioner
+):
+    book(patient, clinic_ready, practitioner, [at(6, 9), at(7, 7), at(8, 4)])
+    client = client_for(reception)
+    plan = open_plan(client, patient, clinic_ready, practitioner, at(6, 16))
+    response = client.post(url("_plan", patient.pk), plan_data(plan))
+    assert response.status_code == 400
+    assert "already have a microneedling course" in response.content.decode()
+    assert Course.objects.filter(patient=patient).count() == 1
+
+
+def test_a_new_course_keeps_the_gap_after_the_last_session_of_a_finished_one(
+    clinic_ready, patient, practitioner, settings
+):
+    rules = BookingRules.current()
+    rules.courses_per_treatment = 2  # a clinic that allows a second open course
+    rules.save()
+    book(patient, clinic_ready, practitioner, [at(6, 9)])
+    with pytest.raises(Exception, match="first date that works is Tuesday 7 July"):
+        book(patient, clinic_ready, practitioner, [at(6, 23)])
+    book(patient, clinic_ready, practitioner, [at(7, 7)])
+
+
+# --- 3 and 4. Moves that broke the course's spacing, the horizon or the order -----------
+
+
+@pytest.fixture
+def course(clinic_ready, patient, practitioner):
+    return book(patient, clinic_ready, practitioner, [at(6, 10), at(7, 8), at(8, 5)])
+
+
+def move(client, session, start, practitioner):
+    value = f"{start.isoformat()}|{practitioner.pk}"
+    return client.post(reverse("booking:session_move", args=[session.pk]), {"slot": value})
+
+
+def starts_of(course):
+    return [s.start for s in course.sessions.active().order_by("number")]
+
+
+def test_declining_the_retiming_leaves_the_course_as_it_was(client, course, practitioner):
+    client.force_login(course.patient.user)
+    before = starts_of(course)
+    response = move(client, course.sessions.get(number=2), at(7, 9, 10), practitioner)
+    assert response.url == reverse("booking:replan", args=[course.pk])  # 3 would be 27 days on
+    client.post(response.url, {"choice": "keep"})
+    assert starts_of(course) == before
+    assert (
+        rulebook.course_breaches(
+            [(s.number, s.start) for s in course.sessions.active()], SPACING, LONDON
+        )
+        == []
+    )
+
+
+def test_a_first_session_cannot_move_past_the_horizon(client, course, practitioner):
+    client.force_login(course.patient.user)
+    first = course.sessions.get(number=1)
+    move(client, first, at(6, 10) + timedelta(days=540), practitioner)
+    first.refresh_from_db()
+    assert first.start == at(6, 10)
+
+
+def test_a_first_session_cannot_pass_the_ones_after_it(client, course, practitioner):
+    client.force_login(course.patient.user)
+    first = course.sessions.get(number=1)
+    response = move(client, first, at(8, 12), practitioner)  # after sessions 2 and 3
+    assert response.url == reverse("booking:replan", args=[course.pk])
+    client.post(response.url, {"choice": "keep"})
+    assert starts_of(course) == [at(6, 10), at(7, 8), at(8, 5)]
+
+
+# --- 6. Cancelling a middle session broke the course silently ----------------------------
+
+
+def test_cancelling_a_middle_session_offers_a_new_time_for_the_next_one(client, course):
+    client.force_login(course.patient.user)
+    second, third = course.sessions.get(number=2), course.sessions.get(number=3)
+    response = client.post(reverse("booking:session_cancel", args=[second.pk]))
+    assert response.url == reverse("booking:replan", args=[course.pk])
+    page = client.get(response.url).content.decode()
+    assert "Session 3: from" in page and "Cancel session 2 and every session after it" in page
+    second.refresh_from_db()
+    assert second.status == Session.Status.BOOKED  # nothing yet
+    client.post(response.url, {"choice": "together"})
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert second.status == Session.Status.CANCELLED
+    window = rulebook.window_after_previous([(1, at(6, 10)), (3, third.start)], 3, SPACING, LONDON)
+    assert window.holds(third.start, LONDON)
+
+
+def test_staff_cancel_a_middle_session_only_with_the_later_ones_or_a_reason(
+    client_for, reception, course
+):
+    client = client_for(reception)
+    second = course.sessions.get(number=2)
+    page = client.post(reverse("admin:booking_session_cancel", args=[second.pk]), {"notify": "yes"})
+    assert "Session 3 must be between" in page.content.decode()
+    second.refresh_from_db()
+    assert second.status == Session.Status.BOOKED
+    client.post(
+        reverse("admin:booking_session_cancel", args=[second.pk]),
+        {"notify": "yes", "override_reason": "Session 3 is a check-up only, agreed"},
+    )
+    course.refresh_from_db()
+    assert "window" in course.waived and course.override_by == reception
+
+
+# --- 7. A one-session booking read "about 0 days apart" ---------------------------------
+
+
+def test_a_consultation_never_speaks_of_spacing(client, now, practitioner):
+    consultation = ConsultationFactory()
+    practitioner.treatments.add(consultation)
+    pages = [client.get(reverse("booking:start_with", args=[consultation.slug]), follow=True)]
+    client.post(reverse("booking:start"), {"treatment": consultation.pk})
+    pages.append(client.get(reverse("booking:length"), follow=True))
+    answer_all(client, consultation)
+    client.post(reverse("booking:practitioner"), {"practitioner": "any"})
+    html = client.get(reverse("booking:time") + "?week=2026-06-08").content.decode()
+    value = re.search(r'name="slot" value="([^"]+)"', html).group(1)
+    client.post(reverse("booking:time"), {"slot": value})
+    pages.append(client.get(reverse("booking:plan")))
+    for page in pages:
+        text = page.content.decode()
+        assert "apart" not in text and "0 days" not in text and "Most people have 1" not in text
+
+
+# --- Databases that already break a rule keep working, and say so ------------------------
+
+
+def test_the_command_and_the_admin_list_a_course_that_breaks_a_rule(course, capsys, client_for, db):
+    Session.objects.filter(course=course, number=3).update(
+        start=at(8, 24), end=at(8, 24) + timedelta(minutes=75)
+    )
+    with pytest.raises(SystemExit) as ended:
+        call_command("course_rules")
+    assert ended.value.code == 1
+    out = capsys.readouterr().out
+    assert f"Course {course.pk}" in out and "Session 3 must be between" in out
+    owner = staff_user(None, "owner@clinic.example", is_superuser=True)
+    client = client_for(owner)
+    listed = client.get(reverse("admin:booking_course_changelist"), {"rules": "broken"})
+    assert [c.pk for c in listed.context["cl"].queryset] == [course.pk]
+    page = client.get(reverse("admin:booking_course_change", args=[course.pk])).content.decode()
+    assert "Breaks:" in page
