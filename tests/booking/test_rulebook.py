@@ -14,10 +14,11 @@ from booking.availability import Slot
 from booking.courses import Spacing
 from booking.models import BookingRules, ConsentText, Course, Session
 from booking.services import course_book
+from clinic.roles import RECEPTION
 from tests.booking.conftest import LONDON
 from tests.booking.test_journey import answer_all, walk_to_plan
 from tests.education.factories import ConsultationFactory, usual_questions
-from tests.staff.conftest import client_for, reception, staff_user  # noqa: F401
+from tests.staff.conftest import staff_user
 from tests.staff.test_phone_booking import open_plan, plan_data, url
 
 pytestmark = pytest.mark.django_db
@@ -125,11 +126,16 @@ def test_a_patient_with_an_open_course_is_offered_what_fits_not_a_second_course(
     assert Course.objects.filter(patient=patient).count() == 1
 
 
+@pytest.fixture
+def desk(db):
+    return staff_user(RECEPTION, "reception@clinic.example")
+
+
 def test_phone_booking_refuses_a_second_course_for_the_same_patient(
-    client_for, reception, clinic_ready, patient, practitioner
+    client, desk, clinic_ready, patient, practitioner
 ):
     book(patient, clinic_ready, practitioner, [at(6, 9), at(7, 7), at(8, 4)])
-    client = client_for(reception)
+    client.force_login(desk)
     plan = open_plan(client, patient, clinic_ready, practitioner, at(6, 16))
     response = client.post(url("_plan", patient.pk), plan_data(plan))
     assert response.status_code == 400
@@ -218,10 +224,8 @@ def test_cancelling_a_middle_session_offers_a_new_time_for_the_next_one(client, 
     assert window.holds(third.start, LONDON)
 
 
-def test_staff_cancel_a_middle_session_only_with_the_later_ones_or_a_reason(
-    client_for, reception, course
-):
-    client = client_for(reception)
+def test_staff_cancel_a_middle_session_only_with_the_later_ones_or_a_reason(client, desk, course):
+    client.force_login(desk)
     second = course.sessions.get(number=2)
     page = client.post(reverse("admin:booking_session_cancel", args=[second.pk]), {"notify": "yes"})
     assert "Session 3 must be between" in page.content.decode()
@@ -232,7 +236,7 @@ def test_staff_cancel_a_middle_session_only_with_the_later_ones_or_a_reason(
         {"notify": "yes", "override_reason": "Session 3 is a check-up only, agreed"},
     )
     course.refresh_from_db()
-    assert "window" in course.waived and course.override_by == reception
+    assert "window" in course.waived and course.override_by == desk
 
 
 # --- 7. A one-session booking read "about 0 days apart" ---------------------------------
@@ -258,7 +262,7 @@ def test_a_consultation_never_speaks_of_spacing(client, now, practitioner):
 # --- Databases that already break a rule keep working, and say so ------------------------
 
 
-def test_the_command_and_the_admin_list_a_course_that_breaks_a_rule(course, capsys, client_for, db):
+def test_the_command_and_the_admin_list_a_course_that_breaks_a_rule(course, capsys, client):
     Session.objects.filter(course=course, number=3).update(
         start=at(8, 24), end=at(8, 24) + timedelta(minutes=75)
     )
@@ -267,8 +271,7 @@ def test_the_command_and_the_admin_list_a_course_that_breaks_a_rule(course, caps
     assert ended.value.code == 1
     out = capsys.readouterr().out
     assert f"Course {course.pk}" in out and "Session 3 must be between" in out
-    owner = staff_user(None, "owner@clinic.example", is_superuser=True)
-    client = client_for(owner)
+    client.force_login(staff_user(None, "owner@clinic.example", is_superuser=True))
     listed = client.get(reverse("admin:booking_course_changelist"), {"rules": "broken"})
     assert [c.pk for c in listed.context["cl"].queryset] == [course.pk]
     page = client.get(reverse("admin:booking_course_change", args=[course.pk])).content.decode()
