@@ -30,5 +30,6 @@ urlpatterns = [
     ),
     path("appointments/courses/<int:pk>/cancel/", appointments.course_cancel, name="course_cancel"),
     path("appointments/courses/<int:pk>/replan/", appointments.replan, name="replan"),
+    path("appointments/courses/<int:pk>/add/", appointments.course_extend, name="course_extend"),
     path("appointments/courses/<int:pk>/calendar.ics", appointments.course_ics, name="course_ics"),
 ]

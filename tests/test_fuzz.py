@@ -59,6 +59,7 @@ from booking.models import (
     WorkingHours,
 )
 from booking.reminder_emails import UNSUBSCRIBE_PURPOSE, unsubscribe_payload, unsubscribe_token
+from booking.selectors import courses_breaking_rules
 from booking.services import course_book, spacing_of
 from clinic.tokens import token_make
 from education.models import NewsletterSubscriber, SuitabilityQuestion
@@ -720,6 +721,21 @@ def patient_moves_check(clinic, request, before, after):
     assert {s.pk for s in changed_sessions(before, after)} <= own, "another patient's session"
 
 
+def course_extend_check(clinic, request, before, after):
+    """At most one session added, to the patient's own course, and every rule still held."""
+    nothing_stored(before, after, but={"Session", "Reminder", "Course"})
+    assert new_rows(Course, before, after) == 0
+    assert new_rows(Session, before, after) in (0, 1)
+    assert before.sessions.items() <= after.sessions.items(), "a booked session changed"
+    if new_rows(Session, before, after):
+        added = Session.objects.order_by("-pk").first()
+        assert added.patient_id == clinic.patient.pk and request.method == "post"
+        assert added.start >= NOW + BookingRules.current().min_notice
+        assert_bookable(added)
+        broken = courses_breaking_rules(now=NOW, courses=Course.objects.filter(pk=added.course_id))
+        assert broken == [], [b.message for e in broken for b in e.breaches]
+
+
 def staff_moves_check(clinic, request, before, after):
     assert_moves_valid(before, after, min_start=NOW)
 
@@ -1123,6 +1139,14 @@ ENDPOINTS = [
         check=patient_moves_check,
         setup=replan_setup,
         max_examples=15,
+    ),
+    Endpoint(
+        "add a session to a course",
+        ints_in("/appointments/courses/{}/add/", real=lambda c: [c.course.pk]),
+        lambda c: {"slot": slot_values(c)},
+        check=course_extend_check,
+        setup=signed_in("patient"),
+        max_examples=20,
     ),
     # --- the account pages
     Endpoint(

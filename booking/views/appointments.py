@@ -71,9 +71,12 @@ def appointments(request):
             "sessions__practitioner"
         ):
             sessions = sorted(course.sessions.all(), key=lambda s: (s.number, s.start))
+            active = [s for s in sessions if s.is_active]
             courses.append(
                 {
                     "course": course,
+                    "can_extend": course.treatment.sessions_max > len(active)
+                    and any(s.status == Session.Status.BOOKED for s in active),
                     "sessions": [
                         {
                             "session": s,
@@ -267,8 +270,17 @@ def replan(request, pk):
                 for later, p_slot, reason in proposals
             ],
             "complete": complete,
+            "moving": _numbers([later.number for later, *_rest in proposals if later]),
         },
     )
+
+
+def _numbers(numbers: list[int]) -> str:
+    """[3] -> "session 3"; [3, 4] -> "sessions 3 and 4"."""
+    if len(numbers) == 1:
+        return f"session {numbers[0]}"
+    listed = ", ".join(str(n) for n in numbers[:-1])
+    return f"sessions {listed} and {numbers[-1]}" if numbers else "the later sessions"
 
 
 @never_cache
@@ -335,3 +347,40 @@ def course_ics(request, pk):
     course = _own_course(request, pk)
     sessions = course.sessions.active().select_related("course__treatment", "practitioner")
     return _ics_response(sessions_ics(sessions), f"course-{course.pk}.ics")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def course_extend(request, pk):
+    """One more session for a course, up to the treatment's maximum: instead of a new course."""
+    course = _own_course(request, pk)
+    now = timezone.now()
+    if request.method == "POST":
+        slot = posted_slot(request.POST.get("slot", ""), course.treatment)
+        if slot is None:
+            messages.error(request, "Please choose one of the times shown.")
+            return redirect("booking:course_extend", pk=pk)
+        try:
+            session = services.course_extend(course=course, slot=slot, now=now)
+        except services.BookingError as error:
+            messages.error(request, error.message)
+            return redirect("booking:course_extend", pk=pk)
+        messages.success(request, f"Session {session.number} is booked. We have emailed you.")
+        return redirect("booking:appointments")
+    active = course.sessions.active().count()
+    names = {p.pk: p for p in selectors.practitioners_for(course.treatment)}
+    proposals = (
+        services.extension_proposals(course=course, now=now)
+        if active < course.treatment.sessions_max
+        else []
+    )
+    return render(
+        request,
+        "booking/course_extend.html",
+        {
+            "course": course,
+            "full": active >= course.treatment.sessions_max,
+            "times": [(slot_value(s), s, names.get(s.practitioner_id)) for s in proposals],
+        },
+    )

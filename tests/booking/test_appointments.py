@@ -66,7 +66,7 @@ def test_a_move_that_squeezes_the_next_session_moves_nothing_until_the_patient_c
     second.refresh_from_db()
     assert second.start == at(7, 8, 10)  # nothing changed yet
     page = signed_in.get(response.url).content.decode()
-    assert "Session 3: from" in page and "Move session 2 and these sessions" in page
+    assert "Session 3: from" in page and "Move session 2 and session 3" in page
     signed_in.post(response.url, {"choice": "together"})
     second.refresh_from_db()
     third = course.sessions.get(number=3)

@@ -276,3 +276,55 @@ def test_the_command_and_the_admin_list_a_course_that_breaks_a_rule(course, caps
     assert [c.pk for c in listed.context["cl"].queryset] == [course.pk]
     page = client.get(reverse("admin:booking_course_change", args=[course.pk])).content.decode()
     assert "Breaks:" in page
+
+
+# --- Instead of a second course: more sessions on the open one -------------------------
+
+
+def test_a_patient_adds_a_session_to_their_course_from_my_appointments(
+    client, course, django_capture_on_commit_callbacks
+):
+    client.force_login(course.patient.user)
+    page = client.get(reverse("booking:appointments")).content.decode()
+    assert reverse("booking:course_extend", args=[course.pk]) in page
+    form = client.get(reverse("booking:course_extend", args=[course.pk])).content.decode()
+    value = re.search(r'name="slot" id="time-1" value="([^"]+)"', form).group(1)
+    client.post(reverse("booking:course_extend", args=[course.pk]), {"slot": value})
+    course.refresh_from_db()
+    fourth = course.sessions.get(number=4)
+    assert course.sessions_planned == 4
+    assert (
+        rulebook.course_breaches(
+            [(s.number, s.start) for s in course.sessions.active()], SPACING, LONDON
+        )
+        == []
+    )
+    assert fourth.start.astimezone(LONDON).date() >= at(9, 2).date()
+
+
+def test_a_course_never_grows_past_the_treatments_maximum(course, practitioner):
+    from booking.services import BookingError, course_extend, extension_proposals
+
+    for _ in range(3):  # 3 sessions, at most 6
+        (slot, *_rest) = extension_proposals(course=course, now=at(6, 1, 8))
+        course_extend(course=course, slot=slot, now=at(6, 1, 8))
+    assert extension_proposals(course=course, now=at(6, 1, 8))  # times exist, but
+    with pytest.raises(BookingError, match="at most 6 sessions"):
+        course_extend(
+            course=course,
+            slot=extension_proposals(course=course, now=at(6, 1, 8))[0],
+            now=at(6, 1, 8),
+        )
+
+
+def test_an_added_session_outside_its_window_is_refused(course, practitioner):
+    from booking.services import BookingError, course_extend
+
+    too_soon = at(8, 12)  # 7 days after session 3
+    with pytest.raises(BookingError, match="Session 4 must be between"):
+        course_extend(
+            course=course,
+            slot=Slot(too_soon, too_soon + timedelta(minutes=75), practitioner.pk),
+            now=at(6, 1, 8),
+        )
+    assert course.sessions.count() == 3

@@ -55,6 +55,8 @@ from booking.services import (
     NeedsReplan,
     course_book,
     course_cancel,
+    course_extend,
+    extension_proposals,
     session_cancel,
     session_move,
     spacing_of,
@@ -424,6 +426,25 @@ class Bookings(RuleBasedStateMachine):
                 if s.pk in moved_before and s.start != moved_before[s.pk]
             ]
             self._placed(moved)
+
+    @precondition(lambda self: Session.objects.filter(status=Session.Status.BOOKED).exists())
+    @rule(data=st.data(), pick=st.integers(0, 5), by_staff=st.booleans())
+    def add_a_session(self, data, pick, by_staff):
+        """One more session after a course's last, as My appointments offers it."""
+        booked = self._booked_sessions()
+        course = booked[data.draw(st.integers(0, len(booked) - 1), label="course")].course
+        proposals = extension_proposals(course=course, now=self.now)
+        if not proposals:
+            return
+        added = self._refused(
+            course_extend,
+            course=course,
+            slot=proposals[pick % len(proposals)],
+            now=self.now,
+            by_staff=by_staff,
+        )
+        if added is not None:
+            self._placed([added])
 
     @precondition(lambda self: Course.objects.filter(status=Course.Status.ACTIVE).exists())
     @rule(data=st.data(), by_staff=st.booleans())

@@ -527,6 +527,20 @@ def _move(page, world):
     page.goto(f"/appointments/sessions/{sessions[2].pk}/move/")
 
 
+def _replan(page, world):
+    """Cancelling session 2 would leave session 3 too far from session 1: the offer."""
+    sessions = book_course(world)
+    sign_in(page, world)
+    page.goto(f"/appointments/sessions/{sessions[2].pk}/cancel/")
+    submit(page, "Yes, cancel this session")
+
+
+def _add_session(page, world):
+    sessions = book_course(world)
+    sign_in(page, world)
+    page.goto(f"/appointments/courses/{sessions[1].course_id}/add/")
+
+
 def _move_next_week(page, world):
     _move(page, world)
     page.get_by_role("link", name="Next week").click()
@@ -663,6 +677,8 @@ STATES = [
     State("session-cancel", _session_cancel),
     State("session-cancelled", _session_cancelled),
     State("course-cancel", _course_cancel),
+    State("replan-after-cancel", _replan),
+    State("add-a-session", _add_session),
 ]
 
 
