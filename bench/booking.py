@@ -155,6 +155,7 @@ def main() -> int:
                 treatment=treatment,
                 slots=[p.slot for p in planned if p.slot],
                 now=now,
+                **services.online_agreement(treatment),
             )
         results["book the 6-session course"] = {"queries": len(captured)}
 

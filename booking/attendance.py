@@ -5,6 +5,8 @@ When a session can be marked (decided here, in one place):
   arrive, which is often a few minutes before the start time;
 - no-show only once the start has passed: before then nobody has failed to come.
 A future day's session cannot be marked either way: that is a slip of the mouse.
+A course booked with consent to sign on paper: its first session is marked
+attended only once the signed form is recorded (`course_consent_signed`).
 Only a booked session can be marked. A cancelled one never happened, and a
 marked one is already on the record (its history shows who marked it).
 
@@ -52,6 +54,15 @@ def attendance_refusal(session: Session, now: datetime, *, no_show: bool) -> str
     """Why the session cannot be marked now ("" when it can); the rules in the module docstring."""
     if session.status != Session.Status.BOOKED:
         return f"Only a booked session can be marked; this one is {session.get_status_display()}."
+    if (
+        not no_show
+        and session.course.consent_to_sign
+        and not session.course.sessions.active().filter(number__lt=session.number).exists()
+    ):
+        return (
+            "The patient has not signed the consent form yet. Record the signed form first "
+            "(Record the signed consent form, below)."
+        )
     if no_show and session.start > now:
         return "A session can be marked as a no-show only once its start has passed."
     zone = clinic_zone()
@@ -97,3 +108,17 @@ def session_mark_no_show(*, session: Session, by, now: datetime | None = None) -
     )
     logger.info("session no-show", extra={"session_id": session.pk, "reminders_stopped": stopped})
     return session
+
+
+@transaction.atomic
+def course_consent_signed(*, course, by, now: datetime | None = None):
+    """The patient signed the consent form at their first visit: record it, and who saw it."""
+    now = now or timezone.now()
+    course = type(course).objects.select_for_update().get(pk=course.pk)
+    if not course.consent_to_sign:
+        raise BookingError("This course has no consent form waiting to be signed.")
+    course.consent_given_at, course.consent_recorded_by = now, by
+    course._change_reason = "Consent form signed"
+    course.save(update_fields=["consent_given_at", "consent_recorded_by"])
+    logger.info("consent signed", extra={"course_id": course.pk})
+    return course

@@ -127,7 +127,7 @@ def _book_demo_course(
             slots=slots,
             now=now,
             idempotency_key=key,
-            consent=ConsentText.current(),
+            **services.online_agreement(treatment),
         )
 
 

@@ -223,6 +223,11 @@ class Course(models.Model):
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class ConsentMethod(models.TextChoices):
+        ONLINE = "online", _("Online, by the patient")
+        PHONE = "phone", _("By phone, read aloud by staff")
+        PAPER = "paper", _("On paper, signed at the first visit")
+
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="courses")
@@ -240,6 +245,18 @@ class Course(models.Model):
         verbose_name=_("consent version"),
     )
     consent_given_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    consent_method = models.CharField(
+        _("how consent was given"), max_length=10, choices=ConsentMethod.choices, blank=True
+    )
+    # Who read the consent aloud (phone), or saw it signed (paper).
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consent recorded by"),
+    )
     idempotency_key = models.CharField(
         max_length=64, unique=True, null=True, blank=True, editable=False
     )
@@ -269,6 +286,11 @@ class Course(models.Model):
 
     def __str__(self):
         return f"{self.treatment} for {self.patient} ({self.sessions_planned} sessions)"
+
+    @property
+    def consent_to_sign(self) -> bool:
+        """Booked with consent to be signed on paper at the first visit, not signed yet."""
+        return self.consent_method == self.ConsentMethod.PAPER and self.consent_given_at is None
 
     @property
     def waived(self) -> set[str]:

@@ -22,8 +22,17 @@ The rules:
   treatment's minimum gap after their last attended or booked session of it
   (`new_course_breaches`).
 
+- ANSWERS, SUITABILITY and CONSENT (on every path): every course records the
+  answers to its treatment's health questions and the consent version, with
+  how it was given: online, read aloud by phone by named staff, or on paper
+  at the first visit (then the first session cannot be marked attended until
+  it is signed). An answer that calls for a clinician first blocks a course
+  (a consultation is the way) unless a clinician overrides with a clinical
+  reason (`suitability_breach`, `consent_breach`).
+
 Staff may go past NOTICE or WINDOW, only with a reason, kept with its author on
-the course (Course.override_reason, override_by, overridden_rules).
+the course (Course.override_reason, override_by, overridden_rules); only a
+clinician may go past SUITABILITY, with a clinical reason.
 """
 
 from collections.abc import Iterable, Sequence
@@ -36,6 +45,7 @@ from .courses import Spacing, Window, session_window
 ORDER, WINDOW = "order", "window"
 NOTICE, HORIZON, CHANGE = "notice", "horizon", "change"
 ONE_COURSE, AFTER_LAST = "one_course", "after_last"
+ANSWERS, SUITABILITY, CONSENT = "answers", "suitability", "consent"
 STAFF_MAY_WAIVE = (NOTICE, WINDOW)
 
 
@@ -196,6 +206,34 @@ def new_course_breaches(
                 )
             )
     return found
+
+
+def suitability_breach(
+    *, asked: int, answered: int, outcome: str, consultation: bool, overridden: bool
+) -> Breach | None:
+    """ANSWERS and SUITABILITY: `outcome` is education.suitability's for the "yes" answers."""
+    if answered < asked:
+        return Breach(ANSWERS, "Answer every health question before booking.")
+    if outcome == "book" or consultation or overridden:
+        return None
+    return Breach(
+        SUITABILITY,
+        "One of the answers means a clinician should see the patient first. Book a "
+        "consultation instead, or a clinician can go ahead with a clinical reason.",
+    )
+
+
+def consent_breach(
+    *, has_version: bool, method: str, given: bool, first_attended: bool
+) -> Breach | None:
+    """CONSENT: recorded with how it was given; on paper, signed by the first visit."""
+    if not has_version or not method:
+        return Breach(CONSENT, "Record the patient's consent, and how they gave it.")
+    if method == "paper" and not given and first_attended:
+        return Breach(CONSENT, "The first session was attended before the consent was signed.")
+    if method != "paper" and not given:
+        return Breach(CONSENT, "Record the patient's consent, and how they gave it.")
+    return None
 
 
 def spacing_sentence(treatment) -> str:

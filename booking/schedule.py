@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import FilteredRelation, Q
+from django.db.models import BooleanField, Case, FilteredRelation, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .availability import Shift
@@ -56,6 +56,7 @@ class Entry:
     phone: str
     treatment_id: int
     treatment: str
+    consent_to_sign: bool = False  # the course's paper consent form is still to be signed
 
     @property
     def number_of(self) -> str:
@@ -399,7 +400,19 @@ def schedule_data(
 
     entries = [
         Entry(*row[:5], span(row[3], row[4], zone), *row[5:])  # in Entry's field order
-        for row in sessions.order_by("start", "pk").values_list(
+        for row in sessions.annotate(
+            consent_to_sign=Case(
+                When(
+                    course__consent_method="paper",
+                    course__consent_given_at__isnull=True,
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("start", "pk")
+        .values_list(
             "pk",
             "practitioner_id",
             "practitioner__display_name",
@@ -412,6 +425,7 @@ def schedule_data(
             "patient__phone",
             "course__treatment_id",
             "course__treatment__name",
+            "consent_to_sign",
         )
     ]
     treatments.update((e.treatment_id, e.treatment) for e in entries)

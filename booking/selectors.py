@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Max, Q
 
 from clinic.versioned_cache import read_through
 from education.models import Treatment
@@ -329,19 +330,14 @@ def treatment_history(
     """For the across-course rules: the patient's open courses of `treatment` (a session still
     to come is booked), and the start of their last attended or booked session of it
     (booking/rulebook.py new_course_breaches)."""
-    courses = Course.objects.filter(patient=patient, treatment=treatment)
+    sessions = Session.objects.filter(course__patient=patient, course__treatment=treatment)
     if exclude_course_id is not None:
-        courses = courses.exclude(pk=exclude_course_id)
-    open_courses = courses.filter(sessions__status=Session.Status.BOOKED).distinct().count()
-    last = (
-        Session.objects.filter(
-            course__in=courses, status__in=[Session.Status.BOOKED, Session.Status.ATTENDED]
-        )
-        .order_by("-start")
-        .values_list("start", flat=True)
-        .first()
+        sessions = sessions.exclude(course_id=exclude_course_id)
+    found = sessions.aggregate(  # one query
+        open=Count("course", filter=Q(status=Session.Status.BOOKED, start__gt=now), distinct=True),
+        last=Max("start", filter=Q(status__in=[Session.Status.BOOKED, Session.Status.ATTENDED])),
     )
-    return open_courses, last
+    return found["open"], found["last"]
 
 
 def previous_active(session) -> "Session | None":
@@ -364,7 +360,9 @@ def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreache
     """Every stored course that breaks a booking rule (booking/rulebook.py), oldest first.
 
     Within a course: order and windows of its active sessions, less the rules
-    staff waived for it with a reason. Across courses, per patient and
+    staff waived for it with a reason; for an open course, its consent (how it
+    was given, signed by the first visit when on paper) and health answers.
+    Across courses, per patient and
     treatment: more open courses than the clinic allows, and a course whose
     first session comes sooner after the patient's last attended or booked
     session of another course than the treatment's minimum gap. For the
@@ -379,14 +377,31 @@ def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreache
     )
     found: dict[int, CourseBreaches] = {}
     groups: dict[tuple[int, int], list] = defaultdict(list)
-    for course in courses.prefetch_related("sessions").order_by("created_at", "pk"):
-        active = [s for s in course.sessions.all() if s.status != Session.Status.CANCELLED]
+    for course in courses.prefetch_related("sessions", "treatment__questions").order_by(
+        "created_at", "pk"
+    ):
+        active = sorted(
+            (s for s in course.sessions.all() if s.status != Session.Status.CANCELLED),
+            key=lambda s: s.number,
+        )
         spacing = rulebook.spacing_of(course.treatment)
         breaches = [
             b
             for b in rulebook.course_breaches(((s.number, s.start) for s in active), spacing, zone)
             if b.rule not in course.waived
         ]
+        if any(s.status == Session.Status.BOOKED for s in active):  # an open course
+            consent = rulebook.consent_breach(
+                has_version=course.consent_id is not None,
+                method=course.consent_method,
+                given=course.consent_given_at is not None,
+                first_attended=active[0].status == Session.Status.ATTENDED,
+            )
+            asked = len(course.treatment.questions.all()) and not course.treatment.is_consultation
+            if asked and not (course.suitability_answers or {}).get("questions"):
+                breaches.append(rulebook.Breach(rulebook.ANSWERS, "No health answers recorded."))
+            if consent:
+                breaches.append(consent)
         if breaches:
             found[course.pk] = CourseBreaches(course, breaches)
         if active:

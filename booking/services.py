@@ -186,6 +186,74 @@ def staff_rules(rules: BookingRules) -> BookingRules:
     return waived
 
 
+def is_clinician(user) -> bool:
+    from clinic.roles import CLINICIAN
+
+    return bool(
+        user
+        and user.is_authenticated
+        and (user.is_superuser or user.groups.filter(name=CLINICIAN).exists())
+    )
+
+
+def _agreement(
+    *, treatment, answers_for, answers: dict, consent, consent_method, booked_by, clinical_reason
+) -> dict:
+    """The answers and consent a course needs (booking/rulebook.py), as the course keeps them."""
+    from education.suitability import Suitability, suitability_outcome
+
+    questions = list(answers_for.questions.all())
+    given = {}
+    for question in questions:
+        answer = answers.get(question.pk, answers.get(str(question.pk)))
+        if answer in ("yes", "no"):
+            given[question.pk] = answer
+    outcome = suitability_outcome([q for q in questions if given.get(q.pk) == "yes"])
+    overriding = bool((clinical_reason or "").strip()) and outcome != Suitability.BOOK
+    if overriding and not is_clinician(booked_by):
+        raise BookingError("Only a clinician can go ahead after a health answer like this one.")
+    _refuse(
+        rulebook.suitability_breach(
+            asked=len(questions),
+            answered=len(given),
+            outcome=outcome,
+            consultation=treatment.is_consultation,
+            overridden=overriding,
+        )
+    )
+    if consent_method not in Course.ConsentMethod.values:
+        consent_method = ""
+    _refuse(
+        rulebook.consent_breach(
+            has_version=consent is not None,
+            method=consent_method,
+            given=True,
+            first_attended=False,
+        )
+    )
+    if consent_method != Course.ConsentMethod.ONLINE and not (booked_by and booked_by.is_staff):
+        raise BookingError("Only staff can record consent given by phone or on paper.")
+    return {
+        "overridden": overriding,
+        "stored": {
+            "treatment": answers_for.slug,
+            "questions": [
+                {"question": q.text, "answer": given[q.pk]} for q in questions if q.pk in given
+            ],
+        },
+    }
+
+
+def online_agreement(treatment: Treatment) -> dict:
+    """course_book's consent and answers for a patient who agreed online and answered "no"
+    to every question: for the demo data and the benchmarks, which book as a patient would."""
+    return {
+        "answers": {q.pk: "no" for q in treatment.questions.all()},
+        "consent": ConsentText.current(),
+        "consent_method": Course.ConsentMethod.ONLINE,
+    }
+
+
 def _slot_for(start: datetime, treatment: Treatment, practitioner_id: int) -> Slot:
     return Slot(start, start + timedelta(minutes=treatment.appointment_minutes), practitioner_id)
 
@@ -198,17 +266,28 @@ def course_book(
     slots: Sequence[Slot],
     now: datetime | None = None,
     idempotency_key: str | None = None,
-    suitability_answers: dict | None = None,
+    answers: dict | None = None,
+    answers_for: Treatment | None = None,
     consent: ConsentText | None = None,
+    consent_method: str = "",
     booked_by=None,
     allow_short_notice: bool = False,
     allow_outside_window: bool = False,
     override_reason: str = "",
+    clinical_reason: str = "",
 ) -> Course:
     """Book every session of a course, or none.
 
     `slots` come from the plan (booking/courses.py); each is re-checked here.
     A repeated call with the same `idempotency_key` returns the course it booked.
+
+    Every course records the answers to the health questions (`answers`:
+    question id -> "yes" or "no", for `answers_for`, the treatment the patient
+    first asked about when this is the consultation instead) and the consent
+    version with `consent_method` (Course.ConsentMethod; by phone or on paper
+    only by staff, who are named with it). An answer that calls for a
+    clinician first stops a course unless `booked_by` is a clinician giving a
+    `clinical_reason` (booking/rulebook.py).
 
     Staff (phone booking) may waive the minimum notice or the spacing window,
     only with an `override_reason`, which is kept on the course. Nothing else
@@ -234,6 +313,15 @@ def course_book(
                 raise BookingError("This booking could not be matched. Please start again.")
             return existing
 
+    agreement = _agreement(
+        treatment=treatment,
+        answers_for=answers_for or treatment,
+        answers=answers or {},
+        consent=consent,
+        consent_method=consent_method,
+        booked_by=booked_by,
+        clinical_reason=clinical_reason,
+    )
     if not treatment.sessions_min <= len(slots) <= treatment.sessions_max:
         raise BookingError(
             f"A course of {treatment.name} has {treatment.sessions_min} to "
@@ -288,26 +376,33 @@ def course_book(
         practitioners=practitioners,
     )
 
+    overridden = [
+        rule
+        for rule, waived in (
+            (rulebook.NOTICE, allow_short_notice),
+            (rulebook.WINDOW, allow_outside_window),
+            (rulebook.SUITABILITY, agreement["overridden"]),
+        )
+        if waived
+    ]
+    reasons = [override_reason] if override_reason else []
+    if agreement["overridden"]:
+        reasons.append(f"Clinical reason: {clinical_reason.strip()}")
     course = Course(
         patient=patient,
         treatment=treatment,
         practitioner_id=slots[0].practitioner_id,
         sessions_planned=len(slots),
-        suitability_answers=suitability_answers or {},
+        suitability_answers=agreement["stored"],
         consent=consent,
-        consent_given_at=now if consent else None,
+        consent_method=consent_method,
+        consent_given_at=None if consent_method == Course.ConsentMethod.PAPER else now,
+        consent_recorded_by=booked_by if consent_method != Course.ConsentMethod.ONLINE else None,
         idempotency_key=idempotency_key or None,
         booked_by=booked_by,
-        override_reason=override_reason,
-        override_by=booked_by if override_reason else None,
-        overridden_rules=",".join(
-            rule
-            for rule, waived in (
-                (rulebook.NOTICE, allow_short_notice),
-                (rulebook.WINDOW, allow_outside_window),
-            )
-            if waived
-        ),
+        override_reason="\n".join(reasons),
+        override_by=booked_by if overridden else None,
+        overridden_rules=",".join(overridden),
     )
     try:
         with transaction.atomic():  # a savepoint: the constraint is the last guard

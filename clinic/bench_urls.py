@@ -98,7 +98,12 @@ def course_new(request):
         return JsonResponse({"result": "full"})
     try:
         course = services.course_book(
-            patient=patient, treatment=treatment, slots=slots, now=now, idempotency_key=None
+            patient=patient,
+            treatment=treatment,
+            slots=slots,
+            now=now,
+            idempotency_key=None,
+            **services.online_agreement(treatment),
         )
     except services.SlotTaken:
         return JsonResponse({"result": "taken"}, status=409)

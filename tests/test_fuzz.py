@@ -60,12 +60,12 @@ from booking.models import (
 )
 from booking.reminder_emails import UNSUBSCRIBE_PURPOSE, unsubscribe_payload, unsubscribe_token
 from booking.selectors import courses_breaking_rules
-from booking.services import course_book, spacing_of
+from booking.services import spacing_of
 from clinic.tokens import token_make
 from education.models import NewsletterSubscriber, SuitabilityQuestion
 from education.services import CONFIRM_PURPOSE
 from tests.booking.conftest import NOW, now  # noqa: F401 - the frozen clock fixture
-from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
 from tests.education.factories import (
     ConsultationFactory,
     SubscriberFactory,
@@ -344,13 +344,13 @@ def clinic(now) -> Clinic:  # noqa: F811
     def slot(start, practitioner):
         return Slot(start, start + timedelta(minutes=75), practitioner.pk)
 
-    course = course_book(
+    course = book_course(
         patient=patient,
         treatment=treatment,
         slots=[slot(at(6, 9, 10), a), slot(at(7, 7, 10), a), slot(at(8, 4, 10), a)],
         now=NOW,
     )
-    other_course = course_book(
+    other_course = book_course(
         patient=PatientFactory(),
         treatment=treatment,
         slots=[slot(at(6, 3, 14), a), slot(at(7, 1, 14), b)],
@@ -358,7 +358,7 @@ def clinic(now) -> Clinic:  # noqa: F811
     )
     clinician = staff_user("Clinician", "clinician@clinic.example")
     own = PractitionerFactory(treatments=[treatment], user=clinician, display_name="Dr Own")
-    own_course = course_book(
+    own_course = book_course(
         patient=PatientFactory(), treatment=treatment, slots=[slot(at(6, 4, 10), own)], now=NOW
     )
     day = date(2026, 6, 8)
@@ -759,6 +759,13 @@ def phone_plan_check(clinic, request, before, after):
         course = Course.objects.order_by("-pk").first()
         assert course.booked_by == clinic.reception
         assert_course_valid(course, by_staff=True)
+        # Consent recorded by staff, as read aloud or to sign, and every answer "no"
+        # (reception cannot go past a "yes": only a clinician can).
+        assert course.consent_id and course.consent_method in ("phone", "paper")
+        assert course.consent_recorded_by == clinic.reception
+        answers = course.suitability_answers["questions"]
+        assert len(answers) == clinic.treatment.questions.count()
+        assert {a["answer"] for a in answers} <= {"no"}
 
 
 def time_off_check(clinic, request, before, after):
@@ -817,9 +824,12 @@ def phone_plan_fields(clinic: Clinic) -> dict:
         "allow_short_notice": st.sampled_from(["", "on"]),
         "allow_outside_window": st.sampled_from(["", "on"]),
         "override_reason": st.sampled_from(["", "Patient asked by phone", "   "]),
-        "consent": st.sampled_from(["on", ""]),
+        "consent_method": st.sampled_from(["phone", "paper", "online", ""]),
+        "clinical_reason": st.sampled_from(["", "Seen in clinic, no concern."]),
         "action": st.just("book"),
     }
+    for question in clinic.treatment.questions.all():
+        fields[f"q{question.pk}"] = st.sampled_from(["no", "no", "yes", ""])
     for name, value in good.items():
         fields[name] = st.just(value)
     return fields

@@ -31,7 +31,7 @@ from booking.tasks import dispatch_due_reminders
 from clinic.logging import JsonFormatter, KeyValueFormatter
 from education.models import Treatment
 from tests.booking.conftest import LONDON, email_code_sign_in
-from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
 from tests.celery_worker import start_worker
 from tests.education.factories import ConsultationFactory, TreatmentFactory, usual_questions
 
@@ -334,7 +334,7 @@ def test_no_patient_data_in_the_worker_output(tmp_path, captured_logs):
         practitioners=[practitioner],
     )[0]
     starts = [first.start + timedelta(days=28 * n) for n in range(3)]
-    course = services.course_book(
+    course = book_course(
         patient=patient,
         treatment=treatment,
         slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],

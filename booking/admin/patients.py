@@ -145,7 +145,14 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
     def consent_version(self, obj):
         if obj.consent is None:
             return "none recorded"
-        return f"version {obj.consent.version}, agreed {obj.consent_given_at:%-d %b %Y %H:%M}"
+        how = obj.get_consent_method_display() or "how it was given not recorded"
+        by = f" ({obj.consent_recorded_by.email})" if obj.consent_recorded_by else ""
+        if obj.consent_to_sign:
+            return f"version {obj.consent.version}, {how.lower()}: not signed yet{by}"
+        return (
+            f"version {obj.consent.version}, {how.lower()}{by}, "
+            f"{obj.consent_given_at:%-d %b %Y %H:%M}"
+        )
 
     @admin.display(description="suitability answers")
     def answers(self, obj):

@@ -292,11 +292,14 @@ class PhoneBooking:
                 treatment=choice.cleaned_data["treatment"],
                 slots=data["slots"],
                 idempotency_key=data["key"],
-                consent=ConsentText.current() if data.get("consent") else None,
+                answers=form.answers(),
+                consent=ConsentText.current(),
+                consent_method=data["consent_method"],
                 booked_by=request.user,
                 allow_short_notice=data["allow_short_notice"],
                 allow_outside_window=data["allow_outside_window"],
                 override_reason=data["override_reason"],
+                clinical_reason=data["clinical_reason"],
             )
         except services.BookingError as refused:
             return self._plan_page(

@@ -173,12 +173,38 @@ class PlanForm(forms.Form):
                 empty_label=None,
                 error_messages={"invalid_choice": "Choose one of the practitioners listed."},
             )
-        if consent_text is not None:
-            self.fields["consent"] = forms.BooleanField(
-                label=f"The patient agreed to the consent statement (version "
-                f"{consent_text.version}) on the phone",
-                required=False,
+        # The same health questions as online (education's SuitabilityQuestion), read out.
+        self.questions = list(treatment.questions.all())
+        for question in self.questions:
+            self.fields[f"q{question.pk}"] = forms.ChoiceField(
+                label=question.text,
+                choices=[("no", "No"), ("yes", "Yes")],
+                widget=forms.RadioSelect,
+                error_messages={"required": "Ask this question and record the answer."},
             )
+        version = f" (version {consent_text.version})" if consent_text else ""
+        self.fields["consent_method"] = forms.ChoiceField(
+            label="Consent",
+            choices=[
+                ("phone", f"I read the consent statement{version} to the patient; they agreed"),
+                ("paper", "They will read and sign the consent form at their first visit"),
+            ],
+            widget=forms.RadioSelect,
+            error_messages={"required": "Record how the patient gives their consent."},
+        )
+        self.fields["clinical_reason"] = forms.CharField(
+            label="Clinical reason to go ahead after a health answer (clinicians only)",
+            required=False,
+            max_length=1000,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Only when an answer calls for a clinician first. Kept on the course.",
+        )
+
+    def answers(self) -> dict[int, str]:
+        return {q.pk: self.cleaned_data.get(f"q{q.pk}") for q in self.questions}
+
+    def question_fields(self) -> list[forms.BoundField]:
+        return [self[f"q{q.pk}"] for q in self.questions]
 
     def session_fields(self, number: int) -> list[forms.BoundField]:
         return [self[f"s{number}_{part}"] for part in ("date", "time", "practitioner")]

@@ -156,6 +156,8 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         if session is None or session.status != Session.Status.BOOKED:
             return None
         now, found = timezone.now(), {}
+        if self.has_mark_attendance_permission(request) and session.course.consent_to_sign:
+            found["consent"] = reverse("admin:booking_session_consent", args=[session.pk])
         if self.has_mark_attendance_permission(request):
             for name, no_show in (("attended", False), ("no_show", True)):
                 if not attendance.attendance_refusal(session, now, no_show=no_show):
@@ -175,6 +177,7 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             view(self.export_view, "export/", "export"),
             view(self.attended_view, "<path:object_id>/attended/", "attended"),
             view(self.no_show_view, "<path:object_id>/no-show/", "no_show"),
+            view(self.consent_view, "<path:object_id>/consent-signed/", "consent"),
             view(self.cancel_view, "<path:object_id>/cancel/", "cancel"),
             view(self.move_view, "<path:object_id>/move/", "move"),
             *super().get_urls(),
@@ -203,6 +206,21 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
 
     def no_show_view(self, request, object_id):
         return self._mark_one(request, object_id, attendance.session_mark_no_show, "a no-show")
+
+    def consent_view(self, request, object_id):
+        """The paper consent form, signed at the first visit, is recorded."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        session, missing = self._session(request, object_id, self.has_mark_attendance_permission)
+        if missing:
+            return missing
+        try:
+            attendance.course_consent_signed(course=session.course, by=request.user)
+        except BookingError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, "The signed consent form is recorded.")
+        return HttpResponseRedirect(self._change_url(session))
 
     def _mark_one(self, request, object_id, service, done: str):
         if request.method != "POST":

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.security import limit_posts, rate_limit, too_many_requests
 from education import selectors as education_selectors
-from education.models import SuitabilityQuestion, Treatment
+from education.models import Treatment
 from education.suitability import Suitability, suitability_outcome
 
 from .. import rulebook, selectors, services
@@ -690,18 +690,6 @@ def consent(request):
     )
 
 
-def _answers_for_course(journey: Journey) -> dict:
-    """The answers stored with the course (only staff see them)."""
-    slug = journey.consultation_for or journey.treatment
-    asked = SuitabilityQuestion.objects.filter(
-        treatment__slug=slug, pk__in=[int(k) for k in journey.answers]
-    )
-    return {
-        "treatment": slug,
-        "questions": [{"question": q.text, "answer": journey.answers[str(q.pk)]} for q in asked],
-    }
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @limit_posts("booking-confirm", "RATE_LIMIT_BOOKING_CONFIRM")
@@ -733,8 +721,12 @@ def confirm(request):
                 treatment=treatment,
                 slots=slots,
                 idempotency_key=journey.key,
-                suitability_answers=_answers_for_course(journey),
+                answers=journey.answers,
+                answers_for=education_selectors.treatment_published(journey.consultation_for)
+                if journey.consultation_for
+                else None,
                 consent=ConsentText.objects.filter(pk=journey.consent).first(),
+                consent_method=Course.ConsentMethod.ONLINE,
                 booked_by=request.user,
             )
         except services.SlotTaken as taken:

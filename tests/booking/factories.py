@@ -60,3 +60,20 @@ class PatientFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     full_name = factory.Sequence(lambda n: f"Patient {n}")
     phone = "07700 900000"
+
+
+def agreed(treatment) -> dict:
+    """What a course records beside its times: consent given online, every health answer "no"."""
+    from booking.models import ConsentText
+    from booking.services import online_agreement
+
+    if ConsentText.current() is None:
+        ConsentText.objects.create(version=1, text="I agree to the treatment.")
+    return online_agreement(treatment)
+
+
+def book_course(**kwargs):
+    """booking.services.course_book as the journey calls it (agreed() unless given)."""
+    from booking.services import course_book
+
+    return course_book(**{**agreed(kwargs["treatment"]), **kwargs})

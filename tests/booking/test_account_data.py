@@ -23,11 +23,10 @@ from booking.attendance import session_mark_attended
 from booking.availability import Slot
 from booking.models import ClinicalNote, ConsentText, Patient, Reminder, ReminderEvent, Session
 from booking.reminders import send_all_due
-from booking.services import course_book
 from clinic.models import ClinicDetails
-from education.models import NewsletterSubscriber
+from education.models import NewsletterSubscriber, SuitabilityQuestion
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, UserFactory
+from tests.booking.factories import PatientFactory, UserFactory, book_course
 
 pytestmark = pytest.mark.django_db
 NAME, EMAIL, PHONE = (
@@ -48,13 +47,18 @@ def at(month, day, hour=10):
 
 
 def book(patient, treatment, practitioner, starts, consent=None):
+    question, _ = SuitabilityQuestion.objects.get_or_create(
+        treatment=treatment,
+        text=ANSWERS["questions"][0]["question"],
+        defaults={"outcome": "consult", "explanation": "Talk to us first."},
+    )
     with time_machine.travel(BOOKED_AT, tick=False):
-        course = course_book(
+        course = book_course(
             patient=patient,
             treatment=treatment,
             slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
-            suitability_answers=ANSWERS,
-            consent=consent,
+            answers={question.pk: "no"},
+            **({"consent": consent} if consent else {}),
         )
         send_all_due()  # confirmation and clinic notice, sent in April
     return course

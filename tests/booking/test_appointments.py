@@ -10,9 +10,8 @@ from icalendar import Calendar
 
 from booking.availability import Slot
 from booking.models import Session
-from booking.services import course_book
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory
+from tests.booking.factories import PatientFactory, book_course
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def at(month, day, hour, minute=0):
 @pytest.fixture
 def course(now, patient, treatment, practitioner):
     starts = [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)]
-    return course_book(
+    return book_course(
         patient=patient,
         treatment=treatment,
         slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],

@@ -10,9 +10,8 @@ from django.urls import reverse
 from booking.availability import Slot
 from booking.models import ConsentText, Course, Patient, Session
 from booking.reminders import send_all_due
-from booking.services import course_book
 from tests.booking.conftest import LONDON, email_code_sign_in
-from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
 from tests.education.factories import (
     ConsultationFactory,
     usual_questions,
@@ -112,7 +111,7 @@ def test_a_slot_taken_meanwhile_sends_the_patient_back_with_alternatives(
         r'name="key" value="([^"]+)"', client.get(reverse("booking:confirm")).content.decode()
     ).group(1)
     start = datetime.fromisoformat(value.split("|")[0])
-    course_book(
+    book_course(
         patient=PatientFactory(),
         treatment=clinic_ready,
         slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],

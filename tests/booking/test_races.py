@@ -18,9 +18,9 @@ from django.db import connection
 
 from booking.availability import Slot
 from booking.models import Course, Session
-from booking.services import SlotTaken, course_book
+from booking.services import SlotTaken
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, agreed, book_course
 from tests.education.factories import TreatmentFactory
 
 THREADS = 20
@@ -59,6 +59,7 @@ def three_sessions(start, practitioner, minutes=75, offset=timedelta(0)):
 
 
 def _same_practitioner_race(treatment):
+    agreed(treatment)  # the consent text exists before the threads start
     practitioner = PractitionerFactory(treatments=[treatment])
     patients = [PatientFactory() for _ in range(THREADS)]
     first = datetime(2026, 6, 3, 10, tzinfo=LONDON)
@@ -66,7 +67,7 @@ def _same_practitioner_race(treatment):
     # Each course overlaps the others: starts 0-45 minutes apart on the same days.
     jobs = [
         (
-            lambda p=p, i=i: course_book(
+            lambda p=p, i=i: book_course(
                 patient=p,
                 treatment=treatment,
                 now=now,
@@ -96,6 +97,7 @@ def test_twenty_threads_one_practitioner_one_winner(treatment):
 def test_one_patient_booking_two_practitioners_at_once_gets_one(treatment):
     """Each practitioner offers a treatment of their own: only the patient's own no-overlap
     guard (not the one-course-per-treatment rule) can stop the second booking."""
+    agreed(treatment)  # the consent text exists before the threads start
     patient = PatientFactory()
     treatments = [treatment] + [
         TreatmentFactory(name=f"Treatment {n}", slug=f"treatment-{n}") for n in range(THREADS - 1)
@@ -105,7 +107,7 @@ def test_one_patient_booking_two_practitioners_at_once_gets_one(treatment):
     now = datetime(2026, 6, 1, 8, tzinfo=LONDON)
     jobs = [
         (
-            lambda pr=pr, t=t: course_book(
+            lambda pr=pr, t=t: book_course(
                 patient=patient, treatment=t, now=now, slots=three_sessions(first, pr)
             )
         )

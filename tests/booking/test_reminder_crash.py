@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from booking import selectors, services
+from booking import selectors
 from booking.models import Reminder
 from booking.reminders import dispatch_due
 from booking.tasks import reminder_send
+from tests.booking.factories import book_course
 from tests.booking.smtp_sink import SmtpSink
 from tests.celery_worker import start_worker
 
@@ -69,7 +70,7 @@ def test_a_killed_worker_loses_nothing(
         now=timezone.now(),
         practitioners=[practitioner],
     )[0]
-    course = services.course_book(patient=patient, treatment=treatment, slots=[slot])
+    course = book_course(patient=patient, treatment=treatment, slots=[slot])
     confirmation = Reminder.objects.get(session__course=course, kind="confirmation")
     Reminder.objects.exclude(pk=confirmation.pk).delete()  # one row: one story to follow
     queue, marker = f"crash-{uuid.uuid4().hex[:8]}", tmp_path / "crashed"

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from booking import selectors, services
+from booking import selectors
 from booking.models import Reminder
 from booking.tasks import dispatch_due_reminders
+from tests.booking.factories import book_course
 from tests.celery_worker import start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +30,7 @@ def test_a_real_worker_sends_the_due_reminders_once(tmp_path, treatment, practit
         now=now,
         practitioners=[practitioner],
     )[0]
-    course = services.course_book(patient=patient, treatment=treatment, slots=[slot])
+    course = book_course(patient=patient, treatment=treatment, slots=[slot])
     queue = f"test-{uuid.uuid4().hex[:8]}"
     worker = start_worker(queue=queue, EMAIL_URL=f"filemail://{tmp_path}")
     try:

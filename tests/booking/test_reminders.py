@@ -20,7 +20,7 @@ from booking.reminder_emails import unsubscribe_token
 from booking.reminder_timing import after_quiet_hours, due_times
 from booking.reminders import dispatch_due, reminder_send, send_all_due
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
 from tests.booking.smtp_sink import SmtpSink
 
 Kind, Status = Reminder.Kind, Reminder.Status
@@ -76,7 +76,7 @@ class TestTiming:
 @pytest.fixture
 def course(now, patient, treatment, practitioner):
     starts = [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)]
-    return services.course_book(
+    return book_course(
         patient=patient,
         treatment=treatment,
         slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
@@ -225,7 +225,7 @@ class TestFailures:
         self, now, patient, treatment, practitioner, settings
     ):
         settings.EMAIL_BACKEND = "tests.booking.test_reminders.DownBackend"
-        course = services.course_book(
+        course = book_course(
             patient=patient,
             treatment=treatment,
             slots=[Slot(at(6, 10, 10), at(6, 10, 11, 15), practitioner.pk)],
@@ -243,7 +243,7 @@ def test_two_dispatchers_over_500_due_rows_send_each_exactly_once(treatment, set
     weekdays = [d for d in (at(6, 2, 9) + timedelta(days=n) for n in range(40)) if d.weekday() < 5]
     for i in range(100):  # 100 single-session courses, 5 a weekday: 5 rows each
         start = weekdays[i // 5] + timedelta(minutes=90 * (i % 5))
-        course = services.course_book(
+        course = book_course(
             patient=PatientFactory(),
             treatment=treatment,
             now=now,

@@ -13,9 +13,9 @@ from booking import rulebook
 from booking.availability import Slot
 from booking.courses import Spacing
 from booking.models import BookingRules, ConsentText, Course, Session
-from booking.services import course_book
 from clinic.roles import RECEPTION
 from tests.booking.conftest import LONDON
+from tests.booking.factories import book_course
 from tests.booking.test_journey import answer_all, walk_to_plan
 from tests.education.factories import ConsultationFactory, usual_questions
 from tests.staff.conftest import staff_user
@@ -30,7 +30,7 @@ def at(month, day, hour=10, minute=0):
 
 
 def book(patient, treatment, practitioner, starts, **extra):
-    return course_book(
+    return book_course(
         patient=patient,
         treatment=treatment,
         slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],

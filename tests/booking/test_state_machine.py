@@ -53,7 +53,6 @@ from booking.selectors import courses_breaking_rules
 from booking.services import (
     BookingError,
     NeedsReplan,
-    course_book,
     course_cancel,
     course_extend,
     extension_proposals,
@@ -61,7 +60,7 @@ from booking.services import (
     session_move,
     spacing_of,
 )
-from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
 from tests.education.factories import TreatmentFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -168,7 +167,7 @@ class Bookings(RuleBasedStateMachine):
 
     def _book(self, *, patient, treatment, slots, staff=None) -> None:
         course = self._refused(
-            course_book,
+            book_course,
             patient=patient,
             treatment=treatment,
             slots=slots,
@@ -546,7 +545,7 @@ def test_a_replan_after_an_earlier_cancellation_names_the_session_outside_its_wi
     cancelled, session 3's proposal came back as session 2's (the one just moved)."""
     treatment, practitioner = world["treatments"][0], world["practitioners"][0]
     starts = [datetime(2026, 9, 14, 10, tzinfo=LONDON) + timedelta(days=28 * n) for n in range(3)]
-    course = course_book(
+    course = book_course(
         patient=world["patients"][0],
         treatment=treatment,
         slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],

@@ -38,6 +38,7 @@ from clinic.models import ClinicDetails
 from clinic.tokens import token_make
 from education.services import CONFIRM_PURPOSE
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
+from tests.booking.factories import book_course as course_agreed
 from tests.browser.axe import axe_report, axe_violations
 from tests.browser.conftest import other_origin_requests, save_if_failed
 from tests.education.factories import (
@@ -151,7 +152,7 @@ def _world(url):
 def book_course(world) -> dict[int, Session]:
     """The patient's 3-session course, Wednesdays at 10:00 (the last one after the DST change)."""
     starts = [datetime(2026, m, d, 10, tzinfo=LONDON) for m, d in ((2, 4), (3, 4), (4, 1))]
-    course = services.course_book(
+    course = course_agreed(
         patient=world.patient,
         treatment=world.treatment,
         slots=[Slot(s, s + timedelta(minutes=75), world.practitioner.pk) for s in starts],

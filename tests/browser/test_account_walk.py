@@ -34,12 +34,11 @@ from django.utils import timezone
 from booking.email_check import email_code_send
 from booking.models import Reminder
 from booking.reminder_emails import build_message
-from booking.services import course_book
 from clinic.emails import EMAIL_KINDS, KIND_HEADER
 from clinic.models import ClinicDetails
 from education import services as newsletter
 from tests.booking.conftest import first_free_slot
-from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
 from tests.browser.conftest import other_origin_requests
 from tests.education.factories import ArticleFactory, TreatmentFactory
 
@@ -481,7 +480,7 @@ def test_every_link_in_the_booking_and_newsletter_emails_opens(world, chromium, 
         user=UserFactory(email="orla@example.org", password=None, verified=False),
     )
     slot = first_free_slot(treatment, practitioner)
-    course = course_book(patient=patient, treatment=treatment, slots=[slot])
+    course = book_course(patient=patient, treatment=treatment, slots=[slot])
     session = course.sessions.get()
     for kind in Reminder.Kind.values:  # each kind's email, as the sender builds it
         reminder = Reminder.objects.filter(session=session, kind=kind).first()

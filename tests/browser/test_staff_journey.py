@@ -11,11 +11,10 @@ from django.contrib.auth.models import Group
 
 from booking.availability import Slot
 from booking.models import ConsentText, Course, Reminder, Session
-from booking.services import course_book
 from clinic.roles import RECEPTION
-from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
 from tests.browser.conftest import other_origin_requests
-from tests.education.factories import TreatmentFactory
+from tests.education.factories import TreatmentFactory, usual_questions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LONDON = ZoneInfo("Europe/London")
@@ -26,11 +25,12 @@ PASSWORD = "a-Password-123"  # UserFactory's
 @pytest.fixture
 def clinic():
     treatment = TreatmentFactory()
+    usual_questions(treatment)  # reception reads them out and records the answers
     practitioner = PractitionerFactory(treatments=[treatment], display_name="Dr Demo")
     ConsentText.objects.create(version=1, text="I understand the risks and the aftercare.")
     start = MORNING.replace(hour=9, minute=30)  # this morning's first patient
     earlier = MORNING - timedelta(days=7)
-    course_book(
+    book_course(
         patient=PatientFactory(full_name="Pat Attending"),
         treatment=treatment,
         slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],
@@ -65,7 +65,12 @@ def test_reception_books_by_phone_and_marks_a_patient_attended(page, live_server
         page.get_by_label("Day of the first session").fill("2026-06-08")
         page.get_by_role("button", name="Show free times").click()
         page.get_by_role("button", name=re.compile(r"^10:00, Monday 8 June")).click()
-        page.get_by_label(re.compile("The patient agreed to the consent statement")).check()
+        page.get_by_role("heading", name="Health questions").wait_for()
+        answers = page.get_by_role("radio", name="No", exact=True)
+        assert answers.count() == 2  # the health questions, read out and answered
+        for answer in answers.all():
+            answer.check()
+        page.get_by_label(re.compile("I read the consent statement")).check()
         page.get_by_role("button", name="Book the course").click()
         page.get_by_text(re.compile("booked", re.IGNORECASE)).first.wait_for()
 

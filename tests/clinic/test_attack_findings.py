@@ -202,9 +202,8 @@ def test_reception_cannot_link_a_practitioner_to_an_account(client, two_practiti
 
 def test_a_clinician_sees_only_the_courses_their_sessions_belong_to(client, two_practitioners):
 
-    from booking.services import course_book
     from tests.booking.conftest import first_free_slot
-    from tests.booking.factories import PatientFactory
+    from tests.booking.factories import PatientFactory, book_course
     from tests.education.factories import TreatmentFactory
 
     shared = PatientFactory(full_name="Sam Shared")
@@ -213,7 +212,7 @@ def test_a_clinician_sees_only_the_courses_their_sessions_belong_to(client, two_
     two_practitioners["other"].treatments.add(peel)
     for name, treatment, days in (("own", two_practitioners["treatment"], 14), ("other", peel, 21)):
         slot = first_free_slot(treatment, two_practitioners[name], days_ahead=days)
-        courses[name] = course_book(patient=shared, treatment=treatment, slots=[slot])
+        courses[name] = book_course(patient=shared, treatment=treatment, slots=[slot])
     client.force_login(two_practitioners["clinician"])
     other = courses["other"]
     missing = client.get(reverse("admin:booking_course_change", args=[987654]))
@@ -308,15 +307,14 @@ def checked_in(db):
 
     from booking.models import Reminder
     from booking.reminders import send_all_due
-    from booking.services import course_book
     from tests.booking.conftest import first_free_slot
-    from tests.booking.factories import PatientFactory, PractitionerFactory
+    from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
     from tests.education.factories import TreatmentFactory
 
     treatment = TreatmentFactory()
     practitioner = PractitionerFactory(treatments=[treatment])
     patient = PatientFactory(full_name='Ms Orla O\'Brien-Smith <"Ollie">')
-    course_book(
+    book_course(
         patient=patient, treatment=treatment, slots=[first_free_slot(treatment, practitioner)]
     )
     Reminder.objects.filter(kind__in=["confirmation", "check_in"]).update(due_at=timezone.now())

@@ -6,9 +6,8 @@ from django.contrib.messages import get_messages
 
 from booking.availability import Slot
 from booking.models import Session
-from booking.services import course_book
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory
+from tests.booking.factories import PatientFactory, book_course
 
 
 def at(day, hour, minute=0):
@@ -17,7 +16,7 @@ def at(day, hour, minute=0):
 
 def book(treatment, practitioner, start, now, patient=None) -> Session:
     """A one-session course through the booking service, as a patient would book it."""
-    course = course_book(
+    course = book_course(
         patient=patient or PatientFactory(),
         treatment=treatment,
         slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],

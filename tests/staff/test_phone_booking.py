@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
@@ -12,9 +13,10 @@ from booking import services
 from booking.availability import Slot
 from booking.journey import slot_value
 from booking.models import ConsentText, Course, Patient, Reminder, Session
-from booking.services import BookingError, course_book
+from booking.services import BookingError
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
+from tests.education.factories import usual_questions
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -57,7 +59,8 @@ class FormFields(HTMLParser):
             self._in_form = attrs.get("method") == "post"
         if not self._in_form:
             return
-        if tag == "input" and (attrs.get("type") != "checkbox" or "checked" in attrs):
+        checkable = attrs.get("type") in ("checkbox", "radio")
+        if tag == "input" and (not checkable or "checked" in attrs):
             default = "on" if attrs.get("type") == "checkbox" else ""
             self.fields[attrs["name"]] = attrs.get("value") or default
         elif tag == "select":
@@ -80,11 +83,16 @@ class FormFields(HTMLParser):
 
 
 def plan_data(response, **changes):
-    """Step 3's form as rendered, the "Book" button pressed; `changes` as staff would type."""
+    """Step 3's form as rendered, the "Book" button pressed; `changes` as staff would type.
+
+    Staff ask the health questions (every answer "no" unless `changes` say) and read the
+    consent aloud (consent_method "phone")."""
     parser = FormFields()
-    parser.feed(response.content.decode())
+    html = response.content.decode()
+    parser.feed(html)
     data = {k: v for k, v in parser.fields.items() if k != "csrfmiddlewaretoken"}
-    return {**data, "action": "book", **changes}
+    asked = {name: "no" for name in re.findall(r'name="(q\d+)"', html)}
+    return {**asked, "consent_method": "phone", **data, "action": "book", **changes}
 
 
 def local_starts(course):
@@ -97,6 +105,12 @@ def local_starts(course):
 @pytest.fixture
 def reception_client(client_for, reception, now, practitioner):
     return client_for(reception)
+
+
+@pytest.fixture(autouse=True)
+def consent_text(db):
+    """The consent statement reception reads aloud (the clinic has one from its first day)."""
+    return ConsentText.objects.get_or_create(version=1, defaults={"text": "I agree."})[0]
 
 
 # --- step 1: finding or adding the patient ------------------------------------------
@@ -185,7 +199,6 @@ def test_step_two_lists_the_days_free_times_as_buttons(
 def test_reception_books_a_three_session_course_end_to_end(
     reception_client, reception, patient, treatment, practitioner
 ):
-    ConsentText.objects.create(version=1, text="I agree.")
     page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
     assert page.status_code == 200
     assert [row["slot"].start for row in page.context["rows"]] == [
@@ -215,13 +228,78 @@ def test_a_double_submit_books_once(reception_client, patient, treatment, practi
     assert Course.objects.count() == 1 and Session.objects.count() == 3
 
 
-def test_without_a_ticked_consent_no_consent_is_recorded(
+def test_without_consent_or_answers_nothing_is_booked(
     reception_client, patient, treatment, practitioner
 ):
-    ConsentText.objects.create(version=1, text="I agree.")
+    """Finding 2 (issue 16): phone booking booked with the consent box unticked."""
+    usual_questions(treatment)
+    page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
+    for missing in ("consent_method", "q"):
+        data = {k: v for k, v in plan_data(page).items() if not k.startswith(missing)}
+        refused = reception_client.post(url("_plan", patient.pk), data)
+        assert refused.status_code == 400
+    assert not Course.objects.exists()
+
+
+def test_consent_read_aloud_is_recorded_with_who_read_it(
+    reception_client, reception, patient, treatment, practitioner
+):
+    usual_questions(treatment)
     page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
     reception_client.post(url("_plan", patient.pk), plan_data(page))
-    assert Course.objects.get().consent is None
+    course = Course.objects.get()
+    assert (course.consent_method, course.consent_recorded_by) == ("phone", reception)
+    assert course.consent_given_at is not None
+    assert {a["answer"] for a in course.suitability_answers["questions"]} == {"no"}
+
+
+def test_a_talk_first_answer_blocks_phone_booking_unless_a_clinician_gives_a_reason(
+    client_for, now, reception, superuser, patient, treatment, practitioner
+):
+    """The owner (a superuser) stands for a clinician here: the Clinician role does not book
+    by phone, and sees only its own patients."""
+    clinician = superuser
+    questions = usual_questions(treatment)
+    keloid = next(q for q in questions if q.outcome == "consult")
+    client = client_for(reception)
+    page = open_plan(client, patient, treatment, practitioner, at(6, 3, 10))
+    data = plan_data(page, **{f"q{keloid.pk}": "yes", "clinical_reason": "Seen in clinic."})
+    refused = client.post(url("_plan", patient.pk), data)
+    assert refused.status_code == 400 and "Only a clinician" in refused.content.decode()
+    client = client_for(clinician)
+    page = open_plan(client, patient, treatment, practitioner, at(6, 3, 10))
+    data = plan_data(page, **{f"q{keloid.pk}": "yes"})
+    assert "clinician should see" in client.post(url("_plan", patient.pk), data).content.decode()
+    data["clinical_reason"] = "Scarring checked in person on 1 June: no keloid history."
+    client.post(url("_plan", patient.pk), data)
+    course = Course.objects.get()
+    assert "suitability" in course.waived and course.override_by == clinician
+    assert "Clinical reason: Scarring checked" in course.override_reason
+
+
+def test_consent_on_paper_holds_the_first_session_until_it_is_signed(
+    client_for, now, reception, patient, treatment, practitioner
+):
+    client = client_for(reception)
+    page = open_plan(client, patient, treatment, practitioner, at(6, 3, 10))
+    client.post(url("_plan", patient.pk), plan_data(page, consent_method="paper"))
+    course = Course.objects.get()
+    assert course.consent_to_sign and course.consent_given_at is None
+    first = course.sessions.get(number=1)
+    with time_machine.travel(at(6, 3, 10, 5), tick=False):
+        client.logout()  # two days on: the idle session has ended; a new sign-in
+        client.force_login(reception)
+        day = client.get(reverse("admin:booking_schedule_day"), {"date": "2026-06-03"})
+        assert "Consent to sign" in day.content.decode()
+        client.post(reverse("admin:booking_session_attended", args=[first.pk]))
+        first.refresh_from_db()
+        assert first.status == Session.Status.BOOKED  # refused: not signed yet
+        client.post(reverse("admin:booking_session_consent", args=[first.pk]))
+        client.post(reverse("admin:booking_session_attended", args=[first.pk]))
+    first.refresh_from_db()
+    course.refresh_from_db()
+    assert first.status == Session.Status.ATTENDED
+    assert course.consent_given_at is not None and course.consent_recorded_by == reception
 
 
 def test_reception_moves_a_later_session_inside_its_window(
@@ -312,7 +390,7 @@ def test_a_time_taken_meanwhile_is_refused_with_alternatives(
     reception_client, patient, treatment, practitioner
 ):
     page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
-    other = course_book(
+    other = book_course(
         patient=PatientFactory(),
         treatment=treatment,
         slots=[slot(treatment, practitioner, at(6, 3, 10))],
@@ -331,7 +409,7 @@ def test_an_alternative_for_session_1_plans_the_course_from_it(
 ):
     page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
     book_other = [slot(treatment, practitioner, at(6, 3, 10))]
-    course_book(patient=PatientFactory(), treatment=treatment, slots=book_other)
+    book_course(patient=PatientFactory(), treatment=treatment, slots=book_other)
     refused = reception_client.post(url("_plan", patient.pk), plan_data(page))
     nearest = refused.context["alternatives"][0]
     assert nearest["number"] == 1
@@ -352,7 +430,7 @@ def test_the_database_refuses_a_clash_the_checks_missed(
     reception_client, patient, treatment, practitioner, monkeypatch
 ):
     page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
-    course_book(
+    book_course(
         patient=PatientFactory(),
         treatment=treatment,
         slots=[slot(treatment, practitioner, at(6, 3, 10))],
@@ -605,7 +683,7 @@ def test_step_pages_answer_only_their_methods(reception_client, patient):
 
 
 def book(patient, treatment, practitioner, starts, **kwargs):
-    return course_book(
+    return book_course(
         patient=patient,
         treatment=treatment,
         slots=[slot(treatment, practitioner, s) for s in starts],

@@ -14,10 +14,9 @@ from django.urls import reverse
 
 from booking.availability import Slot
 from booking.models import ClinicalNote, Course, Patient, Practitioner, Reminder, Session
-from booking.services import course_book
 from clinic.roles import CLINICIAN, CONTENT_EDITOR, RECEPTION, ROLES
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
 from tests.education.factories import ArticleFactory, FAQFactory, SubscriberFactory
 from tests.staff.conftest import staff_user
 
@@ -69,7 +68,7 @@ def records(now, treatment, clinician):
     found = {}
     for name, practitioner, day in (("own", own, 3), ("other", other, 4)):
         start = datetime(2026, 6, day, 10, tzinfo=LONDON)
-        course = course_book(
+        course = book_course(
             patient=PatientFactory(full_name=f"Patient {name}"),
             treatment=treatment,
             now=now,
@@ -236,15 +235,16 @@ def test_consent_versions_are_added_not_edited_and_courses_keep_theirs(
     from booking.models import ConsentText
 
     client = client_for(reception)
+    version = ConsentText.current().version + 1  # the records were booked with the current one
     response = client.post(
-        reverse("admin:booking_consenttext_add"), {"version": "1", "text": "First wording."}
+        reverse("admin:booking_consenttext_add"), {"version": version, "text": "First wording."}
     )
     assert response.status_code == 302
-    first = ConsentText.objects.get(version=1)
+    first = ConsentText.objects.get(version=version)
     course = records["own"]["course"]
     Course.objects.filter(pk=course.pk).update(consent=first)
-    client.post(reverse("admin:booking_consenttext_add"), {"version": "2", "text": "Second."})
-    assert ConsentText.current().version == 2
+    client.post(reverse("admin:booking_consenttext_add"), {"version": version + 1, "text": "2nd"})
+    assert ConsentText.current().version == version + 1
     page = client.get(reverse("admin:booking_consenttext_change", args=[first.pk]))
     assert b'name="text"' not in page.content  # read-only once saved
     course.refresh_from_db()
