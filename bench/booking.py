@@ -76,7 +76,6 @@ def main() -> int:
 
     from booking import selectors, services
     from booking.availability import slots_available
-    from booking.courses import course_plan
     from booking.models import BookingRules
 
     zone = selectors.clinic_zone()
@@ -130,19 +129,13 @@ def main() -> int:
         first = found[0]
 
         def plan():
-            finder = selectors.slot_finder(
+            return selectors.course_proposal(
+                first=first,
                 treatment=treatment,
-                practitioner=practitioners[0],
+                sessions=6,
                 now=now,
                 patient=patients[-1],
                 rules=rules,
-            )
-            return course_plan(
-                first=first,
-                sessions=6,
-                spacing=services.spacing_of(treatment),
-                zone=zone,
-                find_slots=finder,
             )
 
         with CaptureQueriesContext(connection) as captured:

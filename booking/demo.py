@@ -16,8 +16,6 @@ from clinic.models import User
 from education.models import Treatment
 
 from . import selectors, services
-from .availability import Slot
-from .courses import course_plan
 from .models import (
     BookingRules,
     ClinicClosure,
@@ -108,15 +106,8 @@ def _book_demo_course(
     first = min(free, key=lambda s: abs(s.start - wanted), default=None)
     if first is None:
         return
-    finder = selectors.slot_finder(
-        treatment=treatment, practitioner=practitioner, now=now, patient=patient
-    )
-    plan = course_plan(
-        first=Slot(first.start, first.end, first.practitioner_id),
-        sessions=sessions,
-        spacing=services.spacing_of(treatment),
-        zone=zone,
-        find_slots=finder,
+    plan = selectors.course_proposal(
+        first=first, treatment=treatment, sessions=sessions, now=now, patient=patient
     )
     slots = [p.slot for p in plan if p.slot]
     # A full week just means the demo has enough bookings already.

@@ -442,3 +442,58 @@ def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreache
                 entry = found.get(course.pk) or CourseBreaches(course, [])
                 found[course.pk] = CourseBreaches(course, entry.breaches + extra)
     return sorted(found.values(), key=lambda e: (e.course.created_at, e.course.pk))
+
+
+def course_proposal(
+    *,
+    first: Slot,
+    treatment: Treatment,
+    sessions: int,
+    now: datetime,
+    patient: Patient | None = None,
+    anyone: bool = False,
+    rules: BookingRules | None = None,
+) -> list:
+    """The course plan (booking/courses.py course_plan) from a chosen first session.
+
+    One practitioner for the whole course where one can take it: the first
+    slot's own practitioner keeps every session they have time for, and with
+    `anyone` (the patient did not choose), each practitioner free at that same
+    first time is tried, and the first who can take every session is chosen.
+    Otherwise a session goes to someone else only where the plan says why.
+    The journey, phone booking, the demo and the benchmarks all plan here.
+    """
+    from .courses import course_plan
+    from .rulebook import spacing_of
+
+    def plan_with(slot: Slot) -> list:
+        return course_plan(
+            first=slot,
+            sessions=sessions,
+            spacing=spacing_of(treatment),
+            zone=clinic_zone(),
+            find_slots=slot_finder(
+                treatment=treatment,
+                practitioner=Practitioner(pk=slot.practitioner_id),
+                now=now,
+                patient=patient,
+                rules=rules,
+            ),
+        )
+
+    plan = plan_with(first)
+    if not anyone or _one_practitioner(plan):
+        return plan
+    day = first.start.astimezone(clinic_zone()).date()
+    for other in free_slots(
+        treatment=treatment, day_from=day, day_to=day, now=now, patient=patient, rules=rules
+    ):
+        if other.start == first.start and other.practitioner_id != first.practitioner_id:
+            candidate = plan_with(other)
+            if _one_practitioner(candidate):
+                return candidate
+    return plan
+
+
+def _one_practitioner(plan) -> bool:
+    return all(p.slot for p in plan) and len({p.slot.practitioner_id for p in plan}) == 1

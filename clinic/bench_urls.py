@@ -23,8 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from booking import selectors, services
-from booking.courses import course_plan
-from booking.models import BookingRules, Patient, Practitioner
+from booking.models import BookingRules, Patient
 from education.content_cache import bump_content_version
 from education.models import Treatment
 from education.views import treatment_detail
@@ -80,18 +79,13 @@ def course_new(request):
     if not free:
         return JsonResponse({"result": "full"})
     first = random.choice(free)  # noqa: S311
-    planned = course_plan(
+    planned = selectors.course_proposal(
         first=first,
+        treatment=treatment,
         sessions=sessions,
-        spacing=services.spacing_of(treatment),
-        zone=zone,
-        find_slots=selectors.slot_finder(
-            treatment=treatment,
-            practitioner=Practitioner(pk=first.practitioner_id),
-            now=now,
-            patient=patient,
-            rules=rules,
-        ),
+        now=now,
+        patient=patient,
+        rules=rules,
     )
     slots = [p.slot for p in planned if p.slot]
     if len(slots) < sessions:

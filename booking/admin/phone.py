@@ -240,7 +240,11 @@ class PhoneBooking:
     def _planned(self, first, patient, choice):
         data = choice.cleaned_data
         return planned(
-            first, treatment=data["treatment"], sessions=data["sessions"], patient=patient
+            first,
+            treatment=data["treatment"],
+            sessions=data["sessions"],
+            patient=patient,
+            anyone=data.get("practitioner") is None,
         )
 
     def _plan_start(self, request, patient, choice):

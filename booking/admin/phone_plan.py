@@ -17,7 +17,7 @@ from education.models import Treatment
 
 from .. import selectors, services
 from ..availability import Slot
-from ..courses import PlannedSession, course_plan, course_replan, session_window
+from ..courses import PlannedSession, course_replan, session_window
 from ..journey import slot_value
 from ..models import BookingRules, Practitioner
 
@@ -120,19 +120,17 @@ def first_session_times(
     return day, on_day, later[0] if later else None
 
 
-def planned(first: Slot, *, treatment: Treatment, sessions: int, patient) -> list[PlannedSession]:
-    """The journey's planner, called as the journey calls it (booking/views/journey.py)."""
-    return course_plan(
+def planned(
+    first: Slot, *, treatment: Treatment, sessions: int, patient, anyone: bool = False
+) -> list[PlannedSession]:
+    """The journey's planner (selectors.course_proposal), for the phone booking's step 3."""
+    return selectors.course_proposal(
         first=first,
+        treatment=treatment,
         sessions=sessions,
-        spacing=services.spacing_of(treatment),
-        zone=selectors.clinic_zone(),
-        find_slots=selectors.slot_finder(
-            treatment=treatment,
-            practitioner=Practitioner(pk=first.practitioner_id),
-            now=timezone.now(),
-            patient=patient,
-        ),
+        now=timezone.now(),
+        patient=patient,
+        anyone=anyone,
     )
 
 

@@ -5,13 +5,15 @@ cost three date filters and as many lookups (about 40 µs a button, most of
 the week view's rendering), and each day three more date filters; here a
 button is one strftime and a day one heading. Every value written is made
 here from dates and integers, or is a fixed string, so nothing needs
-escaping. The markup is exactly what the template wrote
-(tests/booking/test_week_view.py keeps that template as the reference).
+escaping, but for practitioners' names, which are escaped. The markup is
+exactly what the template wrote (tests/booking/test_week_view.py keeps that
+template as the reference).
 """
 
 from django import template
 from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -33,7 +35,9 @@ def _long_date(day) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month]} {day.year}"
 
 
-def _buttons(slots, chosen_start) -> str:
+def _buttons(slots, chosen_start, names=None) -> str:
+    """`names` (practitioner id -> name): say whom each time is with (a page offering
+    several practitioners' times)."""
     rows = []
     long_dates = {}  # a day's slots share it: translated names looked up once a day
     for slot in slots:
@@ -42,14 +46,15 @@ def _buttons(slots, chosen_start) -> str:
         day = local.date()
         if day not in long_dates:
             long_dates[day] = _long_date(day)
+        who = f" with {escape(names[slot.practitioner_id])}" if names else ""
         rows.append(
             _BUTTON.format(
                 slot.start.isoformat(),
                 int(slot.practitioner_id),
                 " active" if is_chosen else "",
-                f"{long_dates[day]}, {local:%H:%M}",
+                f"{long_dates[day]}, {local:%H:%M}{who}",
                 _CURRENT if is_chosen else "",
-                f"{local:%H:%M}",
+                f"{local:%H:%M}{who}",
                 _CHOSEN if is_chosen else "",
             )
         )
@@ -57,10 +62,11 @@ def _buttons(slots, chosen_start) -> str:
 
 
 @register.simple_tag
-def week_grid(days, chosen=None, outside=()):
+def week_grid(days, chosen=None, outside=(), names=None):
     """A <section> per day of `days` ((date, [slot, ...]), ...): its heading and free times.
 
     A day in `outside` (outside the session's window) says so instead of "No free times".
+    With `names`, each time names its practitioner (escaped: names are typed by staff).
     """
     chosen_start = chosen.start if chosen else None
     parts = []
@@ -72,7 +78,7 @@ def week_grid(days, chosen=None, outside=()):
             )
         )
         if slots:
-            parts.append(_SLOTS.format(_buttons(slots, chosen_start)))
+            parts.append(_SLOTS.format(_buttons(slots, chosen_start, names)))
         elif outside and day in outside:
             parts.append(_NONE.format("Outside this session's window"))
         else:

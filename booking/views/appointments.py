@@ -155,9 +155,14 @@ def session_move(request, pk):
     latest = window.ends_at(zone) if window else None
     if session.number == min(n for n, _start in starts):  # a course's first: the horizon too
         latest = min(latest, now + rules.horizon) if latest else now + rules.horizon
+    # The session keeps its practitioner unless the patient asks to see everyone's times;
+    # then each time says whom it is with.
+    everyone = selectors.practitioners_for(treatment)
+    anyone = request.GET.get("with") == "any"
+    shown = everyone if anyone else [p for p in everyone if p.pk == session.practitioner_id]
     days = week_of_slots(
         treatment=treatment,
-        practitioners=selectors.practitioners_for(treatment),
+        practitioners=shown,
         patient=session.patient,
         week=week_start,
         now=now,
@@ -165,6 +170,7 @@ def session_move(request, pk):
         latest=latest,
         exclude_session_ids=[session.pk],
         rules=rules,
+        one_per_time=not anyone,
     )
     outside = set()
     if window:
@@ -185,8 +191,11 @@ def session_move(request, pk):
         else None,
         "form_action": request.path,
         "week_url": request.path,
+        "week_query": "&with=any" if anyone else "",
         "chosen": None,
         "outside": outside,
+        "anyone": anyone,
+        "names": {p.pk: p.display_name for p in everyone} if anyone else None,
         "keeps_others": keeps_others
         if keeps_others and keeps_others != window and max(starts)[0] != session.number
         else None,

@@ -24,7 +24,7 @@ from education.suitability import Suitability, suitability_outcome
 
 from .. import rulebook, selectors, services
 from ..availability import Slot
-from ..courses import course_plan, course_replan, session_window
+from ..courses import course_replan, session_window
 from ..email_check import (
     CodeRefused,
     EmailCheck,
@@ -328,8 +328,10 @@ def week_of_slots(
     latest=None,
     exclude_session_ids=(),
     rules=None,
+    one_per_time: bool = True,
 ) -> list[tuple[date, list]]:
-    """(day, [slot, ...]) for the 7 days of `week`; one slot per start time."""
+    """(day, [slot, ...]) for the 7 days of `week`; one slot per start time, or (not
+    `one_per_time`) each practitioner's, for a page that names whom each time is with."""
     found = selectors.free_slots(
         treatment=treatment,
         day_from=week,
@@ -346,7 +348,7 @@ def week_of_slots(
     days = {week + timedelta(days=n): [] for n in range(7)}
     seen = set()
     for slot in found:  # sorted by start, then practitioner: the first one wins a time
-        if slot.start in seen:
+        if one_per_time and slot.start in seen:
             continue
         seen.add(slot.start)
         days[slot.start.astimezone(zone).date()].append(slot)
@@ -386,18 +388,13 @@ def time(request):
         if not offered:
             messages.error(request, "That time is not free. Please choose one of the times shown.")
             return redirect("booking:time")
-        finder = selectors.slot_finder(
+        planned = selectors.course_proposal(
+            first=slot,
             treatment=treatment,
-            practitioner=Practitioner(pk=slot.practitioner_id),
+            sessions=journey.sessions,
             now=now,
             patient=patient,
-        )
-        planned = course_plan(
-            first=slot,
-            sessions=journey.sessions,
-            spacing=services.spacing_of(treatment),
-            zone=zone,
-            find_slots=finder,
+            anyone=journey.practitioner is None,
         )
         journey.plan = [slot_value(p.slot) if p.slot else "" for p in planned]
         journey.save(request)
@@ -459,10 +456,13 @@ def plan(request):
         return early
     practitioners = {p.pk: p for p in selectors.practitioners_for(treatment)}
     rows = _plan_rows(journey, treatment)
+    first_with = rows[0]["slot"].practitioner_id if rows and rows[0]["slot"] else None
     for row in rows:
         row["practitioner"] = (
             practitioners.get(row["slot"].practitioner_id) if row["slot"] else None
         )
+        # Never silent: a session with someone else says so (its own choice, the patient's).
+        row["someone_else"] = bool(row["slot"] and row["slot"].practitioner_id != first_with)
     return _step_page(
         request,
         "plan",

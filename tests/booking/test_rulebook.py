@@ -328,3 +328,64 @@ def test_an_added_session_outside_its_window_is_refused(course, practitioner):
             now=at(6, 1, 8),
         )
     assert course.sessions.count() == 3
+
+
+# --- 5. The practitioner changed silently ------------------------------------------------
+
+
+def test_anyone_gets_one_practitioner_for_the_whole_course_where_one_can_take_it(
+    now, treatment, patient
+):
+    from booking import selectors
+    from booking.models import TimeOff
+    from tests.booking.factories import PractitionerFactory
+
+    away, steady = (PractitionerFactory(treatments=[treatment]) for _ in range(2))
+    # The first slot's practitioner is away for all of session 2's window.
+    TimeOff.objects.create(practitioner=away, start=at(7, 1, 0), end=at(7, 30, 0))
+    first = Slot(at(6, 3, 10), at(6, 3, 11, 15), away.pk)
+    chosen = selectors.course_proposal(
+        first=first, treatment=treatment, sessions=3, now=now, patient=patient, anyone=True
+    )
+    assert {p.slot.practitioner_id for p in chosen} == {steady.pk}
+    asked_for = selectors.course_proposal(
+        first=first, treatment=treatment, sessions=3, now=now, patient=patient
+    )
+    assert asked_for[0].slot.practitioner_id == away.pk  # chosen by name: kept where it can be
+    assert asked_for[1].reason  # and where it cannot, it says why
+
+
+def test_a_move_offers_the_same_practitioner_unless_the_patient_asks_for_anyone(
+    client, course, practitioner
+):
+    from tests.booking.factories import PractitionerFactory
+
+    PractitionerFactory(treatments=[course.treatment], display_name="Dr Other")
+    client.force_login(course.patient.user)
+    second = course.sessions.get(number=2)
+    url = reverse("booking:session_move", args=[second.pk])
+    own = client.get(url, {"week": "2026-07-06"}).content.decode()
+    values = re.findall(r'name="slot" value="[^"|]+\|(\d+)"', own)
+    assert values and set(values) == {str(practitioner.pk)}
+    assert f"Showing free times with {practitioner.display_name}" in own
+    anyone = client.get(url, {"week": "2026-07-06", "with": "any"}).content.decode()
+    assert re.search(r'aria-label="Wednesday 8 July 2026, 10:00 with Dr Other"', anyone)
+    assert f"10:00 with {practitioner.display_name}" in anyone
+
+
+def test_a_session_with_someone_else_is_shown_as_such_on_the_plan(
+    client, clinic_ready, practitioner
+):
+    from booking.journey import Journey, slot_value
+    from tests.booking.factories import PractitionerFactory
+
+    other = PractitionerFactory(treatments=[clinic_ready], display_name="Dr Other")
+    walk_to_plan(client, clinic_ready)
+    journey = Journey.load(client)
+    first, second, third = journey.slots(clinic_ready)
+    moved = Slot(second.start, second.end, other.pk)
+    session = client.session
+    session["booking_journey"]["plan"] = [slot_value(s) for s in (first, moved, third)]
+    session.save()
+    page = client.get(reverse("booking:plan")).content.decode()
+    assert "with Dr Other" in page and "Not the same practitioner as session 1" in page
