@@ -1,27 +1,45 @@
-"""Demo data for `seed_demo`: practitioners, hours, closures and booked courses.
+"""Demo data for `seed_demo`: a clinic on a normal day.
 
-Runs after the education demo (it needs the treatments). Courses are booked
-through the booking service with fixed idempotency keys, so running it again
-books nothing new.
+Runs after the education demo (it needs the treatments). Every course is
+booked, attended, marked a no-show or cancelled through the services, so the
+demo keeps every booking rule (booking/rulebook.py; a test checks the data
+with selectors.courses_breaking_rules). Courses in the past are booked with
+the services' `now` set to when they would have been booked. Fixed
+idempotency keys make a second run book nothing new, except that each run
+tops up today's sessions when there are none, so reception can mark
+attendance on the first `make run` of any day.
+
+The demo sends no email: its reminder rows that were due are shown as sent,
+and those still to come are skipped ("the demo never emails"), so the worker
+never writes to a demo patient even with a real EMAIL_URL.
+
+It shows: a finished course, a course half way (session 1 attended), a no-show,
+a cancelled session, a phone booking whose consent is to be signed at the first
+visit, today's sessions, and a busy week for the schedule.
 """
 
 import contextlib
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from clinic.demo import CLINICIAN_LOGIN
+from clinic.demo import CLINICIAN_LOGIN, RECEPTION_LOGIN
 from clinic.models import User
 from education.models import Treatment
 
-from . import selectors, services
+from . import attendance, selectors, services
 from .models import (
     BookingRules,
     ClinicClosure,
     ConsentText,
+    Course,
     Patient,
     Practitioner,
+    Reminder,
+    Session,
     TimeOff,
     WorkingHours,
 )
@@ -68,11 +86,14 @@ DEMO_PATIENTS = [
     for n, first in enumerate(
         [
             "Robin", "Sam", "Kit", "Jo", "Ash", "Max", "Lee", "Ola", "Rae", "Ade", "Mia",
-            "Ravi", "Nia", "Tom", "Zoe", "Ben", "Ana", "Eli",
+            "Ravi", "Nia", "Tom", "Zoe", "Ben", "Ana", "Eli", "Ivy", "Cal", "Dev", "Fay",
+            "Gus", "Hal", "Ida", "Jon", "Kai", "Liv", "Mo", "Ned", "Oz", "Pia", "Quin",
+            "Ria", "Sol", "Tia", "Uma", "Vic", "Wen", "Xan", "Yas", "Zak",
         ],
         start=1,
     )
 ]  # fmt: skip
+TODAY_NAMES = ["Bea", "Cy", "Dot"]
 # A busy week for the schedule view: (practitioner index, days ahead, hour) of each
 # course's first session, spread over the coming days.
 BUSY_WEEK = [
@@ -82,44 +103,135 @@ BUSY_WEEK = [
 ]
 
 
+DEMO_KEY = "demo-"
+
+
 def _patient(email, name, phone) -> Patient:
     user = User.objects.filter(email=email).first() or User.objects.create_user(email, None)
     patient = Patient.objects.filter(user=user).first()
     return patient or services.patient_create(user=user, full_name=name, phone=phone)
 
 
-def _book_demo_course(
-    key: str, patient, treatment, practitioner, first_day: date, hour: int, sessions: int, now
-) -> None:
-    if services.Course.objects.filter(idempotency_key=key).exists():
-        return  # booked by an earlier run
+def _demo_course(
+    key: str,
+    patient,
+    treatment,
+    practitioner,
+    first_day: date,
+    hour: int,
+    sessions: int,
+    *,
+    booked_by=None,
+    consent_method: str = "online",
+):
+    """Book (once) a course whose first session is near `first_day` at `hour`, as if booked
+    a week before it. None when nothing fits (the demo then simply has one course fewer)."""
+    existing = Course.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
     zone = selectors.clinic_zone()
+    booked_at = datetime.combine(first_day - timedelta(days=7), time(8), tzinfo=zone)
     free = selectors.free_slots(
         treatment=treatment,
         day_from=first_day,
-        day_to=first_day + timedelta(days=6),
-        now=now,
+        day_to=first_day + timedelta(days=4),
+        now=booked_at,
         practitioners=[practitioner],
         patient=patient,
     )
     wanted = datetime.combine(first_day, time(hour), tzinfo=zone)
     first = min(free, key=lambda s: abs(s.start - wanted), default=None)
     if first is None:
-        return
+        return None
     plan = selectors.course_proposal(
-        first=first, treatment=treatment, sessions=sessions, now=now, patient=patient
+        first=first, treatment=treatment, sessions=sessions, now=booked_at, patient=patient
     )
-    slots = [p.slot for p in plan if p.slot]
-    # A full week just means the demo has enough bookings already.
-    with contextlib.suppress(services.BookingError):
-        services.course_book(
+    if not all(p.slot for p in plan):
+        return None
+    agreement = {**services.online_agreement(treatment), "consent_method": consent_method}
+    try:
+        return services.course_book(
             patient=patient,
             treatment=treatment,
-            slots=slots,
-            now=now,
+            slots=[p.slot for p in plan],
+            now=booked_at,
             idempotency_key=key,
-            **services.online_agreement(treatment),
+            booked_by=booked_by,
+            **agreement,
         )
+    except services.BookingError:
+        return None
+
+
+def _mark_past(course, staff, now, *, no_show: int | None = None) -> None:
+    """The course's sessions already over: attended (or session `no_show`, a no-show)."""
+    if course is None:
+        return
+    for session in course.sessions.filter(status=Session.Status.BOOKED, end__lte=now).order_by(
+        "number"
+    ):
+        if session.number == no_show:
+            attendance.session_mark_no_show(session=session, by=staff, now=session.end)
+        else:
+            attendance.session_mark_attended(session=session, by=staff, now=session.start)
+
+
+def _quiet(now) -> None:
+    """No demo email ever leaves: rows due are shown as sent, rows to come are skipped."""
+    rows = Reminder.objects.filter(session__course__idempotency_key__startswith=DEMO_KEY)
+    rows.filter(status=Reminder.Status.PENDING, due_at__lte=now).update(
+        status=Reminder.Status.SENT,
+        sent_at=F("due_at"),
+        reason="Demo data: shown as sent; no email left the app.",
+    )
+    rows.filter(status=Reminder.Status.PENDING, due_at__gt=now).update(
+        status=Reminder.Status.SKIPPED, reason="Demo data: the demo never emails."
+    )
+
+
+def _courses(treatment, practitioners, staff, reception, now) -> None:
+    """Every state a clinic sees, each for patients of its own (one open course each)."""
+    today = timezone.localdate()
+    demo_patient = Patient.objects.filter(user__email="patient@example.com").first()
+    if demo_patient is None and (user := User.objects.filter(email="patient@example.com").first()):
+        demo_patient = services.patient_create(
+            user=user, full_name="Alex Patient", phone="07700 900100"
+        )
+    patients = iter(_patient(*row) for row in DEMO_PATIENTS)
+    course = partial(_demo_course, treatment=treatment, sessions=3)
+
+    finished = course("demo-finished", next(patients), practitioner=practitioners[0],
+                      first_day=today - timedelta(days=84), hour=10)  # fmt: skip
+    _mark_past(finished, staff, now)
+    if demo_patient is not None:  # half way: session 1 attended, session 2 in a few days
+        halfway = course("demo-course-0", demo_patient, practitioner=practitioners[0],
+                         first_day=today - timedelta(days=25), hour=10)  # fmt: skip
+        _mark_past(halfway, staff, now)
+    missed = course("demo-no-show", next(patients), practitioner=practitioners[1],
+                    first_day=today - timedelta(days=6), hour=10)  # fmt: skip
+    _mark_past(missed, staff, now, no_show=1)
+    cancelled = course("demo-cancelled", next(patients), practitioner=practitioners[2],
+                       first_day=today + timedelta(days=9), hour=11)  # fmt: skip
+    if cancelled is not None:
+        last = cancelled.sessions.filter(status=Session.Status.BOOKED).order_by("number").last()
+        with contextlib.suppress(services.BookingError):
+            services.session_cancel(session=last, now=now - timedelta(days=1), notify=True)
+    course("demo-consent-to-sign", next(patients), practitioner=practitioners[1],
+           first_day=today + timedelta(days=2), hour=15, booked_by=reception,
+           consent_method="paper")  # fmt: skip
+    # Today: one session per practitioner, if today has none (a new day's first run).
+    if not Session.objects.active().filter(start__date=today).exists():
+        for n, (who, hour) in enumerate(((0, 11), (1, 15), (2, 14))):
+            key = f"demo-today-{today.isoformat()}-{n}"
+            email = f"demo.today.{today:%Y%m%d}.{n}@example.com"
+            patient = _patient(email, f"{TODAY_NAMES[n]} Demo-Patient", f"07700 9002{n:02d}")
+            course(key, patient, practitioner=practitioners[who], first_day=today, hour=hour)
+    for n, (who, days, hour) in enumerate(BUSY_WEEK):
+        patient = next(patients, None)
+        if patient is None:
+            break
+        course(f"demo-busy-{n}", patient, practitioner=practitioners[who],
+               first_day=today + timedelta(days=days), hour=hour)  # fmt: skip
 
 
 @transaction.atomic
@@ -167,37 +279,10 @@ def seed() -> dict[str, int]:
     microneedling = next((t for t in offered if t.slug == "microneedling"), None)
     if microneedling:
         now = timezone.now()
-        demo_patient = Patient.objects.filter(user__email="patient@example.com").first()
-        if demo_patient is None and (
-            user := User.objects.filter(email="patient@example.com").first()
-        ):
-            demo_patient = services.patient_create(
-                user=user, full_name="Alex Patient", phone="07700 900100"
-            )
-        patients = [_patient(*row) for row in DEMO_PATIENTS]
-        bookings = [
-            (demo_patient, 0, 3, 10),
-            (patients[0], 0, 4, 11),
-            (patients[1], 1, 5, 9),
-            (patients[2], 2, 8, 14),
-            (patients[0], 1, 10, 16),
-        ]
-        bookings += [
-            (patients[n % len(patients)], who, days, hour)
-            for n, (who, days, hour) in enumerate(BUSY_WEEK)
-        ]
-        for n, (patient, who, days_ahead, hour) in enumerate(bookings):
-            if patient is not None:
-                _book_demo_course(
-                    f"demo-course-{n}",
-                    patient,
-                    microneedling,
-                    practitioners[who],
-                    today + timedelta(days=days_ahead),
-                    hour,
-                    3,
-                    now,
-                )
+        staff = User.objects.filter(email=CLINICIAN_LOGIN).first()
+        reception = User.objects.filter(email=RECEPTION_LOGIN).first()
+        _courses(microneedling, practitioners, staff, reception, now)
+        _quiet(now)
     return {
         "practitioners": Practitioner.objects.count(),
         "booked courses": services.Course.objects.count(),

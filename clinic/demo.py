@@ -44,6 +44,7 @@ DEMO_LOGINS = (
     DemoLogin("patient", "patient@example.com", "demo-patient-2026", "Alex Patient", False, False),
 )  # fmt: skip
 CLINICIAN_LOGIN = "clinician@example.com"  # booking's demo links it to its practitioner
+RECEPTION_LOGIN = "reception@example.com"  # booking's demo: the phone booking's staff
 
 DEMO_CLINIC = {
     "name": "Riverside Skin Clinic",

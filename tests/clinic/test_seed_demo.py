@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import CommandError, call_command
@@ -66,3 +68,41 @@ def test_seed_demo_is_refused_under_production_settings():
     with pytest.raises(CommandError, match="refused under production"):
         call_command("seed_demo")
     assert sum(row_counts()) == 0
+
+
+def test_the_demo_is_a_clinic_on_a_normal_day_that_keeps_every_rule_and_sends_no_email():
+    from django.core import mail
+    from django.utils import timezone
+
+    from booking.models import Course, Reminder, Session
+    from booking.reminders import send_all_due
+    from booking.selectors import courses_breaking_rules
+
+    call_command("seed_demo", "--quiet-logins")
+    now = timezone.now()
+    broken = courses_breaking_rules(now=now)
+    assert broken == [], [
+        (e.course.idempotency_key, [b.message for b in e.breaches]) for e in broken
+    ]
+    sessions = Session.objects.select_related("course")
+    today = timezone.localdate()
+    assert sessions.filter(status=Session.Status.ATTENDED, start__lt=now).exists()
+    assert sessions.filter(status=Session.Status.NO_SHOW).exists()
+    assert sessions.filter(status=Session.Status.CANCELLED).exists()
+    assert sessions.active().filter(start__date=today).exists() or today.weekday() == 6
+    assert any(c.consent_to_sign for c in Course.objects.all())
+    finished = [
+        c
+        for c in Course.objects.filter(idempotency_key="demo-finished")
+        if not c.sessions.filter(status=Session.Status.BOOKED).exists()
+    ]
+    assert finished
+    assert Reminder.objects.filter(
+        status=Reminder.Status.SENT, kind__in=["aftercare", "check_in"]
+    ).exists()
+    # Nothing is left for the worker to send about the demo's patients, now or later.
+    assert not Reminder.objects.open().exists()
+    send_all_due(now=now + timedelta(days=120))
+    assert mail.outbox == []
+    call_command("seed_demo", "--quiet-logins")  # a second run the same day: nothing new
+    assert Session.objects.count() == sessions.count()
