@@ -1,8 +1,14 @@
 """Book, move and cancel at random, as patients and as staff: the schedule stays sound.
 
 A hypothesis state machine drives the booking services (the only writers of
-courses and sessions) for three practitioners and four patients over a few
-weeks, with the clock moving on between steps. Refusals (BookingError,
+courses and sessions, which every page, the admin and the tasks call) for three
+practitioners and four patients over a few weeks, with the clock moving on
+between steps: booking as the journey does and at any times (as phone booking
+may, with staff overrides, consent read aloud or to sign on paper), moving and
+cancelling as patients and staff (taking the re-timing offered or not),
+adding a session to a course, cancelling the rest, marking attendance and
+no-shows (recording a paper consent form first, or not), and time off handed
+over or cancelled. 50 examples of up to 25 steps, about 25 s on 2 cores. Refusals (BookingError,
 SlotTaken) are legitimate answers and must leave the database as it was.
 After every step the invariants are checked against the database:
 
@@ -44,6 +50,7 @@ from hypothesis.stateful import (
 )
 
 from booking import rulebook, selectors
+from booking.attendance import course_consent_signed, session_mark_attended, session_mark_no_show
 from booking.availability import Slot, local_datetime
 from booking.courses import course_plan
 from booking.models import BookingRules, Course, Reminder, ReminderSettings, Session
@@ -60,7 +67,8 @@ from booking.services import (
     session_move,
     spacing_of,
 )
-from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
+from booking.time_off import CANCEL, handover_choices, time_off_add
+from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
 from tests.education.factories import TreatmentFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -103,6 +111,7 @@ def world(db):
         "treatments": [needling, peel],
         "practitioners": practitioners,
         "patients": [PatientFactory() for _ in range(4)],
+        "staff": UserFactory(email="desk@clinic.example", is_staff=True),
     }
 
 
@@ -117,6 +126,7 @@ class Bookings(RuleBasedStateMachine):
         self.now = START
         self.zone = selectors.clinic_zone()
         self.placed_at: dict[int, datetime] = {}  # session -> when it was booked or moved
+        self.staff = self.world["staff"]
         self.refusals = 0
 
     def teardown(self):
@@ -185,6 +195,8 @@ class Bookings(RuleBasedStateMachine):
             "allow_short_notice": short_notice,
             "allow_outside_window": outside_window,
             "override_reason": reason,
+            "booked_by": self.staff,  # by phone: consent to be signed on paper, or read aloud
+            "consent_method": "paper" if short_notice else "phone",
         }
 
     # --- rules --------------------------------------------------------------------
@@ -452,14 +464,51 @@ class Bookings(RuleBasedStateMachine):
         course = courses[data.draw(st.integers(0, len(courses) - 1), label="course")]
         self._refused(course_cancel, course=course, now=self.now, by_staff=by_staff)
 
+    def _due_today(self):
+        return Session.objects.filter(
+            status=Session.Status.BOOKED, start__lte=self.now + timedelta(hours=12)
+        ).order_by("pk")
+
+    @precondition(lambda self: self._due_today().exists())
+    @rule(data=st.data(), no_show=st.booleans(), sign_first=st.booleans())
+    def mark_attendance(self, data, no_show, sign_first):
+        """At the desk: attended or a no-show, from the session's day (a course with consent
+        on paper first records the signed form, or is refused)."""
+        due = list(self._due_today().select_related("course"))
+        session = due[data.draw(st.integers(0, len(due) - 1), label="session")]
+        if sign_first and session.course.consent_to_sign:
+            course_consent_signed(course=session.course, by=self.staff, now=self.now)
+            session.course.refresh_from_db()
+        mark = session_mark_no_show if no_show else session_mark_attended
+        self._refused(mark, session=session, by=self.staff, now=self.now)
+
+    @precondition(lambda self: Session.objects.filter(status=Session.Status.BOOKED).exists())
+    @rule(data=st.data(), hand_over=st.booleans())
+    def practitioner_takes_time_off(self, data, hand_over):
+        """Staff add time off over a booked session: handed to a free colleague, or cancelled."""
+        booked = self._booked_sessions()
+        session = booked[data.draw(st.integers(0, len(booked) - 1), label="session")]
+        choices = handover_choices(sessions=[session], now=self.now)[session.pk]
+        choice = choices[0].pk if hand_over and choices else CANCEL
+        self._refused(
+            time_off_add,
+            practitioner=session.practitioner,
+            start=session.start,
+            end=session.end,
+            reason="Off sick",
+            resolutions={session.pk: choice},
+            now=self.now,
+            by=self.staff,
+        )
+
     @rule()
     def reminders_go_out(self):
         """What the worker does every minute: claim what is due, re-check, send."""
         send_all_due(now=self.now)
 
-    @rule(hours=st.sampled_from([1, 6, 23, 47, 72]))
+    @rule(hours=st.sampled_from([1, 6, 23, 47, 72, 24 * 7]))
     def time_passes(self, hours):
-        if self.now - START < timedelta(weeks=3):
+        if self.now - START < timedelta(weeks=5):
             self.now += timedelta(hours=hours)
 
     # --- invariants ---------------------------------------------------------------
@@ -531,8 +580,8 @@ def test_booking_moving_and_cancelling_at_random_keeps_the_schedule_sound(world)
     run_state_machine_as_test(
         Bookings,
         settings=settings(
-            max_examples=25,
-            stateful_step_count=20,
+            max_examples=50,
+            stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
             database=None,  # examples stored from another run's rows would not replay
