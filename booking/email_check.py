@@ -27,6 +27,8 @@ from django.utils.crypto import salted_hmac
 
 from clinic.emails import email_message
 
+from .services import account_create
+
 logger = logging.getLogger(__name__)
 SESSION_KEY = "booking_email_check"
 CODE_LIFETIME = timedelta(minutes=15)
@@ -133,8 +135,7 @@ def email_code_account(*, email: str):
     user = users.filter(email__iexact=email).first()
     EmailAddress.objects.filter(email__iexact=email, verified=False).exclude(user=user).delete()
     if user is None:
-        user = get_user_model().objects.create_user(email, None)
-        EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        user = account_create(email=email, verified=True)
         logger.info("account made by email code", extra={"user_id": user.pk})
         return user
     if not signs_in_by_code(user):  # no code was sent to it: never reached, kept as a guard

@@ -67,6 +67,21 @@ class MoveResult:
     moved: list[Session] = field(default_factory=list)  # the later sessions moved with it
 
 
+def account_create(*, email: str, verified: bool, full_name: str = ""):
+    """A patient's account with no password, its address as allauth keeps it.
+
+    The journey's email code makes one verified (the patient typed the code);
+    phone booking makes one unverified (reception typed the address), which
+    the confirmation email's "choose a password" link verifies.
+    """
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(email, None, full_name=full_name)
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
+    return user
+
+
 def patient_create(*, user, full_name: str, phone: str, date_of_birth=None) -> Patient:
     patient = Patient(
         user=user, full_name=full_name.strip(), phone=phone.strip(), date_of_birth=date_of_birth

@@ -13,10 +13,8 @@ before "Add patient" or "Book", and two bookings in two tabs never mix.
 
 from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect
@@ -60,12 +58,11 @@ def patient_add(user, data: dict) -> Patient:
     An account made online that never booked is linked, not duplicated.
     """
     if user is None:
-        user = get_user_model().objects.create_user(
-            data["email"], None, full_name=data["full_name"]
-        )
         # Not verified: reception typed it. The confirmation email's "choose a password"
         # link (booking/views/account.py, welcome) verifies it when the patient opens it.
-        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+        user = services.account_create(
+            email=data["email"], verified=False, full_name=data["full_name"]
+        )
     return services.patient_create(
         user=user,
         full_name=data["full_name"],

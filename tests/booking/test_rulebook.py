@@ -389,3 +389,20 @@ def test_a_session_with_someone_else_is_shown_as_such_on_the_plan(
     session.save()
     page = client.get(reverse("booking:plan")).content.decode()
     assert "with Dr Other" in page and "Not the same practitioner as session 1" in page
+
+
+# --- Nothing stored breaks a rule: the admin's change forms cannot edit times -----------
+
+
+def test_the_session_and_course_forms_change_nothing(client, course, practitioner):
+    owner = staff_user(None, "owner@clinic.example", is_superuser=True)
+    client.force_login(owner)
+    second = course.sessions.get(number=2)
+    client.post(
+        reverse("admin:booking_session_change", args=[second.pk]),
+        {"start_0": "2026-07-30", "start_1": "10:00", "status": "cancelled"},
+    )
+    client.post(reverse("admin:booking_course_change", args=[course.pk]), {"sessions_planned": "6"})
+    second.refresh_from_db()
+    course.refresh_from_db()
+    assert (second.start, second.status, course.sessions_planned) == (at(7, 8), "booked", 3)
