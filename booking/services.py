@@ -56,9 +56,10 @@ class NeedsReplan(BookingError):
     choosing another change: nothing that breaks the course is ever stored.
     """
 
-    def __init__(self, message: str, *, proposals: Sequence[PlannedSession]):
+    def __init__(self, message: str, *, proposals: Sequence[PlannedSession], waivable: bool = True):
         super().__init__(message)
         self.proposals = list(proposals)
+        self.waivable = waivable  # staff may keep them, with a reason (a window, not the order)
 
 
 @dataclass(frozen=True)
@@ -487,7 +488,8 @@ def _replan_or_refuse(
 
     A breach on a session after `changed_number` can be mended by moving it:
     NeedsReplan says where. One on the changed session itself cannot. Staff may
-    keep a later session outside its window, with a reason.
+    keep a later session outside its window, with a reason; never before the
+    session it follows (ORDER is not waived: the numbers would mean nothing).
     """
     treatment, zone = course.treatment, selectors.clinic_zone()
     spacing = spacing_of(treatment)
@@ -497,7 +499,7 @@ def _replan_or_refuse(
     own = [b for b in breaches if b.number is not None and b.number <= changed_number]
     if own:
         raise BookingError(own[0].message)
-    if by_staff and override_reason:
+    if by_staff and override_reason and all(b.rule == rulebook.WINDOW for b in breaches):
         _record_override(course, rule=rulebook.WINDOW, reason=override_reason, by=by, what=what)
         return
     numbers = sorted(starts)
@@ -518,7 +520,8 @@ def _replan_or_refuse(
     # course_replan counts the active sessions; their numbers are what pages look up.
     proposals = [replace(p, number=numbers[p.number - 1]) for p in planned]
     message = " ".join(b.message for b in breaches)
-    raise NeedsReplan(message, proposals=proposals)
+    waivable = all(b.rule == rulebook.WINDOW for b in breaches)
+    raise NeedsReplan(message, proposals=proposals, waivable=waivable)
 
 
 def _slots_free(

@@ -18,6 +18,7 @@ class BookingRulesAdmin(SingletonAdmin):
         "slot_step_minutes",
         "buffer_minutes",
         "change_notice_hours",
+        "courses_per_treatment",
     ]
 
 

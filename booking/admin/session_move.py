@@ -216,6 +216,7 @@ class SessionMoveMixin:
             "message": needed.message,
             "rows": rows,
             "complete": all(row["slot"] for row in rows),
+            "waivable": needed.waivable,
             "together": ",".join(
                 f"{p.number}|{slot_value(p.slot)}" for p in needed.proposals if p.slot
             ),

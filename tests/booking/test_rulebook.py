@@ -13,6 +13,7 @@ from booking import rulebook
 from booking.availability import Slot
 from booking.courses import Spacing
 from booking.models import BookingRules, ConsentText, Course, Session
+from booking.services import NeedsReplan, session_move
 from clinic.roles import RECEPTION
 from tests.booking.conftest import LONDON
 from tests.booking.factories import book_course
@@ -202,6 +203,57 @@ def test_a_first_session_cannot_pass_the_ones_after_it(client, course, practitio
     assert response.url == reverse("booking:replan", args=[course.pk])
     client.post(response.url, {"choice": "keep"})
     assert starts_of(course) == [at(6, 10), at(7, 8), at(8, 5)]
+
+
+def test_staff_may_waive_a_window_with_a_reason_but_never_the_order(course, desk):
+    """Found by the state machine: a reason let staff put session 1 after session 2."""
+    first = course.sessions.get(number=1)
+    with pytest.raises(NeedsReplan, match="Session 2 must come after session 1"):
+        session_move(
+            session=first,
+            new_start=at(7, 9),  # a day after session 2
+            now=at(6, 1, 8),
+            by_staff=True,
+            override_reason="Patient asked",
+            by=desk,
+        )
+    course.refresh_from_db()
+    assert starts_of(course) == [at(6, 10), at(7, 8), at(8, 5)] and not course.waived
+
+
+def admin_move(client, session, start, practitioner, **extra):
+    return client.post(
+        reverse("admin:booking_session_move", args=[session.pk]),
+        {"practitioner": practitioner.pk, "start": start.isoformat(), **extra},
+    )
+
+
+def test_reception_moves_later_sessions_together_or_keeps_them_with_a_reason(
+    client, desk, course, practitioner
+):
+    client.force_login(desk)
+    second = course.sessions.get(number=2)
+    page = admin_move(client, second, at(7, 14), practitioner).content.decode()
+    assert "Session 3 must be between" in page  # 22 days before session 3
+    assert "Move them all together" in page and "Move only this session" in page
+    assert starts_of(course) == [at(6, 10), at(7, 8), at(8, 5)]  # nothing yet
+    admin_move(client, second, at(7, 14), practitioner, override_reason="Check-up only")
+    course.refresh_from_db()
+    assert starts_of(course) == [at(6, 10), at(7, 14), at(8, 5)]
+    assert "window" in course.waived and "Check-up only" in course.override_reason
+
+
+def test_reception_cannot_keep_a_later_session_before_the_one_moved(
+    client, desk, course, practitioner
+):
+    client.force_login(desk)
+    first = course.sessions.get(number=1)
+    page = admin_move(client, first, at(7, 9), practitioner).content.decode()
+    assert "Session 2 must come after session 1" in page
+    assert "Move only this session" not in page and "cannot stay before this one" in page
+    admin_move(client, first, at(7, 9), practitioner, override_reason="Forged")  # as if offered
+    course.refresh_from_db()
+    assert starts_of(course) == [at(6, 10), at(7, 8), at(8, 5)] and not course.waived
 
 
 # --- 6. Cancelling a middle session broke the course silently ----------------------------

@@ -50,7 +50,12 @@ from hypothesis.stateful import (
 )
 
 from booking import rulebook, selectors
-from booking.attendance import course_consent_signed, session_mark_attended, session_mark_no_show
+from booking.attendance import (
+    NOT_AFTER_A_NO_SHOW,
+    course_consent_signed,
+    session_mark_attended,
+    session_mark_no_show,
+)
 from booking.availability import Slot, local_datetime
 from booking.courses import course_plan
 from booking.models import BookingRules, Course, Reminder, ReminderSettings, Session
@@ -490,7 +495,7 @@ class Bookings(RuleBasedStateMachine):
         session = booked[data.draw(st.integers(0, len(booked) - 1), label="session")]
         choices = handover_choices(sessions=[session], now=self.now)[session.pk]
         choice = choices[0].pk if hand_over and choices else CANCEL
-        self._refused(
+        saved = self._refused(
             time_off_add,
             practitioner=session.practitioner,
             start=session.start,
@@ -500,6 +505,8 @@ class Bookings(RuleBasedStateMachine):
             now=self.now,
             by=self.staff,
         )
+        if saved is not None and choice != CANCEL:  # handed over: moved, its emails re-timed
+            self._placed([session])
 
     @rule()
     def reminders_go_out(self):
@@ -566,6 +573,11 @@ class Bookings(RuleBasedStateMachine):
             )
             for kind in (Kind.AFTERCARE, Kind.CHECK_IN, Kind.REMINDER):
                 row = mine.get(kind)
+                if session.status == Session.Status.NO_SHOW and kind in NOT_AFTER_A_NO_SHOW:
+                    # Stopped when the desk marked the no-show, unless it had gone already
+                    # (a no-show marked days late).
+                    assert row is None or row.status not in OPEN, row
+                    continue
                 if expected[kind] is None:
                     assert kind not in still_open, f"{row} is due, but none is for {session.pk}"
                     continue
@@ -575,6 +587,9 @@ class Bookings(RuleBasedStateMachine):
                 assert row.due_at == expected[kind], f"{row}: {row.due_at}, not {expected[kind]}"
 
 
+# Past pytest-timeout's 300 s: hypothesis gives up shrinking a failure after 5 minutes and
+# reports it; stopped sooner, the report is an unreadable FlakyStrategyDefinition.
+@pytest.mark.timeout(660)
 def test_booking_moving_and_cancelling_at_random_keeps_the_schedule_sound(world):
     Bookings.world = world
     run_state_machine_as_test(
