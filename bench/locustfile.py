@@ -1,7 +1,7 @@
 """Locust: patients booking 3-session courses at once (run by bench/http.py).
 
 Each iteration is a new patient who books one course through the benchmark's
-JSON endpoint (clinic/bench_urls.py: the real planner and booking service),
+JSON endpoint (bench/urls.py: the real planner and booking service),
 then waits 1 to 3 seconds. A 409 (the time was just taken by someone
 else) is a correct answer, counted apart; anything else that is not 2xx is an
 error. The outcomes and the request figures are written to

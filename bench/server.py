@@ -4,7 +4,7 @@
 data into it with seed_demo's seeders, collects the static files into a
 temporary STATIC_ROOT (whitenoise's compressed manifest, as in production),
 and starts gunicorn with 3 sync workers on a free loopback port, pointed at
-that database and at Redis with clinic.settings.bench. Everything is stopped
+that database and at Redis with bench.settings. Everything is stopped
 and removed on the way out.
 """
 
@@ -32,7 +32,7 @@ from django.test.utils import override_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 3
-SETTINGS = "clinic.settings.bench"
+SETTINGS = "bench.settings"
 
 
 @dataclass(frozen=True)

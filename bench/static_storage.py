@@ -1,6 +1,6 @@
 """Production's static files storage (whitenoise, hashed and compressed), gzip only.
 
-For clinic.settings.bench: brotli at its best setting costs half a minute of
+For bench.settings: brotli at its best setting costs half a minute of
 CPU per benchmark run on this machine, and the benchmark's requests are served
 the gzip file instead, which costs whitenoise the same.
 """

@@ -3,7 +3,7 @@
 gunicorn with 3 sync workers (persistent PostgreSQL connections, Redis cache)
 on a scratch database with the demo data (bench/server.py); the load comes
 from wrk and locust in other processes on loopback. Every throughput is a
-ratio to the smallest Django view (clinic/bench_urls.py) served by the same
+ratio to the smallest Django view (bench/urls.py) served by the same
 gunicorn, measured just before it, so the figures say what the pages cost,
 not how busy the machine was that minute. Beside each, the server's CPU time
 per request (gunicorn and its PostgreSQL backends), which other work on the

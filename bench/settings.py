@@ -5,17 +5,17 @@ database (its DATABASE_URL) and Redis. They are the test settings (same
 SECRET_KEY, so a session made by the benchmark's own process is valid here)
 made production-like: DEBUG off, static files collected and served by
 whitenoise from the manifest (no finders, no autorefresh), logging at WARNING,
-and a URLconf that adds the benchmark's own endpoints (clinic/bench_urls.py).
+and a URLconf that adds the benchmark's own endpoints (bench/urls.py).
 Never used outside the benchmarks.
 """
 
 import os
 
-from .test import *  # noqa: F403
-from .test import CACHES, VAR_DIR
+from clinic.settings.test import *  # noqa: F403
+from clinic.settings.test import CACHES, VAR_DIR
 
 DEBUG = False
-ROOT_URLCONF = "clinic.bench_urls"
+ROOT_URLCONF = "bench.urls"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 # As in production: hashed, compressed files, served from STATIC_ROOT; gzip

@@ -1,4 +1,4 @@
-"""The app's URLs plus the benchmark's own endpoints (clinic.settings.bench only).
+"""The app's URLs plus the benchmark's own endpoints (bench.settings only).
 
 Nothing here is reachable under any other settings module: the product's
 URLconf is clinic/urls.py. These endpoints exist so `make bench` can measure
@@ -28,7 +28,7 @@ from education.content_cache import bump_content_version
 from education.models import Treatment
 from education.views import treatment_detail
 
-from .models import User
+from clinic.models import User
 
 
 def minimal(request):
