@@ -64,18 +64,5 @@ class Journey:
     def clear(request) -> None:
         request.session.pop(SESSION_KEY, None)
 
-    def reset_from(self, step: str) -> None:
-        """Forget what depends on `step`, which the patient has just changed."""
-        order = ["treatment", "sessions", "answers", "practitioner", "plan", "consent"]
-        for later in order[order.index(step) + 1 :]:
-            if later == "answers":
-                self.answers, self.answered = {}, False
-            elif later == "practitioner":
-                self.practitioner, self.practitioner_chosen = None, False
-            elif later == "plan":
-                self.plan = []
-            else:
-                setattr(self, later, None)
-
     def slots(self, treatment: Treatment) -> list[Slot | None]:
         return [parse_slot(value, treatment) if value else None for value in self.plan]

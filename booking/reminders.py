@@ -364,13 +364,3 @@ def reminder_retry(reminder: Reminder, *, now: datetime) -> None:
         status=Status.PENDING, due_at=now, attempts=0, deferrals=0, claimed_at=None, updated_at=now
     ):
         _log([reminder.pk], "retry", now, "asked for by staff")
-
-
-def send_all_due(*, now: datetime | None = None) -> int:
-    """Claim and send every due row in this process (tests and the demo's first minute)."""
-    sent = 0
-    now = now or timezone.now()
-    while ids := dispatch_due(now=now):
-        for reminder_id in ids:
-            sent += reminder_send(reminder_id=reminder_id, now=now) == "sent"
-    return sent

@@ -29,7 +29,3 @@ def content_read_through(name: str, compute, keep=None):
 
 def content_forget(name: str) -> None:
     cache.delete(f"education:kept:{name}")
-
-
-def fragment_key(name: str, *parts) -> str:
-    return ":".join(["education", "fragment", str(content_version()), name, *map(str, parts)])

@@ -26,7 +26,6 @@ from django.utils import timezone
 from booking import privacy, selectors, services
 from booking.availability import Slot
 from booking.models import ConsentText, Course, Patient, Reminder
-from booking.reminders import send_all_due
 from booking.tasks import dispatch_due_reminders
 from clinic.logging import JsonFormatter, KeyValueFormatter
 from education.models import Treatment
@@ -34,6 +33,7 @@ from tests.booking.conftest import LONDON, email_code_sign_in
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
 from tests.celery_worker import start_worker
 from tests.education.factories import ConsultationFactory, TreatmentFactory, usual_questions
+from tests.worker import send_all_due
 
 NAME = "Zebedee Quixotic-Marchbanks"
 EMAIL = "zq.marchbanks.7731@example.org"

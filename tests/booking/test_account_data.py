@@ -22,11 +22,11 @@ from django.utils import timezone
 from booking.attendance import session_mark_attended
 from booking.availability import Slot
 from booking.models import ClinicalNote, ConsentText, Patient, Reminder, ReminderEvent, Session
-from booking.reminders import send_all_due
 from clinic.models import ClinicDetails
 from education.models import NewsletterSubscriber, SuitabilityQuestion
 from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory, UserFactory, book_course
+from tests.worker import send_all_due
 
 pytestmark = pytest.mark.django_db
 NAME, EMAIL, PHONE = (

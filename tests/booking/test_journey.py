@@ -9,13 +9,13 @@ from django.urls import reverse
 
 from booking.availability import Slot
 from booking.models import ConsentText, Course, Patient, Session
-from booking.reminders import send_all_due
 from tests.booking.conftest import LONDON, email_code_sign_in
 from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
 from tests.education.factories import (
     ConsultationFactory,
     usual_questions,
 )
+from tests.worker import send_all_due
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-Patient-passphrase-42"

@@ -18,10 +18,11 @@ from booking.availability import Slot
 from booking.models import Reminder, ReminderSettings, Session
 from booking.reminder_emails import unsubscribe_token
 from booking.reminder_timing import after_quiet_hours, due_times
-from booking.reminders import dispatch_due, reminder_send, send_all_due
+from booking.reminders import dispatch_due, reminder_send
 from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
 from tests.booking.smtp_sink import SmtpSink
+from tests.worker import send_all_due
 
 Kind, Status = Reminder.Kind, Reminder.Status
 

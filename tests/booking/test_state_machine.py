@@ -60,7 +60,6 @@ from booking.availability import Slot, local_datetime
 from booking.courses import course_plan
 from booking.models import BookingRules, Course, Reminder, ReminderSettings, Session
 from booking.reminder_timing import due_times
-from booking.reminders import send_all_due
 from booking.selectors import courses_breaking_rules
 from booking.services import (
     BookingError,
@@ -75,6 +74,7 @@ from booking.services import (
 from booking.time_off import CANCEL, handover_choices, time_off_add
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
 from tests.education.factories import TreatmentFactory
+from tests.worker import send_all_due
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 LONDON = ZoneInfo("Europe/London")

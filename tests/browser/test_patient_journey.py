@@ -17,11 +17,11 @@ from django.core import mail
 from icalendar import Calendar
 
 from booking.models import ConsentText, Course, Session
-from booking.reminders import send_all_due
 from tests.booking.conftest import emailed_code
 from tests.booking.factories import PractitionerFactory
 from tests.browser.conftest import email_code_in_browser, other_origin_requests
 from tests.education.factories import FAQFactory, SuitabilityQuestionFactory, TreatmentFactory
+from tests.worker import send_all_due
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LONDON = ZoneInfo("Europe/London")

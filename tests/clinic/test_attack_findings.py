@@ -306,10 +306,10 @@ def checked_in(db):
     from django.utils import timezone
 
     from booking.models import Reminder
-    from booking.reminders import send_all_due
     from tests.booking.conftest import first_free_slot
     from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
     from tests.education.factories import TreatmentFactory
+    from tests.worker import send_all_due
 
     treatment = TreatmentFactory()
     practitioner = PractitionerFactory(treatments=[treatment])

@@ -75,8 +75,8 @@ def test_the_demo_is_a_clinic_on_a_normal_day_that_keeps_every_rule_and_sends_no
     from django.utils import timezone
 
     from booking.models import Course, Reminder, Session
-    from booking.reminders import send_all_due
     from booking.selectors import courses_breaking_rules
+    from tests.worker import send_all_due
 
     call_command("seed_demo", "--quiet-logins")
     now = timezone.now()

@@ -8,10 +8,10 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from booking import reminders
 from booking.models import Practitioner, Reminder, ReminderEvent, Session
 from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.staff.june import at, book, said
+from tests.worker import send_all_due
 
 Kind, Status = Reminder.Kind, Reminder.Status
 AFTERCARE_SUBJECT = "Looking after your skin"
@@ -120,7 +120,7 @@ def test_a_no_show_before_the_aftercare_email_gets_no_aftercare_or_check_in(
     assert session.history.first().history_user == reception
 
     mail.outbox.clear()
-    reminders.send_all_due(now=at(10, 12))
+    send_all_due(now=at(10, 12))
     subjects = [m.subject for m in mail.outbox]
     assert subjects  # the confirmation still went
     assert not [s for s in subjects if AFTERCARE_SUBJECT in s or CHECK_IN_SUBJECT in s]
@@ -131,7 +131,7 @@ def test_marking_attended_keeps_the_aftercare_email(session, reception, client_f
     with time_machine.travel(at(2, 11, 30), tick=False):
         client.post(url("attended", session))
     mail.outbox.clear()
-    reminders.send_all_due(now=at(2, 14))
+    send_all_due(now=at(2, 14))
     assert [m for m in mail.outbox if AFTERCARE_SUBJECT in m.subject]
 
 

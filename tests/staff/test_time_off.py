@@ -4,12 +4,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from booking import reminders
 from booking.models import Reminder, Session, TimeOff, WorkingHours
 from booking.services import BookingError
 from booking.time_off import CANCEL, handover_choices, time_off_add, time_off_collisions
 from tests.booking.factories import PractitionerFactory
 from tests.staff.june import at, book, said
+from tests.worker import send_all_due
 
 Kind, Status = Reminder.Kind, Reminder.Status
 DAY_OFF = {"start": "2026-06-02T09:00", "end": "2026-06-02T17:00", "reason": "Training"}
@@ -74,7 +74,7 @@ def test_handing_the_session_to_a_free_practitioner_saves_the_time_off(
     assert any("1 session(s) handed to another practitioner" in m for m in said(response))
 
     mail.outbox.clear()
-    reminders.send_all_due(now=at(1, 8, 1))
+    send_all_due(now=at(1, 8, 1))
     assert [m for m in mail.outbox if "session has moved" in m.subject]
 
 
