@@ -171,6 +171,20 @@ def summary_rows(failed: dict[str, str]) -> list[dict]:
                 book["queries"] <= 15,
             ),
         ]
+        history = data.get("history")
+        if history:
+            long = results[f"free slots, as above, {history:,} past sessions"]
+            alone = long["without_history_median_ms"]
+            ratio = long["median_ms"] / alone
+            rows.append(
+                row(
+                    f"free slots, as above, with {history:,} past sessions of that practitioner",
+                    f"median {long['median_ms']:.1f} ms, {ratio:.2f}x the same read without "
+                    f"them ({alone:.1f} ms, timed in turn), {long['queries']} queries",
+                    "within 20% of the read without them",
+                    ratio <= 1.2,
+                )
+            )
     else:
         rows.append(
             not_measured(

@@ -157,6 +157,8 @@ class TimeOff(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="time_off_end_after_start")
         ]
+        # Overlap reads ask "end > the range's start": only time off ending after it is read.
+        indexes = [models.Index(fields=["practitioner", "end"])]
 
     def __str__(self):
         return f"{self.practitioner}: {timezone.localtime(self.start):%d %b %Y}"
@@ -298,6 +300,12 @@ class Course(models.Model):
         return {rule for rule in self.overridden_rules.split(",") if rule}
 
 
+# No session is longer (a check constraint holds it; treatments stay well inside it).
+# Overlap reads use it as a lower bound on "start", so the (practitioner, start) and
+# (patient, start) indexes scan only the sessions near the range, not the clinic's history.
+LONGEST_SESSION = timedelta(hours=12)
+
+
 class SessionQuerySet(models.QuerySet):
     def active(self):
         """Sessions that hold their time: everything but cancelled ones."""
@@ -307,7 +315,7 @@ class SessionQuerySet(models.QuerySet):
         return self.filter(start__gte=now or timezone.now())
 
     def overlapping(self, start, end):
-        return self.filter(start__lt=end, end__gt=start)
+        return self.filter(start__lt=end, end__gt=start, start__gt=start - LONGEST_SESSION)
 
 
 ACTIVE = ~Q(status="cancelled")
@@ -356,6 +364,9 @@ class Session(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end__lte=F("start") + LONGEST_SESSION), name="session_at_most_12_hours"
+            ),
             models.UniqueConstraint(
                 fields=["course", "number"], condition=ACTIVE, name="session_number_once_per_course"
             ),

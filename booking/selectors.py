@@ -23,6 +23,7 @@ from education.models import Treatment
 from .availability import Calendar, Interval, Shift, Slot, slots_available
 from .courses import FindSlots, end_of_day
 from .models import (
+    LONGEST_SESSION,
     BookingRules,
     ClinicClosure,
     Course,
@@ -192,6 +193,9 @@ def _schedule_statement(
                 "patient": patient.pk if patient is not None else None,
                 "patient_start": patient_start,
                 "patient_end": patient_end,
+                # As Session.objects.overlapping: the indexes scan only sessions near the range.
+                "floor": start - LONGEST_SESSION,
+                "patient_floor": patient_start - LONGEST_SESSION,
             },
         )
         for kind, pid, weekday, shift_start, shift_end, s, e, day in cursor.fetchall():
@@ -230,7 +234,7 @@ def _schedule_sql() -> str:
         SELECT 's', practitioner_id, NULL, NULL, NULL, "start", "end", NULL
           FROM {sessions}
          WHERE practitioner_id = ANY(%(ids)s) AND "start" < %(end)s AND "end" > %(start)s
-           AND {live}
+           AND "start" > %(floor)s AND {live}
         UNION ALL
         SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, "date"
           FROM {closures} WHERE "date" >= %(day_from)s AND "date" <= %(day_to)s
@@ -238,7 +242,8 @@ def _schedule_sql() -> str:
         SELECT 'p', NULL, NULL, NULL, NULL, "start", "end", NULL
           FROM {sessions}
          WHERE patient_id = %(patient)s
-           AND "start" < %(patient_end)s AND "end" > %(patient_start)s AND {live}
+           AND "start" < %(patient_end)s AND "end" > %(patient_start)s
+           AND "start" > %(patient_floor)s AND {live}
     """  # noqa: S608 - table names from the models; every value is a parameter
 
 

@@ -8,7 +8,7 @@ import secrets
 
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -138,10 +138,13 @@ class Treatment(Reviewed):
     who_it_helps_html = models.TextField(editable=False, blank=True)
     aftercare = models.TextField(_("aftercare (Markdown)"), blank=True)
     aftercare_html = models.TextField(editable=False, blank=True)
+    # At most 10 + 2 hours: a session fits inside booking's LONGEST_SESSION (12 hours).
     treatment_minutes = models.PositiveSmallIntegerField(
-        _("treatment time (minutes)"), validators=[MinValueValidator(5)]
+        _("treatment time (minutes)"), validators=[MinValueValidator(5), MaxValueValidator(600)]
     )
-    numbing_minutes = models.PositiveSmallIntegerField(_("numbing time (minutes)"), default=0)
+    numbing_minutes = models.PositiveSmallIntegerField(
+        _("numbing time (minutes)"), default=0, validators=[MaxValueValidator(120)]
+    )
     sessions_usual = models.PositiveSmallIntegerField(_("usual number of sessions"), default=1)
     sessions_min = models.PositiveSmallIntegerField(
         _("fewest sessions"), default=1, validators=[MinValueValidator(1)]

@@ -1,14 +1,15 @@
 """schedule(): the one-statement read on PostgreSQL answers as the querysets do."""
 
 from dataclasses import astuple
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from booking import selectors, services
-from booking.models import ClinicClosure, TimeOff
+from booking.models import LONGEST_SESSION, ClinicClosure, TimeOff
 from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.booking.test_services import at, book
 
@@ -78,3 +79,41 @@ def test_one_statement_answers_as_the_querysets(busy_week, patient):
     assert len(mine.calendars[1].time_off) == 1 and len(mine.calendars[1].shifts) == 10
     assert mine.patient_busy == [selectors.Interval(first.start, first.end)]
     assert all(s.start.utcoffset() == timedelta(0) for s in mine.calendars[0].sessions)
+
+
+# --- Overlap reads bound "start" from below by LONGEST_SESSION ---------------------------
+
+
+def test_no_session_is_longer_than_the_bound_the_reads_rely_on(
+    now, treatment, practitioner, patient
+):
+    """The database refuses a session past LONGEST_SESSION, and no treatment reaches it."""
+    course = book(patient, treatment, practitioner, at(6, 2, 10), sessions=1)
+    session = course.sessions.get()
+    session.end = session.start + LONGEST_SESSION + timedelta(minutes=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        session.save(update_fields=["end"])
+    treatment.treatment_minutes, treatment.numbing_minutes = 601, 121
+    with pytest.raises(ValidationError) as refused:
+        treatment.full_clean()
+    assert set(refused.value.message_dict) == {"treatment_minutes", "numbing_minutes"}
+    assert timedelta(minutes=600 + 120) <= LONGEST_SESSION
+
+
+def test_a_session_reaching_into_the_range_from_before_it_is_still_read(
+    now, treatment, practitioner, patient
+):
+    """The lower bound is the longest session: one that began the evening before counts."""
+    course = book(patient, treatment, practitioner, at(6, 2, 10), sessions=1)
+    session = course.sessions.get()
+    session.start = datetime.combine(WEEK[0], time(0), selectors.clinic_zone()) - timedelta(
+        hours=11
+    )
+    session.end = session.start + timedelta(hours=11, minutes=30)  # ends 00:30 on the Monday
+    session.save(update_fields=["start", "end"])
+    for how in (selectors.schedule, selectors._schedule_querysets):
+        found = _read(how, [practitioner], patient)
+        assert [(s.start, s.end) for s in found.calendars[0].sessions] == [
+            (session.start, session.end)
+        ]
+        assert [(s.start, s.end) for s in found.patient_busy] == [(session.start, session.end)]
