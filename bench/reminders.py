@@ -23,7 +23,9 @@ from django.utils import timezone
 ROWS = int(os.environ.get("BENCH_REMINDERS", "300" if QUICK else "10000"))
 POOL = os.environ.get("BENCH_POOL", "prefork")
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
-KINDS = ["confirmation", "reminder", "aftercare", "changed", "clinic_notice"]
+# Emails that go before a session (the sessions are in a month): aftercare and
+# check-in wait for the session's end (booking/reminder_kinds.py), so none here.
+KINDS = ["confirmation", "reminder", "changed", "cancelled", "clinic_notice"]
 LIMIT_S = 120
 ROOT = Path(__file__).resolve().parents[1]
 

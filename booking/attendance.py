@@ -12,7 +12,7 @@ marked one is already on the record (its history shows who marked it).
 
 A no-show gets no aftercare or check-in email: its rows still waiting are
 cancelled in the same transaction as the mark (the sender also skips them at
-send time, booking/reminders.py `_skip_reason`, so a row being sent at this
+send time, booking/reminders.py `_skip`, so a row being sent at this
 moment is safe either way).
 """
 
@@ -24,12 +24,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Reminder, Session
+from .reminder_kinds import AFTER_THE_SESSION
 from .reminders import reminders_cancel
 from .selectors import clinic_zone
 from .services import BookingError
 
 logger = logging.getLogger(__name__)
-NOT_AFTER_A_NO_SHOW = (Reminder.Kind.AFTERCARE, Reminder.Kind.CHECK_IN)
 
 
 def reminders_stop(*, session: Session, kinds: Iterable[str], now: datetime, reason: str) -> int:
@@ -104,7 +104,7 @@ def session_mark_no_show(*, session: Session, by, now: datetime | None = None) -
     _check_markable(session, now, no_show=True)
     _save(session, Session.Status.NO_SHOW, by, "Marked no-show")
     stopped = reminders_stop(
-        session=session, kinds=NOT_AFTER_A_NO_SHOW, now=now, reason="The patient did not come."
+        session=session, kinds=AFTER_THE_SESSION, now=now, reason="The patient did not come."
     )
     logger.info("session no-show", extra={"session_id": session.pk, "reminders_stopped": stopped})
     return session

@@ -13,6 +13,7 @@ from clinic.tokens import token_make, token_read
 
 from .calendar_files import sessions_ics
 from .models import Reminder, Session
+from .reminder_kinds import KINDS
 from .welcome import welcome_url
 
 Kind = Reminder.Kind
@@ -22,19 +23,6 @@ Kind = Reminder.Kind
 # email off, which the patient can turn on again on My appointments.
 UNSUBSCRIBE_PURPOSE = "email-preferences"
 UNSUBSCRIBE_MAX_AGE = timedelta(days=730)
-SUBJECTS = {
-    Kind.CONFIRMATION: "Your {treatment} booking is confirmed",
-    Kind.REMINDER: "Reminder: your {treatment} session on {when}",
-    Kind.AFTERCARE: "Looking after your skin after today's {treatment}",
-    Kind.CHECK_IN: "How is your skin? A check-in after your {treatment}",
-    Kind.NEXT_WINDOW: "You can book your next {treatment} session again",
-    Kind.CHANGED: "Your {treatment} session has moved to {when}",
-    Kind.CANCELLED: "Your {treatment} session is cancelled",
-    Kind.CLINIC_NOTICE: "New booking for {first_name}",
-}
-
-
-LISTS_SESSIONS = {Kind.CONFIRMATION, Kind.CHANGED, Kind.CANCELLED, Kind.CLINIC_NOTICE}
 
 
 def unsubscribe_token(patient_id: int, kind: str) -> str:
@@ -56,7 +44,7 @@ def _context(reminder: Reminder, clinic: ClinicDetails) -> dict:
     session = reminder.session
     course = session.course
     sessions = []
-    if reminder.kind in LISTS_SESSIONS:  # the others speak of one session only
+    if KINDS[reminder.kind].lists_sessions:  # the others speak of one session only
         sessions = list(course.sessions.select_related("practitioner").order_by("number"))
     for each in sessions:
         each.course = course  # already loaded, with its treatment
@@ -91,12 +79,10 @@ def build_message(
     clinic = clinic or ClinicDetails.current()
     context = _context(reminder, clinic)
     session, course = reminder.session, context["course"]
+    rule = KINDS[reminder.kind]
     headers = {"Message-ID": _message_id(reminder), "Idempotency-Key": reminder.idempotency_key}
-    if reminder.kind == Kind.CLINIC_NOTICE:
-        to = [context["clinic"].email]
-    else:
-        to = [session.patient.user.email]
-    if reminder.kind in (Kind.CHECK_IN, Kind.NEXT_WINDOW):
+    to = [context["clinic"].email] if rule.to_clinic else [session.patient.user.email]
+    if rule.opt_out:
         url = settings.SITE_URL + reverse(
             "booking:email_unsubscribe", args=[unsubscribe_token(session.patient_id, reminder.kind)]
         )
@@ -104,7 +90,7 @@ def build_message(
         # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" here.
         headers["List-Unsubscribe"] = f"<{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    subject = SUBJECTS[reminder.kind]
+    subject = rule.subject
     if reminder.kind == Kind.CLINIC_NOTICE and not session.patient.user.is_active:
         subject = "A patient deleted their account: sessions cancelled"
     subject = subject.format(
@@ -115,13 +101,13 @@ def build_message(
     message = email_message(
         f"booking.{reminder.kind}", to=to, subject=subject, context=context, headers=headers
     )
-    if reminder.kind == Kind.CONFIRMATION:
+    if rule.calendar == "course":
         message.attach(
             "course.ics", sessions_ics(context["sessions"], clinic=clinic), "text/calendar"
         )
-    elif reminder.kind in (Kind.REMINDER, Kind.CHANGED):
+    elif rule.calendar == "session":
         message.attach("session.ics", sessions_ics([session], clinic=clinic), "text/calendar")
-    elif reminder.kind == Kind.CANCELLED:
+    elif rule.calendar == "cancel":
         message.attach(
             "cancelled.ics",
             sessions_ics(context["cancelled_sessions"], cancel=True, clinic=clinic),

@@ -29,14 +29,13 @@ from django.utils import timezone
 
 from . import selectors
 from .courses import session_window
-from .models import Reminder, ReminderEvent, ReminderSettings, Session
+from .models import Course, Reminder, ReminderEvent, ReminderSettings, Session
+from .reminder_kinds import AFTER_CANCEL, KINDS, SESSION_TIMED
 from .reminder_timing import after_quiet_hours, due_times
 from .rulebook import spacing_of
 
 logger = logging.getLogger(__name__)
 Kind, Status = Reminder.Kind, Reminder.Status
-SESSION_TIMED = (Kind.REMINDER, Kind.AFTERCARE, Kind.CHECK_IN)
-OPTIONAL = {Kind.CHECK_IN: "email_check_in", Kind.NEXT_WINDOW: "email_next_window"}
 BATCH = 50
 # The treatment's page text is not in any email; only its aftercare is.
 UNUSED_IN_EMAILS = [
@@ -146,9 +145,7 @@ def schedule_move(session: Session, *, now: datetime) -> None:
 def schedule_cancel(sessions: Sequence[Session], *, now: datetime, notify: bool = True) -> None:
     """After a cancellation: nothing more about these sessions, one notice about them all."""
     reminders_cancel(
-        Reminder.objects.open()
-        .filter(session__in=sessions)
-        .exclude(kind__in=[Kind.CANCELLED, Kind.CLINIC_NOTICE, Kind.CONFIRMATION]),
+        Reminder.objects.open().filter(session__in=sessions).exclude(kind__in=AFTER_CANCEL),
         now=now,
         reason="The session was cancelled.",
     )
@@ -192,29 +189,45 @@ def dispatch_due(*, now: datetime, batch: int = BATCH) -> list[int]:
     return ids
 
 
-def _skip_reason(reminder: Reminder, now: datetime, config: ReminderSettings) -> str:
+def _skip(reminder: Reminder, now: datetime, config: ReminderSettings) -> tuple[str, str]:
+    """(status, reason) when the row must not go out now, its kind's premise gone; else ("", "").
+
+    Each kind's premise is in booking/reminder_kinds.py; this re-checks it at the
+    moment of sending, under the row's lock.
+    """
     session, kind = reminder.session, reminder.kind
-    if session.status == Session.Status.CANCELLED and kind not in (
-        Kind.CANCELLED,
-        Kind.NEXT_WINDOW,
-        Kind.CONFIRMATION,
-        Kind.CLINIC_NOTICE,
-    ):
-        return "The session was cancelled."
+    rule = KINDS[kind]
+    if session.status == Session.Status.CANCELLED and not rule.after_cancel:
+        return Status.CANCELLED, "The session was cancelled."
     if kind == Kind.REMINDER and session.start - now < timedelta(
         hours=config.reminder_min_hours_before
     ):
-        return "Too close to the session to remind."
-    if kind in (Kind.AFTERCARE, Kind.CHECK_IN) and session.status == Session.Status.NO_SHOW:
-        return "The patient did not come."
-    if (
-        kind == Kind.NEXT_WINDOW
-        and session.course.sessions.active().filter(number=session.number).exists()
-    ):
-        return "The session was booked again."
-    if kind in OPTIONAL and not getattr(session.patient, OPTIONAL[kind]):
-        return "The patient turned this email off."
-    return ""
+        return Status.SKIPPED, "Too close to the session to remind."
+    if rule.after_the_session and session.status == Session.Status.NO_SHOW:
+        return Status.SKIPPED, "The patient did not come."
+    if kind == Kind.NEXT_WINDOW:
+        if session.course.status == Course.Status.CANCELLED:
+            return Status.SKIPPED, "The course was cancelled."
+        if session.course.sessions.active().filter(number=session.number).exists():
+            return Status.SKIPPED, "The session was booked again."
+    if rule.opt_out and not getattr(session.patient, rule.opt_out):
+        return Status.SKIPPED, "The patient turned this email off."
+    return "", ""
+
+
+def _too_early(reminder: Reminder, now: datetime, config: ReminderSettings) -> datetime | None:
+    """When a row about a treatment given fell due before the session ended (an edit, a
+    clock): the time it is due at; else None."""
+    session = reminder.session
+    if not KINDS[reminder.kind].after_the_session or now >= session.end:
+        return None
+    return due_times(
+        start=session.start,
+        end=session.end,
+        booked_at=now,
+        zone=selectors.clinic_zone(),
+        settings=config,
+    )[reminder.kind]
 
 
 def _is_transient(exc: Exception) -> bool:
@@ -307,12 +320,17 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
         reminder = found[0] if found else None
         if reminder is None or reminder.status != Status.SENDING:
             return "not claimed"
-        if reason := _skip_reason(reminder, now, config):
-            reminder.status = Status.CANCELLED if "cancelled" in reason else Status.SKIPPED
-            reminder.reason = reason
+        status, reason = _skip(reminder, now, config)
+        if status:
+            reminder.status, reminder.reason = status, reason
             reminder.save(update_fields=["status", "reason", "updated_at"])
             _log([reminder.pk], reminder.status, now, reason)
             return "skipped"
+        if due_at := _too_early(reminder, now, config):
+            reminder.status, reminder.due_at = Status.PENDING, due_at
+            reminder.save(update_fields=["status", "due_at", "updated_at"])
+            _log([reminder.pk], "deferred", now, "The session has not ended yet.")
+            return "deferred"
         message = build_message(reminder)
         try:
             _mailer.send(message)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..models import Patient
 from ..reminder_emails import unsubscribe_payload
-from ..reminders import OPTIONAL
+from ..reminder_kinds import OPTIONAL
 
 LABELS = {
     "check_in": "check-in emails after each session",

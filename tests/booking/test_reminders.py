@@ -17,8 +17,10 @@ from booking import reminders, services
 from booking.availability import Slot
 from booking.models import Reminder, ReminderSettings, Session
 from booking.reminder_emails import unsubscribe_token
+from booking.reminder_kinds import AFTER_THE_SESSION, KINDS, SESSION_TIMED
 from booking.reminder_timing import after_quiet_hours, due_times
 from booking.reminders import dispatch_due, reminder_send
+from clinic.emails import EMAIL_KINDS
 from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
 from tests.booking.smtp_sink import SmtpSink
@@ -182,6 +184,51 @@ class TestSending:
         assert len(calendar.walk("VEVENT")) == 3
 
 
+@pytest.mark.django_db
+class TestEachKindsPremiseAtSending:
+    """booking/reminder_kinds.py: what each kind needs to be true when it goes out."""
+
+    def test_the_table_describes_every_kind_once(self):
+        assert set(KINDS) == set(Kind)
+        times = due_times(
+            start=at(6, 3, 10),
+            end=at(6, 3, 11),
+            booked_at=at(6, 1, 9),
+            zone=LONDON,
+            settings=SETTINGS,
+        )
+        assert set(times) == set(SESSION_TIMED)
+        assert {f"booking.{kind}" for kind in Kind} <= set(EMAIL_KINDS)
+        assert set(AFTER_THE_SESSION) <= set(SESSION_TIMED)
+
+    def test_aftercare_due_early_waits_for_the_end_of_the_session(self, now, course):
+        """A row brought forward (an admin edit, a clock fault) goes out only after the end."""
+        first = course.sessions.get(number=1)  # 10 June, 10:00 to 11:15
+        aftercare = first.reminders.get(kind=Kind.AFTERCARE)
+        Reminder.objects.filter(pk=aftercare.pk).update(due_at=at(6, 9, 9))
+        assert send_all_due(now=at(6, 8, 10)) == 3  # confirmation, clinic notice, reminder
+        assert send_all_due(now=at(6, 10, 10, 30)) == 0  # half way through the session
+        aftercare.refresh_from_db()
+        assert (aftercare.status, aftercare.due_at) == (Status.PENDING, at(6, 10, 13, 15))
+        assert not [m for m in mail.outbox if "Looking after your skin" in m.subject]
+        assert aftercare.events.filter(event="deferred").exists()
+        send_all_due(now=at(6, 10, 13, 15))
+        aftercare.refresh_from_db()
+        assert aftercare.status == Status.SENT
+
+    def test_no_book_again_email_once_the_course_is_cancelled(self, now, course):
+        second = course.sessions.get(number=2)
+        services.session_cancel(session=second, by_staff=True, override_reason="Asked by phone")
+        next_window = second.reminders.get(kind=Kind.NEXT_WINDOW)
+        services.course_cancel(course=course)
+        send_all_due(now=next_window.due_at)
+        next_window.refresh_from_db()
+        assert (next_window.status, next_window.reason) == (
+            Status.SKIPPED,
+            "The course was cancelled.",
+        )
+
+
 class DownBackend:
     def __init__(self, *args, **kwargs):
         pass
@@ -274,7 +321,10 @@ def test_two_dispatchers_over_500_due_rows_send_each_exactly_once(treatment, set
             thread.join(timeout=300)
         keys = Counter(m["key"] for m in sink.messages)
     handled = Reminder.objects.filter(status__in=[Status.SENT, Status.SKIPPED]).count()
-    assert handled == 500
+    # Aftercare and check-in fell due before their sessions: each waits for its own time.
+    waiting = Reminder.objects.filter(status=Status.PENDING, kind__in=AFTER_THE_SESSION)
+    assert (handled, waiting.count()) == (300, 200)
+    assert all(row.due_at > row.session.end for row in waiting.select_related("session"))
     assert sum(keys.values()) == Reminder.objects.filter(status=Status.SENT).count()
     assert max(keys.values()) == 1
 

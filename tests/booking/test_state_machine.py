@@ -50,15 +50,11 @@ from hypothesis.stateful import (
 )
 
 from booking import rulebook, selectors
-from booking.attendance import (
-    NOT_AFTER_A_NO_SHOW,
-    course_consent_signed,
-    session_mark_attended,
-    session_mark_no_show,
-)
+from booking.attendance import course_consent_signed, session_mark_attended, session_mark_no_show
 from booking.availability import Slot, local_datetime
 from booking.courses import course_plan
 from booking.models import BookingRules, Course, Reminder, ReminderSettings, Session
+from booking.reminder_kinds import AFTER_CANCEL, AFTER_THE_SESSION, SESSION_TIMED
 from booking.reminder_timing import due_times
 from booking.selectors import courses_breaking_rules
 from booking.services import (
@@ -83,10 +79,6 @@ DAYS = 21  # first sessions fall in the next three weeks
 WALL_TIMES = [time(9), time(9, 15), time(10), time(10, 30), time(13), time(15, 45), time(16)]
 Kind, Status = Reminder.Kind, Reminder.Status
 OPEN = (Status.PENDING, Status.SENDING)
-# A cancelled session still sends the notice of its cancellation, the booking's own
-# confirmation and clinic notice (they name the whole course), and the "book it again"
-# email; nothing else (booking/reminders.py schedule_cancel and _skip_reason).
-AFTER_CANCEL = {Kind.CANCELLED, Kind.CLINIC_NOTICE, Kind.CONFIRMATION, Kind.NEXT_WINDOW}
 
 
 @pytest.fixture
@@ -562,7 +554,9 @@ class Bookings(RuleBasedStateMachine):
                         assert row.sent_at <= session.cancelled_at, f"{row} went out cancelled"
             still_open = {kind for kind, row in mine.items() if row.status in OPEN}
             if session.status == Session.Status.CANCELLED:
-                assert still_open <= AFTER_CANCEL, f"cancelled {session.pk} still has {still_open}"
+                assert still_open <= set(AFTER_CANCEL), (
+                    f"cancelled {session.pk} still has {still_open}"
+                )
                 continue
             expected = due_times(
                 start=session.start,
@@ -571,9 +565,9 @@ class Bookings(RuleBasedStateMachine):
                 zone=self.zone,
                 settings=config,
             )
-            for kind in (Kind.AFTERCARE, Kind.CHECK_IN, Kind.REMINDER):
+            for kind in SESSION_TIMED:
                 row = mine.get(kind)
-                if session.status == Session.Status.NO_SHOW and kind in NOT_AFTER_A_NO_SHOW:
+                if session.status == Session.Status.NO_SHOW and kind in AFTER_THE_SESSION:
                     # Stopped when the desk marked the no-show, unless it had gone already
                     # (a no-show marked days late).
                     assert row is None or row.status not in OPEN, row

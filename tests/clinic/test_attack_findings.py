@@ -303,8 +303,6 @@ def _readable(token: str) -> str:
 def checked_in(db):
     """A session's check-in email, sent: its one-click link, and the patient."""
 
-    from django.utils import timezone
-
     from booking.models import Reminder
     from tests.booking.conftest import first_free_slot
     from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
@@ -317,8 +315,7 @@ def checked_in(db):
     book_course(
         patient=patient, treatment=treatment, slots=[first_free_slot(treatment, practitioner)]
     )
-    Reminder.objects.filter(kind__in=["confirmation", "check_in"]).update(due_at=timezone.now())
-    send_all_due()
+    send_all_due(now=Reminder.objects.get(kind="check_in").due_at)  # days after the session
     message = next(m for m in mail.outbox if "check-in" in m.subject)
     link = re.search(r"https?://\S+/emails/stop/(\S+)/", message.body)
     return {"patient": patient, "message": message, "token": link.group(1)}

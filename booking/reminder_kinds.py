@@ -1,0 +1,85 @@
+"""What each kind of reminder does, written once.
+
+The timing (reminder_timing.py), the scheduling and the sender (reminders.py),
+attendance (attendance.py), the emails (reminder_emails.py), the preference
+links (views/emails.py) and the tests all read this table; none keeps a list
+of kinds of its own.
+"""
+
+from dataclasses import dataclass
+
+from .models import Reminder
+
+Kind = Reminder.Kind
+
+
+@dataclass(frozen=True)
+class KindRule:
+    subject: str  # formatted with treatment, when and first_name
+    # Due at a time its session gives (reminder_timing.due_times): re-timed when it moves.
+    timed_by_session: bool = False
+    # Still goes out when its session is cancelled (it speaks of the booking or the cancellation).
+    after_cancel: bool = False
+    # Speaks of a treatment given: stopped when the desk marks a no-show, and never sent
+    # before the session has ended (a row due early, through an edit or a clock, waits).
+    after_the_session: bool = False
+    opt_out: str = ""  # the Patient field that turns it off; "" for one always sent
+    lists_sessions: bool = False  # names the whole course, not one session
+    calendar: str = ""  # the .ics attached: "course", "session" or "cancel"
+    to_clinic: bool = False  # goes to the clinic's inbox, not the patient
+
+
+KINDS: dict[str, KindRule] = {
+    Kind.CONFIRMATION: KindRule(
+        "Your {treatment} booking is confirmed",
+        after_cancel=True,
+        lists_sessions=True,
+        calendar="course",
+    ),
+    Kind.REMINDER: KindRule(
+        "Reminder: your {treatment} session on {when}", timed_by_session=True, calendar="session"
+    ),
+    Kind.AFTERCARE: KindRule(
+        "Looking after your skin after today's {treatment}",
+        timed_by_session=True,
+        after_the_session=True,
+    ),
+    Kind.CHECK_IN: KindRule(
+        "How is your skin? A check-in after your {treatment}",
+        timed_by_session=True,
+        after_the_session=True,
+        opt_out="email_check_in",
+    ),
+    Kind.NEXT_WINDOW: KindRule(
+        "You can book your next {treatment} session again",
+        after_cancel=True,
+        opt_out="email_next_window",
+    ),
+    Kind.CHANGED: KindRule(
+        "Your {treatment} session has moved to {when}", lists_sessions=True, calendar="session"
+    ),
+    Kind.CANCELLED: KindRule(
+        "Your {treatment} session is cancelled",
+        after_cancel=True,
+        lists_sessions=True,
+        calendar="cancel",
+    ),
+    Kind.CLINIC_NOTICE: KindRule(
+        "New booking for {first_name}", after_cancel=True, lists_sessions=True, to_clinic=True
+    ),
+}
+
+
+def kinds_where(**flags) -> tuple[str, ...]:
+    """The kinds whose rule has every one of these values, in Kind's order."""
+    return tuple(
+        kind
+        for kind in Kind
+        if all(getattr(KINDS[kind], name) == value for name, value in flags.items())
+    )
+
+
+SESSION_TIMED = kinds_where(timed_by_session=True)
+AFTER_CANCEL = kinds_where(after_cancel=True)
+AFTER_THE_SESSION = kinds_where(after_the_session=True)
+OPTIONAL = {kind: rule.opt_out for kind, rule in KINDS.items() if rule.opt_out}
