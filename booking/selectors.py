@@ -502,3 +502,41 @@ def course_proposal(
 
 def _one_practitioner(plan) -> bool:
     return all(p.slot for p in plan) and len({p.slot.practitioner_id for p in plan}) == 1
+
+
+def week_of_slots(
+    *,
+    treatment,
+    practitioners,
+    patient,
+    week: date,
+    now: datetime,
+    earliest=None,
+    latest=None,
+    exclude_session_ids=(),
+    rules=None,
+    one_per_time: bool = True,
+) -> list[tuple[date, list]]:
+    """(day, [slot, ...]) for the 7 days of `week`; one slot per start time, or (not
+    `one_per_time`) each practitioner's, for a page that names whom each time is with."""
+    found = free_slots(
+        treatment=treatment,
+        day_from=week,
+        day_to=week + timedelta(days=6),
+        now=now,
+        practitioners=practitioners,
+        patient=patient,
+        earliest=earliest,
+        latest=latest,
+        exclude_session_ids=exclude_session_ids,
+        rules=rules,
+    )
+    zone = clinic_zone()
+    days = {week + timedelta(days=n): [] for n in range(7)}
+    seen = set()
+    for slot in found:  # sorted by start, then practitioner: the first one wins a time
+        if one_per_time and slot.start in seen:
+            continue
+        seen.add(slot.start)
+        days[slot.start.astimezone(zone).date()].append(slot)
+    return list(days.items())

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -51,20 +51,12 @@ CHOICES = ("treatment", "sessions", "practitioner", "short_notice")  # carried f
 STEPS = {"find": 1, "course": 2, "plan": 3}
 
 
-@transaction.atomic
 def patient_add(user, data: dict) -> Patient:
-    """A patient, and an account with no password when they have none: both or neither.
-
-    An account made online that never booked is linked, not duplicated.
-    """
-    if user is None:
-        # Not verified: reception typed it. The confirmation email's "choose a password"
-        # link (booking/views/account.py, welcome) verifies it when the patient opens it.
-        user = services.account_create(
-            email=data["email"], verified=False, full_name=data["full_name"]
-        )
-    return services.patient_create(
+    """A patient from the phone form; an account made online that never booked is linked,
+    not duplicated (services.patient_register)."""
+    return services.patient_register(
         user=user,
+        email=data["email"],
         full_name=data["full_name"],
         phone=data["phone"],
         date_of_birth=data.get("date_of_birth"),

@@ -19,7 +19,7 @@ from ..calendar_files import sessions_ics
 from ..forms import EmailPreferencesForm, posted_slot
 from ..journey import parse_slot, slot_value
 from ..models import BookingRules, Course, Patient, Session
-from .journey import _week_start, week_of_slots
+from .week import week_start
 
 
 def _own_session(request, pk) -> Session:
@@ -148,7 +148,7 @@ def session_move(request, pk):
             return redirect("booking:session_move", pk=pk)
         messages.success(request, f"Session {session.number} is moved.")
         return redirect("booking:appointments")
-    week_start = _week_start(
+    week = week_start(
         request.GET.get("week"), (window.first_day if window else timezone.localdate())
     )
     earliest = now + rules.min_notice
@@ -160,11 +160,11 @@ def session_move(request, pk):
     everyone = selectors.practitioners_for(treatment)
     anyone = request.GET.get("with") == "any"
     shown = everyone if anyone else [p for p in everyone if p.pk == session.practitioner_id]
-    days = week_of_slots(
+    days = selectors.week_of_slots(
         treatment=treatment,
         practitioners=shown,
         patient=session.patient,
-        week=week_start,
+        week=week,
         now=now,
         earliest=earliest,
         latest=latest,
@@ -177,18 +177,16 @@ def session_move(request, pk):
         outside = {d for d, _s in days if not window.first_day <= d <= window.last_day}
         days = [(d, [] if d in outside else s) for d, s in days]
     first_week = (
-        _week_start(None, window.first_day) if window else _week_start(None, timezone.localdate())
+        week_start(None, window.first_day) if window else week_start(None, timezone.localdate())
     )
-    last_week = _week_start(None, window.last_day) if window else None
+    last_week = week_start(None, window.last_day) if window else None
     context = {
         "session": session,
         "window": window,
         "days": days,
-        "week": week_start,
-        "previous_week": week_start - timedelta(days=7) if week_start > first_week else None,
-        "next_week": week_start + timedelta(days=7)
-        if last_week is None or week_start < last_week
-        else None,
+        "week": week,
+        "previous_week": week - timedelta(days=7) if week > first_week else None,
+        "next_week": week + timedelta(days=7) if last_week is None or week < last_week else None,
         "form_action": request.path,
         "week_url": request.path,
         "week_query": "&with=any" if anyone else "",

@@ -4,12 +4,11 @@ Every step works without JavaScript; htmx only swaps the week of free times.
 All state lives in the session (booking/journey.py), never in a URL.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,6 +44,7 @@ from ..forms import (
 )
 from ..journey import Journey, parse_slot, slot_value
 from ..models import BookingRules, ConsentText, Course, Patient, Practitioner
+from .week import week_start
 
 STEPS = [
     "treatment",
@@ -306,55 +306,6 @@ def practitioner(request):
     )
 
 
-def _week_start(value: str | None, today: date) -> date:
-    """The Monday of the week `value` names; `today`'s for anything else or far off."""
-    try:
-        day = date.fromisoformat(value) if value else today
-    except ValueError:
-        day = today
-    if abs((day - today).days) > 731:  # also keeps date arithmetic clear of year 1 and 9999
-        day = today
-    return day - timedelta(days=day.weekday())
-
-
-def week_of_slots(
-    *,
-    treatment,
-    practitioners,
-    patient,
-    week: date,
-    now: datetime,
-    earliest=None,
-    latest=None,
-    exclude_session_ids=(),
-    rules=None,
-    one_per_time: bool = True,
-) -> list[tuple[date, list]]:
-    """(day, [slot, ...]) for the 7 days of `week`; one slot per start time, or (not
-    `one_per_time`) each practitioner's, for a page that names whom each time is with."""
-    found = selectors.free_slots(
-        treatment=treatment,
-        day_from=week,
-        day_to=week + timedelta(days=6),
-        now=now,
-        practitioners=practitioners,
-        patient=patient,
-        earliest=earliest,
-        latest=latest,
-        exclude_session_ids=exclude_session_ids,
-        rules=rules,
-    )
-    zone = selectors.clinic_zone()
-    days = {week + timedelta(days=n): [] for n in range(7)}
-    seen = set()
-    for slot in found:  # sorted by start, then practitioner: the first one wins a time
-        if one_per_time and slot.start in seen:
-            continue
-        seen.add(slot.start)
-        days[slot.start.astimezone(zone).date()].append(slot)
-    return list(days.items())
-
-
 def _practitioners(journey: Journey, treatment: Treatment) -> list[Practitioner]:
     everyone = selectors.practitioners_for(treatment)
     if journey.practitioner is None:
@@ -400,10 +351,10 @@ def time(request):
         journey.save(request)
         return redirect("booking:plan")
     today = timezone.localdate()
-    first_week = _week_start(None, (now + rules.min_notice).astimezone(zone).date())
-    last_week = _week_start(None, (now + rules.horizon).astimezone(zone).date())
-    week = min(max(_week_start(request.GET.get("week"), today), first_week), last_week)
-    days = week_of_slots(
+    first_week = week_start(None, (now + rules.min_notice).astimezone(zone).date())
+    last_week = week_start(None, (now + rules.horizon).astimezone(zone).date())
+    week = min(max(week_start(request.GET.get("week"), today), first_week), last_week)
+    days = selectors.week_of_slots(
         treatment=treatment,
         practitioners=_practitioners(journey, treatment),
         patient=patient,
@@ -632,15 +583,12 @@ def _details(request, journey: Journey, treatment):
         else PatientDetailsForm(_posted(request), initial={"full_name": user.full_name})
     )
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            if needs_password:
-                user.set_password(form.cleaned_data["password"])
-                user.save(update_fields=["password"])
-            services.patient_create(
-                user=user,
-                full_name=form.cleaned_data["full_name"],
-                phone=form.cleaned_data["phone"],
-            )
+        services.patient_register(
+            user=user,
+            full_name=form.cleaned_data["full_name"],
+            phone=form.cleaned_data["phone"],
+            password=form.cleaned_data["password"] if needs_password else None,
+        )
         if needs_password:
             update_session_auth_hash(request, user)  # a new password would sign them out
         return redirect("booking:consent")
