@@ -680,9 +680,10 @@ def _mark_cancelled(sessions: Sequence[Session], now: datetime) -> None:
     )
 
 
-def course_status_after_cancel(course: Course, now: datetime) -> None:
-    """After the rest of a course is cancelled: completed if any session stays, else cancelled."""
-    kept = course.sessions.active().filter(start__lte=now).exists()
+def course_status_after_cancel(course: Course) -> None:
+    """After the rest of a course is cancelled: completed if any session stays (attended, a
+    no-show, or past and not yet marked: one attended later today counts), else cancelled."""
+    kept = course.sessions.active().exists()
     course.status = Course.Status.COMPLETED if kept else Course.Status.CANCELLED
     course.save(update_fields=["status"])
 
@@ -783,7 +784,7 @@ def course_cancel(
         _change_refusal(session, now, rules, by_staff)
     _mark_cancelled(upcoming, now)
     reminders.schedule_cancel(upcoming, now=now, notify=notify)
-    course_status_after_cancel(course, now)
+    course_status_after_cancel(course)
     logger.info("course cancelled", extra={"course_id": course.pk, "sessions": len(upcoming)})
     return upcoming
 

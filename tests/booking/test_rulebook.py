@@ -10,10 +10,11 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from booking import rulebook
+from booking.attendance import session_mark_attended
 from booking.availability import Slot
 from booking.courses import Spacing
 from booking.models import BookingRules, ConsentText, Course, Session
-from booking.services import NeedsReplan, session_move
+from booking.services import NeedsReplan, course_cancel, session_move
 from clinic.roles import RECEPTION
 from tests.booking.conftest import LONDON
 from tests.booking.factories import book_course
@@ -254,6 +255,17 @@ def test_reception_cannot_keep_a_later_session_before_the_one_moved(
     admin_move(client, first, at(7, 9), practitioner, override_reason="Forged")  # as if offered
     course.refresh_from_db()
     assert starts_of(course) == [at(6, 10), at(7, 8), at(8, 5)] and not course.waived
+
+
+def test_a_course_cancelled_after_a_session_marked_attended_early_is_completed(course, desk):
+    """Found by the state machine: session 1 marked attended on its morning, before its start,
+    then the rest cancelled, left a course "cancelled" with an attended session in it."""
+    first = course.sessions.get(number=1)  # 10 June, 10:00
+    session_mark_attended(session=first, by=desk, now=at(6, 10, 8))
+    course_cancel(course=course, now=at(6, 10, 8, 30))
+    course.refresh_from_db()
+    assert course.status == Course.Status.COMPLETED
+    assert list(course.sessions.active()) == [first]
 
 
 # --- 6. Cancelling a middle session broke the course silently ----------------------------

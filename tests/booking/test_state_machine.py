@@ -33,6 +33,7 @@ After every step the invariants are checked against the database:
 PostgreSQL only: the no-overlap guarantee lives in its exclusion constraints.
 """
 
+import os
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -594,6 +595,9 @@ def test_booking_moving_and_cancelling_at_random_keeps_the_schedule_sound(world)
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
             database=None,  # examples stored from another run's rows would not replay
+            # The same 50 examples on every run, so CI answers for the code, not for the draw;
+            # EXPLORE=1 draws new ones (run it with --hypothesis-seed=N for more).
+            derandomize=not os.environ.get("EXPLORE"),
         ),
     )
 
