@@ -11,7 +11,7 @@ export PORT
 
 help:
 	@echo "make run   - install, migrate, load demo data, serve on http://127.0.0.1:$(PORT) with a Celery worker and beat"
-	@echo "make test  - install, then ruff, Django checks, migrations check and pytest"
+	@echo "make test  - install, then ruff, import contracts, Django checks, migrations check and pytest"
 	@echo "make bench - benchmarks on PostgreSQL and Redis: a table on stdout, JSON under var/bench/ (QUICK=1: seconds each)"
 
 $(BIN)/python:
