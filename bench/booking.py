@@ -207,10 +207,13 @@ def main() -> int:
             "slots": len(found),
         }
 
-        calendars = selectors.calendars(
-            practitioners=[practitioners[0]], day_from=today, day_to=horizon, buffer=rules.buffer
+        inputs = selectors.availability_inputs(
+            practitioner_ids=[practitioners[0].pk],
+            day_from=today,
+            day_to=horizon,
+            buffer=rules.buffer,
         )
-        closures = selectors.closure_days(today, horizon)
+        calendars, closures = inputs.calendars, inputs.closures
 
         def pure():
             return slots_available(

@@ -7,14 +7,30 @@ always lands somewhere sensible.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from education.models import Treatment
 
 from .availability import Slot
+from .courses import Window, session_window
+from .rulebook import spacing_of
 
 SESSION_KEY = "booking_journey"
+
+# The steps in order. A step's page is shown only when every step before it is done.
+STEPS = [
+    "treatment",
+    "length",
+    "questions",
+    "practitioner",
+    "time",
+    "plan",
+    "account",
+    "consent",
+    "confirm",
+]
 
 
 def slot_value(slot: Slot) -> str:
@@ -66,3 +82,33 @@ class Journey:
 
     def slots(self, treatment: Treatment) -> list[Slot | None]:
         return [parse_slot(value, treatment) if value else None for value in self.plan]
+
+    def first_missing(self, treatment: Treatment | None, *, is_patient: Callable[[], bool]) -> str:
+        """The first step not yet done: where a patient who skips ahead is sent.
+        `is_patient` is asked only when the steps before "account" are done."""
+        if treatment is None:
+            return "treatment"
+        if self.sessions is None:
+            return "length"
+        if not self.answered and treatment.questions.exists():
+            return "questions"
+        if not self.practitioner_chosen:
+            return "practitioner"
+        if not self.plan:
+            return "time"
+        if any(not value for value in self.plan):
+            return "plan"
+        if not is_patient():
+            return "account"
+        if self.consent is None:
+            return "consent"
+        return "confirm"
+
+    def windows(self, treatment: Treatment, zone) -> list[Window | None]:
+        """Each planned session's window after the one before it (None for the first)."""
+        slots = self.slots(treatment)
+        spacing = spacing_of(treatment)
+        return [
+            session_window(slots[i - 1].start, spacing, zone) if i and slots[i - 1] else None
+            for i in range(len(slots))
+        ]

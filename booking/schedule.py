@@ -1,10 +1,10 @@
 """The staff schedule: each practitioner's day as blocks of time, and the grid that shows it.
 
-A pure layout (`day_plan`, `day_grid`, `export_rows`) fed by one query per
-input (`schedule_data`). Everything is worked out on UTC instants; wall-clock
-times are only labels. So the day the clocks change has a 23- or 25-hour grid,
-as the clock on the wall does, and nothing is placed by adding hours to a
-local midnight.
+A pure layout (`day_plan`, `day_grid`, `export_rows`) fed by booking/selectors.py
+`schedule_data`, which reads through the one availability read. Everything is
+worked out on UTC instants; wall-clock times are only labels. So the day the
+clocks change has a 23- or 25-hour grid, as the clock on the wall does, and
+nothing is placed by adding hours to a local midnight.
 """
 
 from collections import defaultdict
@@ -14,13 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Case, FilteredRelation, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .availability import Shift
 from .courses import end_of_day
 from .export import SESSION_COLUMNS
-from .models import ClinicClosure, Practitioner, Session
+from .models import Session
 
 # What a stretch of a practitioner's day is, lowest priority first: where two
 # overlap the later one shows, so a session booked before the time off was
@@ -325,115 +324,9 @@ def export_rows(plan: Day, zone: ZoneInfo) -> list[list]:
 
 @dataclass(frozen=True)
 class ScheduleData:
+    """What the schedule of some dates shows (booking/selectors.py schedule_data)."""
+
     rosters: list[Roster]
     entries: list[Entry]
     closures: dict[date, str]
     treatments: list[tuple[int, str]]
-
-
-def schedule_data(
-    *,
-    day_from: date,
-    day_to: date,
-    zone: ZoneInfo,
-    cancelled: bool = False,
-    only_practitioner: int | None = None,
-) -> ScheduleData:
-    """What the schedule of these local dates shows, in three queries whatever its size.
-
-    Practitioners: the active ones, and any other with a session in the range
-    (their sessions must not vanish when they leave); `only_practitioner` is a
-    clinician's scope, applied here so nothing else is read. The treatments to
-    filter by: those the practitioners offer and those of the sessions shown.
-    """
-    start, end = day_bounds(day_from, zone)[0], day_bounds(day_to, zone)[1]
-    sessions = Session.objects.overlapping(start, end)
-    if not cancelled:
-        sessions = sessions.active()
-    practitioners = Practitioner.objects.filter(
-        Q(is_active=True) | Q(pk__in=sessions.values("practitioner_id"))
-    )
-    if only_practitioner is not None:
-        practitioners = practitioners.filter(pk=only_practitioner)
-        sessions = sessions.filter(practitioner_id=only_practitioner)
-
-    # The rosters in one query: each practitioner left-joined to their hours, the
-    # treatments they offer and their time off in the range. That is a few rows each
-    # (hours x treatments x time off), where separate queries would cost every
-    # page three round trips more; the admin around the page already spends most
-    # of the issue's budget of ten.
-    names: dict[int, str] = {}
-    shifts, away = defaultdict(dict), defaultdict(dict)  # dicts as ordered sets
-    treatments: dict[int, str] = {}
-    rows = (
-        practitioners.annotate(
-            away=FilteredRelation(
-                "time_off", condition=Q(time_off__start__lt=end, time_off__end__gt=start)
-            )
-        )
-        .order_by("display_name", "pk")
-        .values_list(
-            "pk",
-            "display_name",
-            "working_hours__weekday",
-            "working_hours__start",
-            "working_hours__end",
-            "away__start",
-            "away__end",
-            "away__reason",
-            "treatments__pk",
-            "treatments__name",
-        )
-    )
-    for pk, name, weekday, s, e, off_start, off_end, reason, treatment_id, treatment in rows:
-        names[pk] = name
-        if weekday is not None:
-            shifts[pk][Shift(weekday, s, e)] = None
-        if off_start is not None:
-            away[pk][Away(off_start, off_end, reason)] = None
-        if treatment_id is not None:
-            treatments[treatment_id] = treatment
-    rosters = [
-        Roster(pk, name, tuple(shifts[pk]), tuple(sorted(away[pk], key=lambda a: a.start)))
-        for pk, name in names.items()
-    ]
-
-    entries = [
-        Entry(*row[:5], span(row[3], row[4], zone), *row[5:])  # in Entry's field order
-        for row in sessions.annotate(
-            consent_to_sign=Case(
-                When(
-                    course__consent_method="paper",
-                    course__consent_given_at__isnull=True,
-                    then=Value(True),
-                ),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        )
-        .order_by("start", "pk")
-        .values_list(
-            "pk",
-            "practitioner_id",
-            "practitioner__display_name",
-            "start",
-            "end",
-            "status",
-            "number",
-            "course__sessions_planned",
-            "patient__full_name",
-            "patient__phone",
-            "course__treatment_id",
-            "course__treatment__name",
-            "consent_to_sign",
-        )
-    ]
-    treatments.update((e.treatment_id, e.treatment) for e in entries)
-    closures = dict(
-        ClinicClosure.objects.filter(date__gte=day_from, date__lte=day_to).values_list(
-            "date", "name"
-        )
-    )
-    return ScheduleData(
-        rosters, entries, closures, sorted(treatments.items(), key=lambda t: (t[1], t[0]))
-    )

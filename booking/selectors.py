@@ -1,21 +1,22 @@
 """Reads that feed the pure availability and planning functions.
 
-One query per input: practitioners' working hours, their time off, their
-sessions, the clinic's closures, and (when booking for someone) the patient's
-sessions, whatever the number of sessions in the database. On PostgreSQL,
-schedule() reads all five in one statement.
+The availability read (availability_inputs) is one statement whatever the
+number of sessions in the database: practitioners' working hours, their time
+off, their sessions, the clinic's closures, and (when booking for someone) the
+patient's sessions. The slot finder, the course planner and the staff schedule
+all read through it.
 """
 
 import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, Q
+from django.db.models import BooleanField, Case, Count, Max, Q, Value, When
 
 from clinic.versioned_cache import read_through
 from education.models import Treatment
@@ -33,6 +34,7 @@ from .models import (
     TimeOff,
     WorkingHours,
 )
+from .schedule import Away, Entry, Roster, ScheduleData, day_bounds, span
 
 
 def clinic_zone() -> ZoneInfo:
@@ -58,188 +60,125 @@ def practitioners_for(treatment: Treatment) -> list[Practitioner]:
     )
 
 
-def calendars(
-    *,
-    practitioners: Sequence[Practitioner],
-    day_from: date,
-    day_to: date,
-    buffer: timedelta,
-    exclude_session_ids: Sequence[int] = (),
-) -> list[Calendar]:
-    """Each practitioner's shifts, time off and sessions around the dates (3 queries)."""
-    ids = [p.pk for p in practitioners]
-    start, end = _span(day_from, day_to, clinic_zone(), buffer + timedelta(days=1))
-    shifts, offs, busy = defaultdict(list), defaultdict(list), defaultdict(list)
-    hours = WorkingHours.objects.filter(practitioner__in=ids).order_by()
-    for pid, weekday, s, e in hours.values_list("practitioner_id", "weekday", "start", "end"):
-        shifts[pid].append(Shift(weekday, s, e))
-    for pid, s, e in (
-        TimeOff.objects.filter(practitioner__in=ids, start__lt=end, end__gt=start)
-        .order_by()
-        .values_list("practitioner_id", "start", "end")
-    ):
-        offs[pid].append(Interval(s, e))
-    sessions = (
-        Session.objects.active()
-        .filter(practitioner__in=ids)
-        .overlapping(start, end)
-        .exclude(pk__in=exclude_session_ids)
-        .order_by()
-        .values_list("practitioner_id", "start", "end")
-    )
-    for pid, s, e in sessions:
-        busy[pid].append(Interval(s, e))
-    return [Calendar(pid, tuple(shifts[pid]), tuple(busy[pid]), tuple(offs[pid])) for pid in ids]
-
-
-def closure_days(day_from: date, day_to: date) -> set[date]:
-    return set(
-        ClinicClosure.objects.filter(date__gte=day_from, date__lte=day_to)
-        .order_by()
-        .values_list("date", flat=True)
-    )
-
-
-def patient_busy(
-    patient: Patient | None, day_from: date, day_to: date, exclude_session_ids: Sequence[int] = ()
-) -> list[Interval]:
-    if patient is None or patient.pk is None:
-        return []
-    start, end = _span(day_from, day_to, clinic_zone(), timedelta(days=1))
-    rows = (
-        Session.objects.active()
-        .filter(patient=patient)
-        .overlapping(start, end)
-        .exclude(pk__in=exclude_session_ids)
-        .order_by()
-        .values_list("start", "end")
-    )
-    return [Interval(s, e) for s, e in rows]
-
-
 @dataclass(frozen=True)
-class Schedule:
-    """What free_slots needs from the database: calendars, closed days, the patient's sessions."""
+class AvailabilityInputs:
+    """What the database says about the time around some dates: each practitioner's
+    calendar (shifts, sessions, time off), the closed days, and the patient's sessions.
+    `away` and `closed` keep the time off's reasons and the closures' names for the
+    staff schedule (booking/schedule.py)."""
 
     calendars: list[Calendar]
     closures: set[date]
     patient_busy: list[Interval]
+    away: dict[int, list[tuple[datetime, datetime, str]]]
+    closed: dict[date, str]
 
 
-def schedule(
+def availability_inputs(
     *,
-    practitioners: Sequence[Practitioner],
+    practitioner_ids: Sequence[int],
     day_from: date,
     day_to: date,
     buffer: timedelta,
     patient: Patient | None = None,
     exclude_session_ids: Sequence[int] = (),
-) -> Schedule:
-    """calendars(), closure_days() and patient_busy() together.
+) -> AvailabilityInputs:
+    """The one availability read, for the slot finder, the course planner and the staff
+    schedule: working hours, time off, active sessions (less `exclude_session_ids`),
+    closures and the patient's active sessions, in one statement.
 
-    On PostgreSQL in one statement (one round trip, no ORM compiling: the
-    five querysets cost ~3.5 ms of CPU on every week view and every planned
-    session, the statement ~0.3 ms); elsewhere (SQLite in development) the
-    querysets. tests/booking/test_schedule_query.py holds the two to the same
-    answers.
+    Written as SQL because the five querysets cost ~3.5 ms of CPU to compile on every
+    week view and planned session, the statement ~0.6 ms (measured 2026-12-03). The same
+    statement runs on PostgreSQL and SQLite (make run's default);
+    tests/booking/test_availability_read.py checks it on both. Every overlap read bounds
+    "start" from below by LONGEST_SESSION, so the indexes scan only nearby sessions.
     """
-    read = _schedule_statement if connection.vendor == "postgresql" else _schedule_querysets
-    return read(
-        practitioners=practitioners,
-        day_from=day_from,
-        day_to=day_to,
-        buffer=buffer,
-        patient=patient,
-        exclude_session_ids=exclude_session_ids,
-    )
-
-
-def _schedule_querysets(
-    *, practitioners, day_from, day_to, buffer, patient, exclude_session_ids
-) -> Schedule:
-    return Schedule(
-        calendars(
-            practitioners=practitioners,
-            day_from=day_from,
-            day_to=day_to,
-            buffer=buffer,
-            exclude_session_ids=exclude_session_ids,
-        ),
-        closure_days(day_from, day_to),
-        patient_busy(patient, day_from, day_to, exclude_session_ids),
-    )
-
-
-def _schedule_statement(
-    *, practitioners, day_from, day_to, buffer, patient, exclude_session_ids
-) -> Schedule:
-    ids = [p.pk for p in practitioners]
     zone = clinic_zone()
     start, end = _span(day_from, day_to, zone, buffer + timedelta(days=1))
     patient_start, patient_end = _span(day_from, day_to, zone, timedelta(days=1))
+    adapt = connection.ops.adapt_datetimefield_value
+    ids = {f"id{n}": pk for n, pk in enumerate(practitioner_ids)}
+    exclude = {f"x{n}": pk for n, pk in enumerate(exclude_session_ids)}
+    params = {
+        **ids,
+        **exclude,
+        "start": adapt(start),
+        "end": adapt(end),
+        "floor": adapt(start - LONGEST_SESSION),
+        "cancelled": Session.Status.CANCELLED.value,
+        "day_from": day_from,
+        "day_to": day_to,
+        "patient": patient.pk if patient is not None else None,
+        "patient_start": adapt(patient_start),
+        "patient_end": adapt(patient_end),
+        "patient_floor": adapt(patient_start - LONGEST_SESSION),
+    }
     shifts, offs, busy = defaultdict(list), defaultdict(list), defaultdict(list)
-    closed, mine = set(), []
+    away, closed, mine = defaultdict(list), {}, []
     with connection.cursor() as cursor:
-        cursor.execute(
-            _schedule_sql(),
-            {
-                "ids": ids,
-                "start": start,
-                "end": end,
-                "cancelled": Session.Status.CANCELLED.value,
-                "exclude": list(exclude_session_ids),
-                "day_from": day_from,
-                "day_to": day_to,
-                "patient": patient.pk if patient is not None else None,
-                "patient_start": patient_start,
-                "patient_end": patient_end,
-                # As Session.objects.overlapping: the indexes scan only sessions near the range.
-                "floor": start - LONGEST_SESSION,
-                "patient_floor": patient_start - LONGEST_SESSION,
-            },
-        )
-        for kind, pid, weekday, shift_start, shift_end, s, e, day in cursor.fetchall():
+        cursor.execute(_availability_sql(len(ids), len(exclude)), params)
+        for kind, pid, weekday, shift_start, shift_end, s, e, day, label in cursor.fetchall():
+            s, e = _aware(s), _aware(e)
             if kind == "h":
                 shifts[pid].append(Shift(weekday, shift_start, shift_end))
             elif kind == "o":
                 offs[pid].append(Interval(s, e))
+                away[pid].append((s, e, label))
             elif kind == "s":
                 busy[pid].append(Interval(s, e))
             elif kind == "c":
-                closed.add(day)
+                closed[day] = label
             else:
                 mine.append(Interval(s, e))
-    return Schedule(
-        [Calendar(pid, tuple(shifts[pid]), tuple(busy[pid]), tuple(offs[pid])) for pid in ids],
-        closed,
-        mine,
+    return AvailabilityInputs(
+        calendars=[
+            Calendar(pid, tuple(shifts[pid]), tuple(busy[pid]), tuple(offs[pid]))
+            for pid in practitioner_ids
+        ],
+        closures=set(closed),
+        patient_busy=mine,
+        away=dict(away),
+        closed=closed,
     )
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back UTC datetimes without their zone; PostgreSQL with it."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
 @functools.cache
-def _schedule_sql() -> str:
-    """The five reads of schedule() as one UNION ALL (kind, then each read's columns)."""
+def _availability_sql(practitioners: int, excluded: int) -> str:
+    """The five reads as one UNION ALL: (kind, then each read's columns). The column
+    names in brackets tell SQLite which converter to use (PostgreSQL types its own)."""
     hours, off = WorkingHours._meta.db_table, TimeOff._meta.db_table
     sessions, closures = Session._meta.db_table, ClinicClosure._meta.db_table
-    live = "status <> %(cancelled)s AND NOT (id = ANY(%(exclude)s))"
+    ids = ", ".join(f"%(id{n})s" for n in range(practitioners)) or "NULL"
+    live = "status <> %(cancelled)s"
+    if excluded:
+        live += " AND id NOT IN (" + ", ".join(f"%(x{n})s" for n in range(excluded)) + ")"
     return f"""
-        SELECT 'h', practitioner_id, weekday, "start", "end",
-               NULL::timestamptz, NULL::timestamptz, NULL::date
-          FROM {hours} WHERE practitioner_id = ANY(%(ids)s)
+        SELECT 'h' AS kind, practitioner_id, weekday, "start", "end",
+               CAST(NULL AS timestamptz) AS "at_start [timestamp]",
+               CAST(NULL AS timestamptz) AS "at_end [timestamp]",
+               CAST(NULL AS date) AS "day [date]", CAST(NULL AS varchar) AS label
+          FROM {hours} WHERE practitioner_id IN ({ids})
         UNION ALL
-        SELECT 'o', practitioner_id, NULL, NULL, NULL, "start", "end", NULL
+        SELECT 'o', practitioner_id, NULL, NULL, NULL, "start", "end", NULL, reason
           FROM {off}
-         WHERE practitioner_id = ANY(%(ids)s) AND "start" < %(end)s AND "end" > %(start)s
+         WHERE practitioner_id IN ({ids}) AND "start" < %(end)s AND "end" > %(start)s
         UNION ALL
-        SELECT 's', practitioner_id, NULL, NULL, NULL, "start", "end", NULL
+        SELECT 's', practitioner_id, NULL, NULL, NULL, "start", "end", NULL, NULL
           FROM {sessions}
-         WHERE practitioner_id = ANY(%(ids)s) AND "start" < %(end)s AND "end" > %(start)s
+         WHERE practitioner_id IN ({ids}) AND "start" < %(end)s AND "end" > %(start)s
            AND "start" > %(floor)s AND {live}
         UNION ALL
-        SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, "date"
+        SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, "date", name
           FROM {closures} WHERE "date" >= %(day_from)s AND "date" <= %(day_to)s
         UNION ALL
-        SELECT 'p', NULL, NULL, NULL, NULL, "start", "end", NULL
+        SELECT 'p', NULL, NULL, NULL, NULL, "start", "end", NULL, NULL
           FROM {sessions}
          WHERE patient_id = %(patient)s
            AND "start" < %(patient_end)s AND "end" > %(patient_start)s
@@ -272,8 +211,8 @@ def free_slots(
     if not practitioners:
         return []
     default_earliest, default_latest = bookable_bounds(now, rules)
-    found = schedule(
-        practitioners=practitioners,
+    found = availability_inputs(
+        practitioner_ids=[p.pk for p in practitioners],
         day_from=day_from,
         day_to=day_to,
         buffer=rules.buffer,
@@ -540,3 +479,187 @@ def week_of_slots(
         seen.add(slot.start)
         days[slot.start.astimezone(zone).date()].append(slot)
     return list(days.items())
+
+
+def patient_of(user) -> Patient | None:
+    """The signed-in user's patient record, if they have one."""
+    if not user.is_authenticated:
+        return None
+    return Patient.objects.filter(user=user).first()
+
+
+def slot_is_free(
+    slot: Slot,
+    *,
+    treatment: Treatment,
+    practitioners: Sequence[Practitioner],
+    patient: Patient | None,
+    now: datetime,
+) -> bool:
+    """Whether `slot` is still one of the free times offered (a posted choice, checked)."""
+    day = slot.start.astimezone(clinic_zone()).date()
+    found = free_slots(
+        treatment=treatment,
+        day_from=day,
+        day_to=day,
+        now=now,
+        practitioners=practitioners,
+        patient=patient,
+    )
+    return slot in set(found)
+
+
+def plan_session_choices(
+    *,
+    treatment: Treatment,
+    slots: Sequence[Slot | None],
+    number: int,
+    window,
+    now: datetime,
+    patient: Patient | None,
+) -> list[Slot]:
+    """Free times for session `number` of a plan inside its window (booking/courses.py
+    Window), clashing with none of the plan's other sessions."""
+    others = [s for i, s in enumerate(slots) if s and i != number - 1]
+    return [
+        s
+        for s in free_slots(
+            treatment=treatment,
+            day_from=window.first_day,
+            day_to=window.last_day,
+            now=now,
+            practitioners=practitioners_for(treatment),
+            patient=patient,
+            latest=window.ends_at(clinic_zone()),
+        )
+        if not any(s.start < o.end and o.start < s.end for o in others)
+    ]
+
+
+def plan_session_change(
+    *,
+    treatment: Treatment,
+    slots: Sequence[Slot | None],
+    number: int,
+    slot: Slot,
+    now: datetime,
+    patient: Patient | None,
+) -> tuple[list[Slot | None], list[int]]:
+    """The plan with session `number` at `slot`, and the numbers of the later sessions
+    moved to keep the gap between sessions (booking/courses.py course_replan)."""
+    from .courses import course_replan
+    from .rulebook import spacing_of
+
+    changed = list(slots)
+    changed[number - 1] = slot
+    starts = [s.start if s else None for s in changed]
+    if not all(starts):
+        return changed, []
+    practitioner = Practitioner(pk=changed[0].practitioner_id)
+    proposals = course_replan(
+        starts=starts,
+        changed=number,
+        spacing=spacing_of(treatment),
+        zone=clinic_zone(),
+        practitioner_id=practitioner.pk,
+        find_slots=slot_finder(
+            treatment=treatment, practitioner=practitioner, now=now, patient=patient
+        ),
+    )
+    for proposal in proposals:
+        changed[proposal.number - 1] = proposal.slot
+    return changed, [p.number for p in proposals]
+
+
+def schedule_data(
+    *,
+    day_from: date,
+    day_to: date,
+    zone: ZoneInfo,
+    cancelled: bool = False,
+    only_practitioner: int | None = None,
+) -> ScheduleData:
+    """What the staff schedule of these local dates shows, in three queries whatever its size.
+
+    Practitioners: the active ones, and any other with a session in the range
+    (their sessions must not vanish when they leave); `only_practitioner` is a
+    clinician's scope, applied here so nothing else is read. Their hours, time
+    off and the closures come from the one availability read; the sessions are
+    listed with their patients and courses. The treatments to filter by: those
+    the practitioners offer and those of the sessions shown.
+    """
+    start, end = day_bounds(day_from, zone)[0], day_bounds(day_to, zone)[1]
+    sessions = Session.objects.overlapping(start, end)
+    if not cancelled:
+        sessions = sessions.active()
+    practitioners = Practitioner.objects.filter(
+        Q(is_active=True) | Q(pk__in=sessions.values("practitioner_id"))
+    )
+    if only_practitioner is not None:
+        practitioners = practitioners.filter(pk=only_practitioner)
+        sessions = sessions.filter(practitioner_id=only_practitioner)
+
+    names: dict[int, str] = {}
+    treatments: dict[int, str] = {}
+    rows = practitioners.order_by("display_name", "pk").values_list(
+        "pk", "display_name", "treatments__pk", "treatments__name"
+    )
+    for pk, name, treatment_id, treatment in rows:
+        names[pk] = name
+        if treatment_id is not None:
+            treatments[treatment_id] = treatment
+    found = availability_inputs(
+        practitioner_ids=list(names), day_from=day_from, day_to=day_to, buffer=timedelta(0)
+    )
+    rosters = [
+        Roster(
+            calendar.practitioner_id,
+            names[calendar.practitioner_id],
+            tuple(sorted(set(calendar.shifts), key=lambda s: (s.weekday, s.start))),
+            tuple(
+                sorted(
+                    (
+                        Away(s, e, reason)
+                        for s, e, reason in found.away.get(calendar.practitioner_id, [])
+                        if s < end and e > start
+                    ),
+                    key=lambda away: away.start,
+                )
+            ),
+        )
+        for calendar in found.calendars
+    ]
+    entries = [
+        Entry(*row[:5], span(row[3], row[4], zone), *row[5:])  # in Entry's field order
+        for row in sessions.annotate(
+            consent_to_sign=Case(
+                When(
+                    course__consent_method="paper",
+                    course__consent_given_at__isnull=True,
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("start", "pk")
+        .values_list(
+            "pk",
+            "practitioner_id",
+            "practitioner__display_name",
+            "start",
+            "end",
+            "status",
+            "number",
+            "course__sessions_planned",
+            "patient__full_name",
+            "patient__phone",
+            "course__treatment_id",
+            "course__treatment__name",
+            "consent_to_sign",
+        )
+    ]
+    treatments.update((e.treatment_id, e.treatment) for e in entries)
+    return ScheduleData(
+        rosters, entries, found.closed, sorted(treatments.items(), key=lambda t: (t[1], t[0]))
+    )

@@ -1,23 +1,24 @@
 from django.urls import path
 
-from .views import appointments, emails, journey
+from .views import appointments, emails
+from .views.journey import choose, confirm, details, times
 
 app_name = "booking"
 
 urlpatterns = [
-    path("book/", journey.start, name="start"),
-    path("book/treatment/<slug:slug>/", journey.start_with, name="start_with"),
-    path("book/course/", journey.length, name="length"),
-    path("book/questions/", journey.questions, name="questions"),
-    path("book/consultation/", journey.consultation_instead, name="consultation_instead"),
-    path("book/practitioner/", journey.practitioner, name="practitioner"),
-    path("book/time/", journey.time, name="time"),
-    path("book/plan/", journey.plan, name="plan"),
-    path("book/plan/<int:number>/", journey.plan_session, name="plan_session"),
-    path("book/details/", journey.account, name="account"),
-    path("book/consent/", journey.consent, name="consent"),
-    path("book/confirm/", journey.confirm, name="confirm"),
-    path("book/done/<int:pk>/", journey.done, name="done"),
+    path("book/", choose.start, name="start"),
+    path("book/treatment/<slug:slug>/", choose.start_with, name="start_with"),
+    path("book/course/", choose.length, name="length"),
+    path("book/questions/", choose.questions, name="questions"),
+    path("book/consultation/", choose.consultation_instead, name="consultation_instead"),
+    path("book/practitioner/", choose.practitioner, name="practitioner"),
+    path("book/time/", times.time, name="time"),
+    path("book/plan/", times.plan, name="plan"),
+    path("book/plan/<int:number>/", times.plan_session, name="plan_session"),
+    path("book/details/", details.account, name="account"),
+    path("book/consent/", confirm.consent, name="consent"),
+    path("book/confirm/", confirm.confirm, name="confirm"),
+    path("book/done/<int:pk>/", confirm.done, name="done"),
     path("appointments/", appointments.appointments, name="appointments"),
     path("appointments/preferences/", appointments.preferences, name="preferences"),
     path("emails/stop/<str:token>/", emails.email_unsubscribe, name="email_unsubscribe"),

@@ -48,6 +48,11 @@ def treatments_listed():
     return Treatment.objects.published().only("name", "slug", "summary", "is_consultation")
 
 
+def consultation_bookable() -> Treatment | None:
+    """The consultation a patient can book online, offered when a treatment may not suit."""
+    return Treatment.objects.published().filter(is_consultation=True, bookable_online=True).first()
+
+
 def articles_published(*, topic: Topic | None = None):
     articles = Article.objects.published().select_related("topic", "treatment")
     return articles.filter(topic=topic) if topic else articles

@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ..export import csv_response
 from ..models import ScheduleEntry
-from ..schedule import day_grid, day_plan, export_rows, schedule_data
-from ..selectors import clinic_zone
+from ..schedule import day_grid, day_plan, export_rows
+from ..selectors import clinic_zone, schedule_data
 from .base import NOTHING, ReadOnlyAdmin, limited_to_practitioner
 
 # A typed or edited URL can hold any date; the grid's arithmetic needs one it can

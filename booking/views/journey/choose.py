@@ -1,0 +1,179 @@
+"""What to book: the treatment, the course's length, the health questions, whom to see."""
+
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from education import selectors as education_selectors
+from education.forms import SuitabilityForm
+from education.models import Treatment
+from education.suitability import Suitability, suitability_outcome
+
+from ... import rulebook, selectors
+from ...forms import CourseLengthForm, PractitionerChoiceForm, TreatmentChoiceForm
+from ...journey import Journey
+from .steps import guard, posted, step_page, treatment_of
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def start(request):
+    """Choose a treatment (or continue a journey already under way)."""
+    journey = Journey.load(request)
+    form = TreatmentChoiceForm(
+        posted(request),
+        initial={"treatment": treatment_of(journey)},
+    )
+    if request.method == "POST" and form.is_valid():
+        journey = Journey(treatment=form.cleaned_data["treatment"].slug)
+        journey.save(request)
+        return redirect("booking:length")
+    in_progress = treatment_of(journey) is not None and bool(journey.plan or journey.sessions)
+    return step_page(
+        request,
+        "treatment",
+        "booking/journey/treatment.html",
+        {"form": form, "journey": journey, "in_progress": in_progress},
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def start_with(request, slug):
+    """From a treatment page: a new journey with that treatment chosen."""
+    treatment = get_object_or_404(
+        Treatment.objects.published().filter(bookable_online=True), slug=slug
+    )
+    journey = Journey(treatment=treatment.slug)
+    if treatment.sessions_min == treatment.sessions_max:
+        journey.sessions = treatment.sessions_min
+    journey.save(request)
+    return redirect("booking:length" if journey.sessions is None else "booking:questions")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def length(request):
+    journey, treatment, early = guard(request, "length")
+    if early:
+        return early
+    if treatment.sessions_min == treatment.sessions_max:  # nothing to choose (a consultation)
+        journey.sessions = treatment.sessions_min
+        journey.save(request)
+        return redirect("booking:questions")
+    form = CourseLengthForm(
+        posted(request),
+        treatment=treatment,
+        initial={"sessions": journey.sessions or treatment.sessions_usual},
+    )
+    if request.method == "POST" and form.is_valid():
+        if journey.sessions != form.cleaned_data["sessions"]:
+            journey.sessions = form.cleaned_data["sessions"]
+            journey.plan = []
+        journey.save(request)
+        return redirect("booking:questions")
+    return step_page(
+        request,
+        "length",
+        "booking/journey/length.html",
+        {
+            "form": form,
+            "journey": journey,
+            "treatment": treatment,
+            "spacing": rulebook.spacing_sentence(treatment),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def questions(request):
+    journey, treatment, early = guard(request, "questions")
+    if early:
+        return early
+    items = list(treatment.questions.all())
+    if not items:
+        journey.answered = True
+        journey.save(request)
+        return redirect("booking:practitioner")
+    initial = {f"q{q}": a for q, a in journey.answers.items()}
+    form = SuitabilityForm(posted(request), questions=items, initial=initial)
+    outcome = yes = None
+    if request.method == "POST" and form.is_valid():
+        journey.answers = {str(q.pk): form.cleaned_data[f"q{q.pk}"] for q in items}
+        yes = form.answered_yes()
+        outcome = suitability_outcome(yes)
+        if outcome == Suitability.BOOK:
+            journey.answered = True
+            journey.save(request)
+            return redirect("booking:practitioner")
+        journey.answered = False
+        journey.save(request)
+    return step_page(
+        request,
+        "questions",
+        "booking/journey/questions.html",
+        {
+            "form": form,
+            "journey": journey,
+            "treatment": treatment,
+            "outcome": outcome,
+            "answered_yes": yes,
+            "consultation": education_selectors.consultation_bookable(),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["POST"])
+def consultation_instead(request):
+    """After a 'talk to a clinician first' answer: book a consultation, answers kept."""
+    journey = Journey.load(request)
+    treatment = treatment_of(journey)
+    consultation = education_selectors.consultation_bookable()
+    if treatment is None or consultation is None or not journey.answers:
+        return redirect("booking:start")
+    answers = journey.answers
+    outcome = suitability_outcome(
+        [q for q in treatment.questions.all() if answers.get(str(q.pk)) == "yes"]
+    )
+    if outcome != Suitability.CONSULT:
+        return redirect("booking:questions")
+    new = Journey(
+        treatment=consultation.slug,
+        sessions=1,
+        answered=True,
+        answers=answers,
+        consultation_for=treatment.slug,
+    )
+    new.save(request)
+    return redirect("booking:practitioner")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def practitioner(request):
+    journey, treatment, early = guard(request, "practitioner")
+    if early:
+        return early
+    people = selectors.practitioners_for(treatment)
+    initial = str(journey.practitioner) if journey.practitioner else "any"
+    form = PractitionerChoiceForm(
+        posted(request),
+        practitioners=people,
+        initial={"practitioner": initial},
+    )
+    if request.method == "POST" and form.is_valid():
+        choice = form.cleaned_data["practitioner"]
+        chosen = None if choice == "any" else int(choice)
+        if chosen != journey.practitioner or not journey.practitioner_chosen:
+            journey.plan = []
+        journey.practitioner, journey.practitioner_chosen = chosen, True
+        journey.save(request)
+        return redirect("booking:time")
+    return step_page(
+        request,
+        "practitioner",
+        "booking/journey/practitioner.html",
+        {"form": form, "journey": journey, "treatment": treatment, "practitioners": people},
+    )

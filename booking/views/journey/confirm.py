@@ -1,0 +1,129 @@
+"""Agreeing and booking: consent, the confirm step, and the page after booking."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from clinic.security import limit_posts
+from education import selectors as education_selectors
+
+from ... import selectors, services
+from ...forms import ConsentForm
+from ...journey import Journey, slot_value
+from ...models import ConsentText, Course, Practitioner
+from .steps import guard, posted, step_page
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def consent(request):
+    journey, treatment, early = guard(request, "consent")
+    if early:
+        return early
+    text = ConsentText.current()
+    form = ConsentForm(posted(request))
+    if request.method == "POST" and form.is_valid() and text is not None:
+        journey.consent = text.pk
+        journey.save(request)
+        return redirect("booking:confirm")
+    return step_page(
+        request,
+        "consent",
+        "booking/journey/consent.html",
+        {
+            "journey": journey,
+            "treatment": treatment,
+            "form": form,
+            "consent_text": text,
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@limit_posts("booking-confirm", "RATE_LIMIT_BOOKING_CONFIRM")
+def confirm(request):
+    if request.method == "POST":
+        # A second click after the first one booked: the journey is gone, the course is not.
+        key = request.POST.get("key", "")
+        done = (
+            Course.objects.filter(idempotency_key=key, patient__user=request.user).first()
+            if key and request.user.is_authenticated
+            else None
+        )
+        if done:
+            return redirect("booking:done", pk=done.pk)
+    journey, treatment, early = guard(request, "confirm")
+    if early:
+        return early
+    patient = selectors.patient_of(request.user)
+    slots = journey.slots(treatment)
+    if request.method == "POST":
+        if request.POST.get("key") != journey.key:
+            messages.error(
+                request, "This page was out of date. Please check the details and confirm again."
+            )
+            return redirect("booking:confirm")
+        try:
+            course = services.course_book(
+                patient=patient,
+                treatment=treatment,
+                slots=slots,
+                idempotency_key=journey.key,
+                answers=journey.answers,
+                answers_for=education_selectors.treatment_published(journey.consultation_for)
+                if journey.consultation_for
+                else None,
+                consent=ConsentText.objects.filter(pk=journey.consent).first(),
+                consent_method=Course.ConsentMethod.ONLINE,
+                booked_by=request.user,
+            )
+        except services.SlotTaken as taken:
+            journey.plan = []
+            journey.save(request)
+            request.session["booking_alternatives"] = [slot_value(s) for s in taken.alternatives]
+            messages.error(request, taken.message)
+            return redirect("booking:time")
+        except services.BookingError as error:
+            messages.error(request, error.message)
+            return redirect("booking:plan")
+        Journey.clear(request)
+        return redirect("booking:done", pk=course.pk)
+    practitioners = {
+        p.pk: p for p in Practitioner.objects.filter(pk__in={s.practitioner_id for s in slots})
+    }
+    return step_page(
+        request,
+        "confirm",
+        "booking/journey/confirm.html",
+        {
+            "journey": journey,
+            "treatment": treatment,
+            "patient": patient,
+            "rows": [
+                (n, s, practitioners.get(s.practitioner_id)) for n, s in enumerate(slots, start=1)
+            ],
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def done(request, pk: int):
+    if not request.user.is_authenticated:
+        raise Http404
+    course = get_object_or_404(
+        Course.objects.select_related("treatment", "practitioner"),
+        pk=pk,
+        patient__user=request.user,
+    )
+    return render(
+        request,
+        "booking/journey/done.html",
+        {
+            "course": course,
+            "sessions": course.sessions.active().select_related("practitioner").order_by("number"),
+        },
+    )

@@ -1,0 +1,62 @@
+"""What every step of the journey shares: the guard and the steps bar."""
+
+from django.shortcuts import redirect, render
+
+from education import selectors as education_selectors
+from education.models import Treatment
+
+from ... import selectors
+from ...journey import STEPS, Journey
+
+STEP_TITLES = {
+    "treatment": "Treatment",
+    "length": "Course",
+    "questions": "Health questions",
+    "practitioner": "Practitioner",
+    "time": "First session",
+    "plan": "Your course",
+    "account": "Your details",
+    "consent": "Consent",
+    "confirm": "Confirm",
+}
+
+
+def treatment_of(journey: Journey) -> Treatment | None:
+    if not journey.treatment:
+        return None
+    return education_selectors.treatment_published(journey.treatment)
+
+
+def posted(request):
+    """The posted data for a bound form, or None on GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def step_page(request, step: str, template: str, context: dict):
+    """A step's page with the steps bar; 400 when its form came back with errors."""
+    done = STEPS.index(step)
+    treatment = context.get("treatment")
+    steps = [
+        (STEP_TITLES[s], i < done, i == done)
+        for i, s in enumerate(STEPS)
+        if not (s == "length" and treatment and treatment.sessions_max == 1)
+    ]
+    form = context.get("form")
+    status = 400 if form is not None and form.errors else 200
+    return render(request, template, {"steps": steps, "step": step, **context}, status=status)
+
+
+def guard(request, step: str):
+    """(journey, treatment, None) or (.., .., a redirect to the first missing step)."""
+    journey = Journey.load(request)
+    treatment = treatment_of(journey)
+    missing = journey.first_missing(
+        treatment, is_patient=lambda: selectors.patient_of(request.user) is not None
+    )
+    if STEPS.index(missing) < STEPS.index(step):
+        return (
+            journey,
+            treatment,
+            redirect("booking:start" if missing == "treatment" else f"booking:{missing}"),
+        )
+    return journey, treatment, None

@@ -1,0 +1,185 @@
+"""When: the first session's week of free times, then the course plan and its changes."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from education.models import Treatment
+
+from ... import rulebook, selectors
+from ...availability import Slot
+from ...forms import posted_slot
+from ...journey import Journey, parse_slot, slot_value
+from ...models import BookingRules, Practitioner
+from ..week import week_start
+from .steps import guard, step_page
+
+
+def _practitioners(journey: Journey, treatment: Treatment) -> list[Practitioner]:
+    everyone = selectors.practitioners_for(treatment)
+    if journey.practitioner is None:
+        return everyone
+    return [p for p in everyone if p.pk == journey.practitioner]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def time(request):
+    """A week of free times for the first session; choosing one plans the course."""
+    journey, treatment, early = guard(request, "time")
+    if early:
+        return early
+    now = timezone.now()
+    rules = BookingRules.current()
+    zone = selectors.clinic_zone()
+    patient = selectors.patient_of(request.user)
+    if request.method == "POST":
+        slot = posted_slot(request.POST.get("slot", ""), treatment)
+        if slot is None or not selectors.slot_is_free(
+            slot,
+            treatment=treatment,
+            practitioners=_practitioners(journey, treatment),
+            patient=patient,
+            now=now,
+        ):
+            messages.error(request, "That time is not free. Please choose one of the times shown.")
+            return redirect("booking:time")
+        planned = selectors.course_proposal(
+            first=slot,
+            treatment=treatment,
+            sessions=journey.sessions,
+            now=now,
+            patient=patient,
+            anyone=journey.practitioner is None,
+        )
+        journey.plan = [slot_value(p.slot) if p.slot else "" for p in planned]
+        journey.save(request)
+        return redirect("booking:plan")
+    today = timezone.localdate()
+    first_week = week_start(None, (now + rules.min_notice).astimezone(zone).date())
+    last_week = week_start(None, (now + rules.horizon).astimezone(zone).date())
+    week = min(max(week_start(request.GET.get("week"), today), first_week), last_week)
+    days = selectors.week_of_slots(
+        treatment=treatment,
+        practitioners=_practitioners(journey, treatment),
+        patient=patient,
+        week=week,
+        now=now,
+        rules=rules,
+    )
+    chosen = journey.slots(treatment)[0] if journey.plan else None
+    context = {
+        "journey": journey,
+        "treatment": treatment,
+        "days": days,
+        "week": week,
+        "previous_week": week - timedelta(days=7) if week > first_week else None,
+        "next_week": week + timedelta(days=7) if week < last_week else None,
+        "chosen": chosen,
+        "alternatives": [
+            slot
+            for value in request.session.pop("booking_alternatives", [])
+            if (slot := parse_slot(value, treatment))
+        ],
+        "form_action": reverse("booking:time"),
+        "week_url": reverse("booking:time"),
+    }
+    if request.htmx:
+        return render(request, "booking/includes/week.html", context)
+    return step_page(request, "time", "booking/journey/time.html", context)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def plan(request):
+    journey, treatment, early = guard(request, "plan")
+    if early:
+        return early
+    practitioners = {p.pk: p for p in selectors.practitioners_for(treatment)}
+    slots = journey.slots(treatment)
+    windows = journey.windows(treatment, selectors.clinic_zone())
+    first_with = slots[0].practitioner_id if slots and slots[0] else None
+    rows = [
+        {
+            "number": number,
+            "slot": slot,
+            "window": window,
+            "practitioner": practitioners.get(slot.practitioner_id) if slot else None,
+            # Never silent: a session with someone else says so (its own choice, the patient's).
+            "someone_else": bool(slot and slot.practitioner_id != first_with),
+        }
+        for number, (slot, window) in enumerate(zip(slots, windows, strict=True), start=1)
+    ]
+    return step_page(
+        request,
+        "plan",
+        "booking/journey/plan.html",
+        {
+            "journey": journey,
+            "treatment": treatment,
+            "rows": rows,
+            "complete": all(slots),
+            "spacing": rulebook.spacing_sentence(treatment) if len(rows) > 1 else "",
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def plan_session(request, number: int):
+    """Change one later session of the plan to another free time inside its window."""
+    journey, treatment, early = guard(request, "plan")
+    if early:
+        return early
+    slots = journey.slots(treatment)
+    if not 2 <= number <= len(slots) or slots[number - 2] is None:
+        raise Http404("No such session in this plan")
+    zone = selectors.clinic_zone()
+    window = journey.windows(treatment, zone)[number - 1]
+    now = timezone.now()
+    patient = selectors.patient_of(request.user)
+    found = selectors.plan_session_choices(
+        treatment=treatment, slots=slots, number=number, window=window, now=now, patient=patient
+    )
+    if request.method == "POST":
+        slot = posted_slot(request.POST.get("slot", ""), treatment)
+        if slot is None or slot not in set(found):
+            messages.error(
+                request,
+                "That time is not free inside this session's window. "
+                "Please choose one of the times shown.",
+            )
+            return redirect("booking:plan_session", number=number)
+        slots, moved = selectors.plan_session_change(
+            treatment=treatment, slots=slots, number=number, slot=slot, now=now, patient=patient
+        )
+        for n in moved:
+            messages.info(request, f"Session {n} moved to keep the gap between sessions.")
+        journey.plan = [slot_value(s) if s else "" for s in slots]
+        journey.save(request)
+        return redirect("booking:plan")
+    days: dict[date, list[Slot]] = {}
+    seen = set()
+    for slot in found:
+        if slot.start not in seen:
+            seen.add(slot.start)
+            days.setdefault(slot.start.astimezone(zone).date(), []).append(slot)
+    return step_page(
+        request,
+        "plan",
+        "booking/journey/plan_session.html",
+        {
+            "journey": journey,
+            "treatment": treatment,
+            "number": number,
+            "window": window,
+            "days": sorted(days.items()),
+            "current": slots[number - 1],
+        },
+    )
