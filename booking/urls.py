@@ -22,15 +22,15 @@ urlpatterns = [
     path("appointments/", appointments.appointments, name="appointments"),
     path("appointments/preferences/", appointments.preferences, name="preferences"),
     path("emails/stop/<str:token>/", emails.email_unsubscribe, name="email_unsubscribe"),
-    path("appointments/sessions/<int:pk>/move/", appointments.session_move, name="session_move"),
+    path("appointments/sessions/<int:pk>/move/", appointments.move_session, name="session_move"),
     path(
-        "appointments/sessions/<int:pk>/cancel/", appointments.session_cancel, name="session_cancel"
+        "appointments/sessions/<int:pk>/cancel/", appointments.cancel_session, name="session_cancel"
     ),
     path(
         "appointments/sessions/<int:pk>/calendar.ics", appointments.session_ics, name="session_ics"
     ),
-    path("appointments/courses/<int:pk>/cancel/", appointments.course_cancel, name="course_cancel"),
+    path("appointments/courses/<int:pk>/cancel/", appointments.cancel_course, name="course_cancel"),
     path("appointments/courses/<int:pk>/replan/", appointments.replan, name="replan"),
-    path("appointments/courses/<int:pk>/add/", appointments.course_extend, name="course_extend"),
+    path("appointments/courses/<int:pk>/add/", appointments.extend_course, name="course_extend"),
     path("appointments/courses/<int:pk>/calendar.ics", appointments.course_ics, name="course_ics"),
 ]

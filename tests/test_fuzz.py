@@ -59,8 +59,8 @@ from booking.models import (
     WorkingHours,
 )
 from booking.reminder_emails import UNSUBSCRIBE_PURPOSE, unsubscribe_payload, unsubscribe_token
+from booking.rulebook import spacing_of
 from booking.selectors import courses_breaking_rules
-from booking.services import spacing_of
 from clinic.tokens import token_make
 from education.models import NewsletterSubscriber, SuitabilityQuestion
 from education.services import CONFIRM_PURPOSE

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from education.models import Treatment
 
-from .. import selectors, services
+from .. import rulebook, selectors, services
 from ..availability import Slot
 from ..courses import PlannedSession, course_replan, session_window
 from ..journey import slot_value
@@ -149,7 +149,7 @@ def plan_values(plan: list[PlannedSession]) -> dict[str, str]:
 
 def plan_rows(slots: list[Slot | None], treatment: Treatment, notes: dict[int, str]) -> list[dict]:
     """Each session's time, practitioner and window (from the session before, as it stands)."""
-    zone, spacing = selectors.clinic_zone(), services.spacing_of(treatment)
+    zone, spacing = selectors.clinic_zone(), rulebook.spacing_of(treatment)
     names = {p.pk: p for p in Practitioner.objects.filter(treatments=treatment)}
     rows = []
     for index, slot in enumerate(slots):
@@ -173,7 +173,7 @@ def suggestions(slots: list[Slot | None], *, treatment: Treatment, patient) -> d
 
     Only offered: staff may keep a time outside the window, with a reason.
     """
-    zone, spacing = selectors.clinic_zone(), services.spacing_of(treatment)
+    zone, spacing = selectors.clinic_zone(), rulebook.spacing_of(treatment)
     if not all(slots) or all(
         session_window(a.start, spacing, zone).holds(b.start, zone)
         for a, b in zip(slots, slots[1:], strict=False)

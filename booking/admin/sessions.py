@@ -25,7 +25,7 @@ from ..export import SESSION_COLUMNS, csv_response
 from ..models import ClinicalNote, Session
 from ..services import BookingError
 from .base import ReadOnlyAdmin, ScopedAdmin, describe
-from .session_move import SessionMoveMixin
+from .moves import SessionMoveMixin
 
 
 def sessions_csv(sessions, filename: str) -> HttpResponse:

@@ -114,7 +114,7 @@ def preferences(request):
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def session_move(request, pk):
+def move_session(request, pk):
     session = _own_session(request, pk)
     treatment = session.course.treatment
     now, rules = timezone.now(), BookingRules.current()
@@ -293,7 +293,7 @@ def _numbers(numbers: list[int]) -> str:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def session_cancel(request, pk):
+def cancel_session(request, pk):
     session = _own_session(request, pk)
     if request.method == "POST":
         try:
@@ -313,7 +313,7 @@ def session_cancel(request, pk):
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def course_cancel(request, pk):
+def cancel_course(request, pk):
     course = _own_course(request, pk)
     upcoming = list(
         course.sessions.filter(status=Session.Status.BOOKED, start__gt=timezone.now()).order_by(
@@ -359,7 +359,7 @@ def course_ics(request, pk):
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def course_extend(request, pk):
+def extend_course(request, pk):
     """One more session for a course, up to the treatment's maximum: instead of a new course."""
     course = _own_course(request, pk)
     now = timezone.now()

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
-from booking import selectors, services
+from booking import rulebook, selectors, services
 from booking.availability import Slot
 from booking.courses import course_plan
 from booking.models import (
@@ -38,7 +38,7 @@ def plan(treatment, practitioner, first, sessions=3, patient=None):
     planned = course_plan(
         first=first_slot,
         sessions=sessions,
-        spacing=services.spacing_of(treatment),
+        spacing=rulebook.spacing_of(treatment),
         zone=LONDON,
         find_slots=finder,
     )
@@ -175,7 +175,7 @@ def test_a_course_starting_in_february_keeps_10_am_after_the_march_change(
         planned = course_plan(
             first=slot(first, practitioner),
             sessions=3,
-            spacing=services.spacing_of(treatment),
+            spacing=rulebook.spacing_of(treatment),
             zone=LONDON,
             find_slots=finder,
         )

@@ -1,0 +1,268 @@
+"""Booking a course: the one way a course and its sessions are created."""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from education.models import Treatment
+
+from .. import reminders, rulebook, selectors
+from ..availability import Slot
+from ..models import BookingRules, ConsentText, Course, Patient, Practitioner, Session
+from .checks import (
+    check_free,
+    is_clinician,
+    lock,
+    nearest_alternatives,
+    refuse,
+    slot_for,
+    staff_rules,
+)
+from .errors import TAKEN_MESSAGE, BookingError, SlotTaken
+
+logger = logging.getLogger(__name__)
+
+
+def _agreement(
+    *, treatment, answers_for, answers: dict, consent, consent_method, booked_by, clinical_reason
+) -> dict:
+    """The answers and consent a course needs (booking/rulebook.py), as the course keeps them."""
+    from education.suitability import Suitability, suitability_outcome
+
+    questions = list(answers_for.questions.all())
+    given = {}
+    for question in questions:
+        answer = answers.get(question.pk, answers.get(str(question.pk)))
+        if answer in ("yes", "no"):
+            given[question.pk] = answer
+    outcome = suitability_outcome([q for q in questions if given.get(q.pk) == "yes"])
+    overriding = bool((clinical_reason or "").strip()) and outcome != Suitability.BOOK
+    if overriding and not is_clinician(booked_by):
+        raise BookingError("Only a clinician can go ahead after a health answer like this one.")
+    refuse(
+        rulebook.suitability_breach(
+            asked=len(questions),
+            answered=len(given),
+            outcome=outcome,
+            consultation=treatment.is_consultation,
+            overridden=overriding,
+        )
+    )
+    if consent_method not in Course.ConsentMethod.values:
+        consent_method = ""
+    refuse(
+        rulebook.consent_breach(
+            has_version=consent is not None,
+            method=consent_method,
+            given=True,
+            first_attended=False,
+        )
+    )
+    if consent_method != Course.ConsentMethod.ONLINE and not (booked_by and booked_by.is_staff):
+        raise BookingError("Only staff can record consent given by phone or on paper.")
+    return {
+        "overridden": overriding,
+        "stored": {
+            "treatment": answers_for.slug,
+            "questions": [
+                {"question": q.text, "answer": given[q.pk]} for q in questions if q.pk in given
+            ],
+        },
+    }
+
+
+def online_agreement(treatment: Treatment) -> dict:
+    """course_book's consent and answers for a patient who agreed online and answered "no"
+    to every question: for the demo data and the benchmarks, which book as a patient would."""
+    return {
+        "answers": {q.pk: "no" for q in treatment.questions.all()},
+        "consent": ConsentText.current(),
+        "consent_method": Course.ConsentMethod.ONLINE,
+    }
+
+
+@transaction.atomic
+def course_book(
+    *,
+    patient: Patient,
+    treatment: Treatment,
+    slots: Sequence[Slot],
+    now: datetime | None = None,
+    idempotency_key: str | None = None,
+    answers: dict | None = None,
+    answers_for: Treatment | None = None,
+    consent: ConsentText | None = None,
+    consent_method: str = "",
+    booked_by=None,
+    allow_short_notice: bool = False,
+    allow_outside_window: bool = False,
+    override_reason: str = "",
+    clinical_reason: str = "",
+) -> Course:
+    """Book every session of a course, or none.
+
+    `slots` come from the plan (booking/courses.py); each is re-checked here.
+    A repeated call with the same `idempotency_key` returns the course it booked.
+
+    Every course records the answers to the health questions (`answers`:
+    question id -> "yes" or "no", for `answers_for`, the treatment the patient
+    first asked about when this is the consultation instead) and the consent
+    version with `consent_method` (Course.ConsentMethod; by phone or on paper
+    only by staff, who are named with it). An answer that calls for a
+    clinician first stops a course unless `booked_by` is a clinician giving a
+    `clinical_reason` (booking/rulebook.py).
+
+    Staff (phone booking) may waive the minimum notice or the spacing window,
+    only with an `override_reason`, which is kept on the course. Nothing else
+    is waived: working hours, time off, the horizon and no-overlap still hold.
+    """
+    now = now or timezone.now()
+    rules = BookingRules.current()
+    override_reason = (override_reason or "").strip()
+    if (allow_short_notice or allow_outside_window) and not override_reason:
+        raise BookingError("Give a reason for overriding the booking rules.")
+    if not (allow_short_notice or allow_outside_window):
+        override_reason = ""  # a reason with nothing overridden would mislead the record
+    free_rules = staff_rules(rules) if allow_short_notice else rules
+    if not slots:
+        raise BookingError("Choose a time for the first session.")
+    slots = [slot_for(s.start, treatment, s.practitioner_id) for s in slots]
+    lock([s.practitioner_id for s in slots], patient)
+
+    if idempotency_key:
+        existing = Course.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.patient_id != patient.pk:
+                raise BookingError("This booking could not be matched. Please start again.")
+            return existing
+
+    agreement = _agreement(
+        treatment=treatment,
+        answers_for=answers_for or treatment,
+        answers=answers or {},
+        consent=consent,
+        consent_method=consent_method,
+        booked_by=booked_by,
+        clinical_reason=clinical_reason,
+    )
+    if not treatment.sessions_min <= len(slots) <= treatment.sessions_max:
+        raise BookingError(
+            f"A course of {treatment.name} has {treatment.sessions_min} to "
+            f"{treatment.sessions_max} sessions."
+        )
+    zone = selectors.clinic_zone()
+    breaches = rulebook.course_breaches(
+        enumerate((s.start for s in slots), 1), rulebook.spacing_of(treatment), zone
+    )
+    if order := [b for b in breaches if b.rule == rulebook.ORDER]:
+        raise BookingError(order[0].message)
+    practitioners = list(
+        Practitioner.objects.filter(
+            pk__in={s.practitioner_id for s in slots}, is_active=True, treatments=treatment
+        )
+    )
+    if len(practitioners) != len({s.practitioner_id for s in slots}):
+        raise BookingError(
+            f"That practitioner does not offer {treatment.name}. "
+            "Please choose another practitioner or 'anyone'."
+        )
+    refuse(
+        rulebook.first_session_breach(slots[0].start, now, rules, waive_notice=allow_short_notice)
+    )
+    open_courses, last_start = selectors.treatment_history(
+        patient=patient, treatment=treatment, now=now
+    )
+    across = rulebook.new_course_breaches(
+        first_start=slots[0].start,
+        open_courses=open_courses,
+        allowed=rules.courses_per_treatment,
+        last_start=last_start,
+        spacing=rulebook.spacing_of(treatment),
+        zone=zone,
+        treatment_name=treatment.name,
+    )
+    if across:
+        raise BookingError(" ".join(b.message for b in across))
+    if not allow_outside_window:
+        if breaches:
+            raise BookingError(breaches[0].message)
+    elif any(b.start < a.end + rules.buffer for a, b in zip(slots, slots[1:], strict=False)):
+        # The window keeps sessions days apart; waived, two could touch or overlap,
+        # which the database would refuse as a clash with no time to offer instead.
+        raise BookingError("Two sessions of this course are too close together.")
+    check_free(
+        slots=slots,
+        treatment=treatment,
+        patient=patient,
+        now=now,
+        rules=free_rules,
+        practitioners=practitioners,
+    )
+
+    overridden = [
+        rule
+        for rule, waived in (
+            (rulebook.NOTICE, allow_short_notice),
+            (rulebook.WINDOW, allow_outside_window),
+            (rulebook.SUITABILITY, agreement["overridden"]),
+        )
+        if waived
+    ]
+    reasons = [override_reason] if override_reason else []
+    if agreement["overridden"]:
+        reasons.append(f"Clinical reason: {clinical_reason.strip()}")
+    course = Course(
+        patient=patient,
+        treatment=treatment,
+        practitioner_id=slots[0].practitioner_id,
+        sessions_planned=len(slots),
+        suitability_answers=agreement["stored"],
+        consent=consent,
+        consent_method=consent_method,
+        consent_given_at=None if consent_method == Course.ConsentMethod.PAPER else now,
+        consent_recorded_by=booked_by if consent_method != Course.ConsentMethod.ONLINE else None,
+        idempotency_key=idempotency_key or None,
+        booked_by=booked_by,
+        override_reason="\n".join(reasons),
+        override_by=booked_by if overridden else None,
+        overridden_rules=",".join(overridden),
+    )
+    try:
+        with transaction.atomic():  # a savepoint: the constraint is the last guard
+            course.save()
+            sessions = bulk_create_with_history(
+                [
+                    Session(
+                        course=course,
+                        patient=patient,
+                        number=number,
+                        practitioner_id=slot.practitioner_id,
+                        start=slot.start,
+                        end=slot.end,
+                    )
+                    for number, slot in enumerate(slots, start=1)
+                ],
+                Session,
+            )
+            reminders.schedule_course(sessions, now=now)
+    except IntegrityError as exc:
+        logger.warning(
+            "booking conflict caught by the database",
+            extra={"error": type(exc.__cause__ or exc).__name__},
+        )
+        raise SlotTaken(
+            TAKEN_MESSAGE,
+            alternatives=nearest_alternatives(
+                treatment=treatment,
+                wanted=slots[0].start,
+                now=now,
+                patient=patient,
+                practitioner_id=slots[0].practitioner_id,
+            ),
+        ) from exc
+    logger.info("course booked", extra={"course_id": course.pk, "sessions": len(slots)})
+    return course

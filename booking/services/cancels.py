@@ -1,0 +1,137 @@
+"""Cancelling a session or a whole course."""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from .. import reminders
+from ..availability import Slot
+from ..models import BookingRules, Course, Session
+from .checks import change_refusal, lock, replan_or_refuse, slot_for, slots_free, staff_rules
+from .errors import BookingError
+
+logger = logging.getLogger(__name__)
+
+
+def _mark_cancelled(sessions: Sequence[Session], now: datetime) -> None:
+    """Cancelled, with a rising SEQUENCE so calendar apps drop them (and their history rows)."""
+    for session in sessions:
+        session.status, session.cancelled_at = Session.Status.CANCELLED, now
+        session.sequence += 1
+        session.updated_at = now  # bulk_update does not apply auto_now
+    bulk_update_with_history(
+        sessions, Session, ["status", "cancelled_at", "sequence", "updated_at"]
+    )
+
+
+def course_status_after_cancel(course: Course) -> None:
+    """After the rest of a course is cancelled: completed if any session stays (attended, a
+    no-show, or past and not yet marked: one attended later today counts), else cancelled."""
+    kept = course.sessions.active().exists()
+    course.status = Course.Status.COMPLETED if kept else Course.Status.CANCELLED
+    course.save(update_fields=["status"])
+
+
+@transaction.atomic
+def session_cancel(
+    *,
+    session: Session,
+    now: datetime | None = None,
+    by_staff: bool = False,
+    notify: bool = True,
+    also: dict[int, Slot] | None = None,
+    with_later: bool = False,
+    override_reason: str = "",
+    by=None,
+) -> Session:
+    """Cancel one session (and, `with_later`, the active ones after it).
+
+    The sessions left after it must still keep their windows (from the one
+    before the cancelled session): NeedsReplan proposes new times for those
+    that would not, and asking again with them in `also` cancels and moves
+    together."""
+    now = now or timezone.now()
+    rules = BookingRules.current()
+    also = dict(also or {})
+    lock([session.practitioner_id, *(s.practitioner_id for s in also.values())], session.patient)
+    session = Session.objects.select_related("course__treatment", "patient").get(pk=session.pk)
+    course = session.course
+    change_refusal(session, now, rules, by_staff)
+    siblings = {s.number: s for s in course.sessions.active() if s.pk != session.pk}
+    cancelled = [session]
+    if with_later:
+        cancelled += [siblings.pop(n) for n in sorted(siblings) if n > session.number]
+        for later in cancelled[1:]:
+            change_refusal(later, now, rules, by_staff)
+    starts = {n: s.start for n, s in siblings.items()}
+    moves = []
+    for number, slot in sorted(also.items()):
+        later = siblings.get(number)
+        if later is None or number <= session.number:
+            raise BookingError("That session is not one that can move with this one.")
+        change_refusal(later, now, rules, by_staff)
+        moves.append((later, slot_for(slot.start, course.treatment, slot.practitioner_id)))
+        starts[number] = slot.start
+    replan_or_refuse(
+        course=course,
+        starts=starts,
+        changed_number=session.number,
+        now=now,
+        what=f"Session {session.number} cancelled",
+        by_staff=by_staff,
+        override_reason=(override_reason or "").strip(),
+        by=by,
+        exclude_session_ids=[c.pk for c in cancelled] + [s.pk for s in siblings.values()],
+    )
+    if moves:
+        slots_free(
+            moves=moves,
+            treatment=course.treatment,
+            patient=session.patient,
+            now=now,
+            rules=staff_rules(rules) if by_staff else rules,
+            exclude=[session.pk, *(m.pk for m, _slot in moves)],
+        )
+    _mark_cancelled(cancelled, now)
+    reminders.schedule_cancel(cancelled, now=now, notify=notify)
+    for moved, slot in moves:
+        moved.start, moved.end, moved.practitioner_id = slot.start, slot.end, slot.practitioner_id
+        moved.sequence += 1
+        moved.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
+        reminders.schedule_move(moved, now=now)
+    if not course.sessions.active().exists():
+        course.status = Course.Status.CANCELLED
+        course.save(update_fields=["status"])
+    elif notify and not moves and not with_later:
+        reminders.schedule_next_window(session, now=now)
+    logger.info("session cancelled", extra={"session_id": session.pk, "moved": len(moves)})
+    return session
+
+
+@transaction.atomic
+def course_cancel(
+    *,
+    course: Course,
+    now: datetime | None = None,
+    by_staff: bool = False,
+    notify: bool = True,
+) -> list[Session]:
+    """Cancel every session still to come; all or none."""
+    now = now or timezone.now()
+    rules = BookingRules.current()
+    upcoming = list(course.sessions.filter(status=Session.Status.BOOKED, start__gt=now))
+    lock([s.practitioner_id for s in upcoming] or [course.practitioner_id], course.patient)
+    upcoming = list(
+        course.sessions.filter(status=Session.Status.BOOKED, start__gt=now).order_by("start")
+    )
+    for session in upcoming:
+        change_refusal(session, now, rules, by_staff)
+    _mark_cancelled(upcoming, now)
+    reminders.schedule_cancel(upcoming, now=now, notify=notify)
+    course_status_after_cancel(course)
+    logger.info("course cancelled", extra={"course_id": course.pk, "sessions": len(upcoming)})
+    return upcoming

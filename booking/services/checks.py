@@ -1,0 +1,234 @@
+"""What every write shares: locks in one order, the re-check against fresh data, the
+nearest alternatives, and the rulebook's refusals and overrides."""
+
+from collections.abc import Sequence
+from copy import copy
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from education.models import Treatment
+
+from .. import rulebook, selectors
+from ..availability import Slot
+from ..courses import course_replan
+from ..models import BookingRules, Course, Patient, Practitioner, Session
+from .errors import TAKEN_MESSAGE, BookingError, NeedsReplan, SlotTaken
+
+ALTERNATIVES = 6
+
+
+ALTERNATIVES_DAYS = 7
+
+
+def lock(practitioner_ids: Sequence[int], patient: Patient) -> None:
+    """Row locks in one fixed order (practitioners by id, then the patient): no deadlock."""
+    list(
+        Practitioner.objects.select_for_update()
+        .filter(pk__in=sorted(set(practitioner_ids)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True))
+
+
+def nearest_alternatives(
+    *,
+    treatment: Treatment,
+    wanted: datetime,
+    now: datetime,
+    patient: Patient | None,
+    practitioner_id: int | None = None,
+    exclude_session_ids: Sequence[int] = (),
+    latest: datetime | None = None,
+) -> list[Slot]:
+    """The free slots closest to `wanted`, the same practitioner first."""
+    zone = selectors.clinic_zone()
+    day = wanted.astimezone(zone).date()
+    slots = selectors.free_slots(
+        treatment=treatment,
+        day_from=day - timedelta(days=ALTERNATIVES_DAYS),
+        day_to=day + timedelta(days=ALTERNATIVES_DAYS),
+        now=now,
+        patient=patient,
+        exclude_session_ids=exclude_session_ids,
+        latest=latest or wanted + timedelta(days=30),
+    )
+    slots.sort(key=lambda s: (s.practitioner_id != practitioner_id, abs(s.start - wanted)))
+    return sorted(slots[:ALTERNATIVES])
+
+
+def refuse(breach: rulebook.Breach | None) -> None:
+    if breach is not None:
+        raise BookingError(breach.message)
+
+
+def check_free(
+    *,
+    slots: Sequence[Slot],
+    treatment: Treatment,
+    patient: Patient,
+    now: datetime,
+    rules: BookingRules,
+    exclude_session_ids: Sequence[int] = (),
+    practitioners: Sequence[Practitioner],
+) -> None:
+    """Every slot must be one the clinic would offer now (fresh data, under the lock)."""
+    zone = selectors.clinic_zone()
+    days = [s.start.astimezone(zone).date() for s in slots]
+    free = set(
+        selectors.free_slots(
+            treatment=treatment,
+            day_from=min(days),
+            day_to=max(days),
+            now=now,
+            practitioners=practitioners,
+            patient=patient,
+            rules=rules,
+            latest=max(s.start for s in slots),
+            exclude_session_ids=exclude_session_ids,
+        )
+    )
+    for slot in slots:
+        if slot in free:
+            continue
+        clash = (
+            Session.objects.active()
+            .overlapping(slot.start - rules.buffer, slot.end + rules.buffer)
+            .exclude(pk__in=exclude_session_ids)
+            .filter(practitioner_id=slot.practitioner_id)
+            .union(
+                Session.objects.active()
+                .overlapping(slot.start, slot.end)
+                .exclude(pk__in=exclude_session_ids)
+                .filter(patient=patient)
+            )
+            .exists()
+        )
+        if clash:
+            raise SlotTaken(
+                TAKEN_MESSAGE,
+                alternatives=nearest_alternatives(
+                    treatment=treatment,
+                    wanted=slot.start,
+                    now=now,
+                    patient=patient,
+                    practitioner_id=slot.practitioner_id,
+                    exclude_session_ids=exclude_session_ids,
+                ),
+            )
+        raise BookingError("That time is not one we offer. Please choose one of the free times.")
+
+
+def staff_rules(rules: BookingRules) -> BookingRules:
+    """The rules with no minimum notice: staff book (with a reason) and move inside it.
+
+    The free-slot check applies the notice too, so it gets this copy (never
+    saved, and not the cached row). A time must still be in the future.
+    """
+    waived = copy(rules)
+    waived.min_notice_hours = 0
+    return waived
+
+
+def is_clinician(user) -> bool:
+    from clinic.roles import CLINICIAN
+
+    return bool(
+        user
+        and user.is_authenticated
+        and (user.is_superuser or user.groups.filter(name=CLINICIAN).exists())
+    )
+
+
+def slot_for(start: datetime, treatment: Treatment, practitioner_id: int) -> Slot:
+    return Slot(start, start + timedelta(minutes=treatment.appointment_minutes), practitioner_id)
+
+
+def change_refusal(session: Session, now: datetime, rules: BookingRules, by_staff: bool):
+    refuse(rulebook.change_breach(session.status, session.start, now, rules, by_staff=by_staff))
+
+
+def record_override(course: Course, *, rule: str, reason: str, by, what: str) -> None:
+    """Staff went past `rule` for this course: the reason stays on it, with its author."""
+    stamp = f"{what}: {reason}"
+    course.override_reason = (
+        f"{course.override_reason}\n{stamp}" if course.override_reason else stamp
+    )
+    course.overridden_rules = ",".join(sorted(course.waived | {rule}))
+    course.override_by = by
+    course.save(update_fields=["override_reason", "overridden_rules", "override_by"])
+
+
+def replan_or_refuse(
+    *,
+    course: Course,
+    starts: dict[int, datetime],
+    changed_number: int,
+    now: datetime,
+    what: str,
+    by_staff: bool,
+    override_reason: str,
+    by,
+    exclude_session_ids: Sequence[int],
+) -> None:
+    """Judge the course `starts` (number -> start of each active session) would leave.
+
+    A breach on a session after `changed_number` can be mended by moving it:
+    NeedsReplan says where. One on the changed session itself cannot. Staff may
+    keep a later session outside its window, with a reason; never before the
+    session it follows (ORDER is not waived: the numbers would mean nothing).
+    """
+    treatment, zone = course.treatment, selectors.clinic_zone()
+    spacing = rulebook.spacing_of(treatment)
+    breaches = rulebook.course_breaches(starts.items(), spacing, zone)
+    if not breaches:
+        return
+    own = [b for b in breaches if b.number is not None and b.number <= changed_number]
+    if own:
+        raise BookingError(own[0].message)
+    if by_staff and override_reason and all(b.rule == rulebook.WINDOW for b in breaches):
+        record_override(course, rule=rulebook.WINDOW, reason=override_reason, by=by, what=what)
+        return
+    numbers = sorted(starts)
+    planned = course_replan(
+        starts=[starts[n] for n in numbers],
+        changed=numbers.index(breaches[0].number) if breaches[0].number in numbers else 1,
+        spacing=spacing,
+        zone=zone,
+        practitioner_id=course.practitioner_id,
+        find_slots=selectors.slot_finder(
+            treatment=treatment,
+            practitioner=course.practitioner,
+            now=now,
+            patient=course.patient,
+            exclude_session_ids=exclude_session_ids,
+        ),
+    )
+    # course_replan counts the active sessions; their numbers are what pages look up.
+    proposals = [replace(p, number=numbers[p.number - 1]) for p in planned]
+    message = " ".join(b.message for b in breaches)
+    waivable = all(b.rule == rulebook.WINDOW for b in breaches)
+    raise NeedsReplan(message, proposals=proposals, waivable=waivable)
+
+
+def slots_free(
+    *, moves: Sequence[tuple[Session, Slot]], treatment, patient, now, rules, exclude
+) -> None:
+    practitioners = list(
+        Practitioner.objects.filter(
+            pk__in={slot.practitioner_id for _s, slot in moves},  # _s: the session, or None
+            is_active=True,
+            treatments=treatment,
+        )
+    )
+    if len(practitioners) != len({slot.practitioner_id for _s, slot in moves}):
+        raise BookingError(f"That practitioner does not offer {treatment.name}.")
+    check_free(
+        slots=[slot for _s, slot in moves],
+        treatment=treatment,
+        patient=patient,
+        now=now,
+        rules=rules,
+        exclude_session_ids=exclude,
+        practitioners=practitioners,
+    )
