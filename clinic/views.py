@@ -1,27 +1,11 @@
+"""The site's own plumbing: the health check and robots.txt (pages belong to the apps)."""
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from education import selectors
-from education.forms import NewsletterSignupForm
-
 from .health import broker_status, cache_status, database_status
-
-
-@require_safe
-def home(request):
-    return render(
-        request,
-        "home.html",
-        {
-            "treatments": [t for t in selectors.treatments_listed() if not t.is_consultation],
-            "articles": selectors.articles_published()[:3],
-            "faqs": selectors.faqs_common(5),
-            "newsletter_form": NewsletterSignupForm(),
-        },
-    )
 
 
 @never_cache

@@ -19,6 +19,20 @@ ARTICLES_PER_PAGE = 10
 
 
 @require_safe
+def home(request):
+    return render(
+        request,
+        "home.html",
+        {
+            "treatments": [t for t in selectors.treatments_listed() if not t.is_consultation],
+            "articles": selectors.articles_published()[:3],
+            "faqs": selectors.faqs_common(5),
+            "newsletter_form": NewsletterSignupForm(),
+        },
+    )
+
+
+@require_safe
 @cached_public_page()
 def treatment_detail(request, slug):
     treatment = selectors.treatment_for_page(slug)
