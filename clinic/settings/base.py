@@ -38,6 +38,8 @@ TIME_ZONE = CLINIC_TIME_ZONE
 USE_TZ = True  # stored in UTC; shown and planned in the clinic's wall time
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True
+# The catalogue every marked string goes to: `manage.py makemessages -l en` (README).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
