@@ -8,16 +8,17 @@ https://docs.allauth.org/en/latest/account/forms.html
 from allauth.account import forms as account
 from allauth.mfa.base import forms as mfa_base
 from allauth.mfa.totp import forms as mfa_totp
+from django.utils.translation import gettext_lazy as _
 
 LABELS = {
-    "login": "Email address",
-    "email": "Email address",
-    "password": "Password",
-    "remember": "Keep me signed in on this device",
-    "oldpassword": "Current password",
-    "password1": "New password",
-    "password2": "New password again",
-    "code": "Code",
+    "login": _("Email address"),
+    "email": _("Email address"),
+    "password": _("Password"),
+    "remember": _("Keep me signed in on this device"),
+    "oldpassword": _("Current password"),
+    "password1": _("New password"),
+    "password2": _("New password again"),
+    "code": _("Code"),
 }
 
 
@@ -43,19 +44,19 @@ def _worded(form_class, *, quiet=(), **labels):
     return Worded
 
 
-NEW_PASSWORD = {"password1": "Choose a password", "password2": "Type the password again"}
+NEW_PASSWORD = {"password1": _("Choose a password"), "password2": _("Type the password again")}
 LoginForm = _worded(account.LoginForm, quiet=["password"])
 SignupForm = _worded(account.SignupForm, **NEW_PASSWORD)
-ChangeEmailForm = _worded(account.AddEmailForm, email="New email address")
+ChangeEmailForm = _worded(account.AddEmailForm, email=_("New email address"))
 ChangePasswordForm = _worded(account.ChangePasswordForm, quiet=["oldpassword"])
 SetPasswordForm = _worded(account.SetPasswordForm, **NEW_PASSWORD)
 ResetPasswordForm = _worded(account.ResetPasswordForm)
 ResetPasswordKeyForm = _worded(account.ResetPasswordKeyForm)
 ReauthenticateForm = _worded(account.ReauthenticateForm, quiet=["password"])
 AuthenticateForm = _worded(
-    mfa_base.AuthenticateForm, code="Code from your authenticator app (or a recovery code)"
+    mfa_base.AuthenticateForm, code=_("Code from your authenticator app (or a recovery code)")
 )
 MfaReauthenticateForm = _worded(
-    mfa_base.ReauthenticateForm, code="Code from your authenticator app"
+    mfa_base.ReauthenticateForm, code=_("Code from your authenticator app")
 )
-ActivateTOTPForm = _worded(mfa_totp.ActivateTOTPForm, code="The 6-digit code your app shows")
+ActivateTOTPForm = _worded(mfa_totp.ActivateTOTPForm, code=_("The 6-digit code your app shows"))

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseBadRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 
 class RejectNullCharactersMiddleware:
@@ -21,7 +22,9 @@ class RejectNullCharactersMiddleware:
         for values in sources:
             for key, items in values.lists():
                 if "\x00" in key or any("\x00" in item for item in items):
-                    return HttpResponseBadRequest("Bad request: a field held a NUL character.")
+                    return HttpResponseBadRequest(
+                        gettext("Bad request: a field held a NUL character.")
+                    )
         return self.get_response(request)
 
 
@@ -136,7 +139,10 @@ class AdminSearchBoundsMiddleware:
 
                     messages.warning(
                         request,
-                        f"Search uses the first {self.words} words "
-                        f"({self.chars} characters) of what was typed.",
+                        gettext(
+                            "Search uses the first %(words)s words (%(chars)s characters) "
+                            "of what was typed."
+                        )
+                        % {"words": self.words, "chars": self.chars},
                     )
         return self.get_response(request)

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -143,9 +144,9 @@ class ClinicDetails(SingletonModel):
     def unsaved_default(cls) -> "ClinicDetails":
         """Shown until staff fill the details in (never saved)."""
         return cls(
-            name="Our clinic",
-            address="Address not set yet",
-            phone="Phone not set yet",
+            name=gettext("Our clinic"),
+            address=gettext("Address not set yet"),
+            phone=gettext("Phone not set yet"),
             email="clinic@example.com",
-            opening_hours="Opening hours not set yet",
+            opening_hours=gettext("Opening hours not set yet"),
         )

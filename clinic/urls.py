@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from education.sitemaps import ArticleSitemap, EducationPageSitemap, TreatmentSitemap
 from education.views import home
@@ -32,8 +33,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-admin.site.site_header = "Clinic administration"
-admin.site.site_title = "Clinic admin"
+admin.site.site_header = _("Clinic administration")
+admin.site.site_title = _("Clinic admin")
 
 handler403 = "clinic.security.access_refused"
 handler429 = "clinic.security.rate_limited"  # allauth's limits (django has no 429 hook)

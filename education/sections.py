@@ -8,6 +8,8 @@ A pure function over HTML strings.
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 _H2 = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.DOTALL)
 
 
@@ -63,14 +65,17 @@ def treatment_sections(treatment) -> tuple[str, list[Section]]:
     if treatment.who_it_helps_html:
         sections = place(
             sections,
-            Section("who-it-may-help", "Who it may help", treatment.who_it_helps_html),
+            Section("who-it-may-help", gettext("Who it may help"), treatment.who_it_helps_html),
             after=("how-it-works", "what-it-is"),
         )
     if treatment.is_course:
         sections = place(
             sections,
             Section(
-                "the-course", "A course of sessions", "", "education/includes/course_section.html"
+                "the-course",
+                gettext("A course of sessions"),
+                "",
+                "education/includes/course_section.html",
             ),
             after=("the-appointment", "who-it-may-help"),
         )

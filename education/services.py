@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from clinic.emails import email_message
 from clinic.tokens import token_make, token_read
@@ -69,7 +70,7 @@ def newsletter_signup(*, email: str) -> NewsletterSubscriber:
     signed = token_make(CONFIRM_PURPOSE, {"s": subscriber.pk})
     _send(
         to=subscriber.email,
-        subject="Please confirm your newsletter sign-up",
+        subject=gettext("Please confirm your newsletter sign-up"),
         kind="newsletter.confirm",
         context={
             "confirm_url": settings.SITE_URL
@@ -163,8 +164,12 @@ def newsletter_digest_send(*, now: datetime) -> int:
             try:
                 _send(
                     to=delivery.subscriber.email,
-                    subject=f"New from the clinic: {len(articles)} new article"
-                    + ("s" if len(articles) != 1 else ""),
+                    subject=ngettext(
+                        "New from the clinic: %(count)d new article",
+                        "New from the clinic: %(count)d new articles",
+                        len(articles),
+                    )
+                    % {"count": len(articles)},
                     kind="newsletter.digest",
                     context={
                         "articles": articles,

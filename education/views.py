@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -149,7 +150,8 @@ def newsletter(request):
             services.newsletter_signup(email=form.cleaned_data["email"])
         except services.EmailNotSent:
             messages.error(
-                request, "We could not send the email just now. Please try again in a few minutes."
+                request,
+                gettext("We could not send the email just now. Please try again in a few minutes."),
             )
             return render(request, "education/newsletter.html", {"form": form}, status=503)
         return redirect(reverse("education:newsletter_check_email"))
@@ -170,7 +172,7 @@ def newsletter_confirm(request, signed):
         return render(request, "education/newsletter_link_invalid.html", status=404)
     if request.method == "POST":
         services.newsletter_confirm(subscriber=subscriber)
-        messages.success(request, "Thank you. You are signed up to the newsletter.")
+        messages.success(request, gettext("Thank you. You are signed up to the newsletter."))
         return redirect(reverse("education:newsletter"))
     return render(request, "education/newsletter_confirm.html", {"subscriber": subscriber})
 
