@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from clinic.emails import email_message
 from clinic.models import ClinicDetails
@@ -92,12 +93,14 @@ def build_message(
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     subject = rule.subject
     if reminder.kind == Kind.CLINIC_NOTICE and not session.patient.user.is_active:
-        subject = "A patient deleted their account: sessions cancelled"
-    subject = subject.format(
-        treatment=course.treatment.name.lower(),
-        when=f"{session.start.astimezone(_zone()):%A %-d %B at %H:%M}",
-        first_name=context["first_name"],
-    )
+        subject = gettext("A patient deleted their account: sessions cancelled")
+    local = session.start.astimezone(_zone())
+    subject = subject % {
+        "treatment": course.treatment.name.lower(),
+        "when": gettext("%(day)s at %(time)s")
+        % {"day": f"{local:%A %-d %B}", "time": f"{local:%H:%M}"},
+        "first_name": context["first_name"],
+    }
     message = email_message(
         f"booking.{reminder.kind}", to=to, subject=subject, context=context, headers=headers
     )

@@ -8,6 +8,8 @@ of kinds of its own.
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from .models import Reminder
 
 Kind = Reminder.Kind
@@ -15,7 +17,7 @@ Kind = Reminder.Kind
 
 @dataclass(frozen=True)
 class KindRule:
-    subject: str  # formatted with treatment, when and first_name
+    subject: str  # %-formatted with treatment, when and first_name
     # Due at a time its session gives (reminder_timing.due_times): re-timed when it moves.
     timed_by_session: bool = False
     # Still goes out when its session is cancelled (it speaks of the booking or the cancellation).
@@ -31,41 +33,45 @@ class KindRule:
 
 KINDS: dict[str, KindRule] = {
     Kind.CONFIRMATION: KindRule(
-        "Your {treatment} booking is confirmed",
+        _("Your %(treatment)s booking is confirmed"),
         after_cancel=True,
         lists_sessions=True,
         calendar="course",
     ),
     Kind.REMINDER: KindRule(
-        "Reminder: your {treatment} session on {when}", timed_by_session=True, calendar="session"
+        _("Reminder: your %(treatment)s session on %(when)s"),
+        timed_by_session=True,
+        calendar="session",
     ),
     Kind.AFTERCARE: KindRule(
-        "Looking after your skin after today's {treatment}",
+        _("Looking after your skin after today's %(treatment)s"),
         timed_by_session=True,
         after_the_session=True,
     ),
     Kind.CHECK_IN: KindRule(
-        "How is your skin? A check-in after your {treatment}",
+        _("How is your skin? A check-in after your %(treatment)s"),
         timed_by_session=True,
         after_the_session=True,
         opt_out="email_check_in",
     ),
     Kind.NEXT_WINDOW: KindRule(
-        "You can book your next {treatment} session again",
+        _("You can book your next %(treatment)s session again"),
         after_cancel=True,
         opt_out="email_next_window",
     ),
     Kind.CHANGED: KindRule(
-        "Your {treatment} session has moved to {when}", lists_sessions=True, calendar="session"
+        _("Your %(treatment)s session has moved to %(when)s"),
+        lists_sessions=True,
+        calendar="session",
     ),
     Kind.CANCELLED: KindRule(
-        "Your {treatment} session is cancelled",
+        _("Your %(treatment)s session is cancelled"),
         after_cancel=True,
         lists_sessions=True,
         calendar="cancel",
     ),
     Kind.CLINIC_NOTICE: KindRule(
-        "New booking for {first_name}", after_cancel=True, lists_sessions=True, to_clinic=True
+        _("New booking for %(first_name)s"), after_cancel=True, lists_sessions=True, to_clinic=True
     ),
 }
 

@@ -18,6 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import attendance, selectors, services
@@ -50,32 +52,49 @@ def sessions_csv(sessions, filename: str) -> HttpResponse:
     return csv_response(filename, [SESSION_COLUMNS, *rows])
 
 
+# What marking one session, or several, says: (one, several).
+MARKED_ATTENDED = (
+    _("%(session)s is marked attended."),
+    ngettext_lazy(
+        "%(count)s session is marked attended.", "%(count)s sessions are marked attended.", "count"
+    ),
+)
+MARKED_NO_SHOW = (
+    _("%(session)s is marked a no-show."),
+    ngettext_lazy(
+        "%(count)s session is marked a no-show.",
+        "%(count)s sessions are marked a no-show.",
+        "count",
+    ),
+)
+
+
 class CancelForm(forms.Form):
     notify = forms.TypedChoiceField(
-        label="Tell the patient?",
+        label=_("Tell the patient?"),
         choices=[
-            ("yes", "Yes: email them that it is cancelled, with the calendar update"),
-            ("no", "No: do not email them (for example, they cancelled by phone)"),
+            ("yes", _("Yes: email them that it is cancelled, with the calendar update")),
+            ("no", _("No: do not email them (for example, they cancelled by phone)")),
         ],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
         initial="yes",
     )
     later = forms.ChoiceField(
-        label="The sessions after it",
+        label=_("The sessions after it"),
         required=False,  # left out: keep them
         choices=[
-            ("keep", "Keep them (allowed when they still fit their spacing windows)"),
-            ("cancel", "Cancel them too"),
+            ("keep", _("Keep them (allowed when they still fit their spacing windows)")),
+            ("cancel", _("Cancel them too")),
         ],
         widget=forms.RadioSelect,
         initial="keep",
     )
     override_reason = forms.CharField(
-        label="Keep them even outside their windows, because",
+        label=_("Keep them even outside their windows, because"),
         required=False,
         max_length=500,
-        help_text="Only if a later session would fall outside its window. Kept on the course.",
+        help_text=_("Only if a later session would fall outside its window. Kept on the course."),
     )
 
 
@@ -111,15 +130,18 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
     def has_reschedule_permission(self, request, obj=None):
         return request.user.has_perm("booking.reschedule_session")
 
-    @admin.display(description="treatment", ordering="course__treatment__name")
+    @admin.display(description=_("treatment"), ordering="course__treatment__name")
     def treatment(self, obj):
         return obj.course.treatment
 
-    @admin.display(description="session")
+    @admin.display(description=_("session"))
     def number_of(self, obj):
-        return f"{obj.number} of {obj.course.sessions_planned}"
+        return gettext("%(number)s of %(planned)s") % {
+            "number": obj.number,
+            "planned": obj.course.sessions_planned,
+        }
 
-    @admin.display(description="course")
+    @admin.display(description=_("course"))
     def course_link(self, obj):
         url = reverse("admin:booking_course_change", args=[obj.course_id])
         return format_html('<a href="{}">{}</a>', url, obj.course)
@@ -144,10 +166,10 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         note = ClinicalNote.objects.filter(session=session).values_list("pk", flat=True)
         if note:
             url = reverse("admin:booking_clinicalnote_change", args=[note[0]])
-            return {"url": url, "label": "Open the clinical note"}
+            return {"url": url, "label": gettext("Open the clinical note")}
         if request.user.has_perm("booking.add_clinicalnote"):
             url = reverse("admin:booking_clinicalnote_add") + f"?session={session.pk}"
-            return {"url": url, "label": "Write the clinical note"}
+            return {"url": url, "label": gettext("Write the clinical note")}
         return None
 
     def _actions_for(self, request, object_id) -> dict | None:
@@ -163,7 +185,7 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
                 if not attendance.attendance_refusal(session, now, no_show=no_show):
                     found[name] = reverse(f"admin:booking_session_{name}", args=[session.pk])
             if not found:
-                found["note"] = "Attendance can be marked from the day of the session."
+                found["note"] = gettext("Attendance can be marked from the day of the session.")
         if self.has_reschedule_permission(request) and session.start > now:
             for name in ("move", "cancel"):
                 found[name] = reverse(f"admin:booking_session_{name}", args=[session.pk])
@@ -202,10 +224,10 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
     # --- attendance ---------------------------------------------------------
 
     def attended_view(self, request, object_id):
-        return self._mark_one(request, object_id, attendance.session_mark_attended, "attended")
+        return self._mark_one(request, object_id, attendance.session_mark_attended, MARKED_ATTENDED)
 
     def no_show_view(self, request, object_id):
-        return self._mark_one(request, object_id, attendance.session_mark_no_show, "a no-show")
+        return self._mark_one(request, object_id, attendance.session_mark_no_show, MARKED_NO_SHOW)
 
     def consent_view(self, request, object_id):
         """The paper consent form, signed at the first visit, is recorded."""
@@ -219,10 +241,10 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         except BookingError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(request, "The signed consent form is recorded.")
+            self.message_user(request, gettext("The signed consent form is recorded."))
         return HttpResponseRedirect(self._change_url(session))
 
-    def _mark_one(self, request, object_id, service, done: str):
+    def _mark_one(self, request, object_id, service, done: tuple):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         session, missing = self._session(request, object_id, self.has_mark_attendance_permission)
@@ -231,7 +253,7 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         self._mark(request, [session], service, done)
         return HttpResponseRedirect(self._change_url(session))
 
-    def _mark(self, request, sessions, service, done: str) -> None:
+    def _mark(self, request, sessions, service, done: tuple) -> None:
         """One transaction per session: one that cannot be marked does not stop the rest."""
         now, marked = timezone.now(), []
         for session in sessions:
@@ -242,21 +264,23 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             else:
                 marked.append(session)
         if len(marked) == 1:
-            self.message_user(request, f"{describe(marked[0])} is marked {done}.")
+            self.message_user(request, done[0] % {"session": describe(marked[0])})
         elif marked:
-            self.message_user(request, f"{len(marked)} sessions are marked {done}.")
+            self.message_user(request, done[1] % {"count": len(marked)})
 
     @admin.action(
-        description="Mark the selected sessions attended", permissions=["mark_attendance"]
+        description=_("Mark the selected sessions attended"), permissions=["mark_attendance"]
     )
     def mark_attended(self, request, queryset):
-        self._mark(request, self._listed(queryset), attendance.session_mark_attended, "attended")
+        self._mark(
+            request, self._listed(queryset), attendance.session_mark_attended, MARKED_ATTENDED
+        )
 
     @admin.action(
-        description="Mark the selected sessions as no-shows", permissions=["mark_attendance"]
+        description=_("Mark the selected sessions as no-shows"), permissions=["mark_attendance"]
     )
     def mark_no_show(self, request, queryset):
-        self._mark(request, self._listed(queryset), attendance.session_mark_no_show, "a no-show")
+        self._mark(request, self._listed(queryset), attendance.session_mark_no_show, MARKED_NO_SHOW)
 
     def _listed(self, queryset) -> list[Session]:
         return list(queryset.select_related("patient", "course").order_by("start"))
@@ -283,13 +307,21 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             except BookingError as error:
                 form.add_error(None, error.message)
             else:
-                told = "The patient is told by email." if data["notify"] else "No email."
-                self.message_user(request, f"{describe(session)} is cancelled. {told}")
+                told = (
+                    gettext("The patient is told by email.")
+                    if data["notify"]
+                    else gettext("No email.")
+                )
+                self.message_user(
+                    request,
+                    gettext("%(session)s is cancelled. %(told)s")
+                    % {"session": describe(session), "told": told},
+                )
                 return HttpResponseRedirect(self._change_url(session))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Cancel this session?",
+            "title": gettext("Cancel this session?"),
             "session": session,
             "label": describe(session),
             "form": form,
@@ -306,21 +338,41 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             else:
                 cancelled.append(session)
         if len(cancelled) == 1:
-            told = "The patient is told by email." if notify else "The patient is not emailed."
-            self.message_user(request, f"{describe(cancelled[0])} is cancelled. {told}")
+            told = (
+                gettext("The patient is told by email.")
+                if notify
+                else gettext("The patient is not emailed.")
+            )
+            self.message_user(
+                request,
+                gettext("%(session)s is cancelled. %(told)s")
+                % {"session": describe(cancelled[0]), "told": told},
+            )
         elif cancelled:
-            told = "The patients are told by email." if notify else "The patients are not emailed."
-            self.message_user(request, f"{len(cancelled)} sessions are cancelled. {told}")
+            told = (
+                gettext("The patients are told by email.")
+                if notify
+                else gettext("The patients are not emailed.")
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)s session is cancelled. %(told)s",
+                    "%(count)s sessions are cancelled. %(told)s",
+                    len(cancelled),
+                )
+                % {"count": len(cancelled), "told": told},
+            )
 
     @admin.action(
-        description="Cancel the selected sessions and tell the patients",
+        description=_("Cancel the selected sessions and tell the patients"),
         permissions=["reschedule"],
     )
     def cancel_with_notice(self, request, queryset):
         return self._cancel_selected(request, queryset, "cancel_with_notice", notify=True)
 
     @admin.action(
-        description="Cancel the selected sessions without telling the patients",
+        description=_("Cancel the selected sessions without telling the patients"),
         permissions=["reschedule"],
     )
     def cancel_without_notice(self, request, queryset):
@@ -335,7 +387,7 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Cancel these sessions?",
+            "title": gettext("Cancel these sessions?"),
             "sessions": [(s.pk, describe(s)) for s in sessions],
             "action": action,
             "notify": notify,
@@ -345,7 +397,7 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
 
     # --- CSV ----------------------------------------------------------------
 
-    @admin.action(description="Export selected to CSV", permissions=["view"])
+    @admin.action(description=_("Export selected to CSV"), permissions=["view"])
     def export_selected(self, request, queryset):
         return sessions_csv(queryset.order_by("start"), self._csv_name())
 
