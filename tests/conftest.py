@@ -6,6 +6,7 @@ REQUIRE_SERVICES=1 (as in CI), which turns the skip into a failure.
 """
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -21,17 +22,19 @@ def _missing(marker: str) -> str | None:
         "postgres": lambda: settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
         "redis": lambda: bool(settings.REDIS_URL),
         "browser": lambda: os.path.exists(CHROMIUM),
+        "gettext": lambda: shutil.which("xgettext") is not None,
     }
     reasons = {
         "postgres": "needs PostgreSQL (set DATABASE_URL or start it on 127.0.0.1:5432)",
         "redis": "needs Redis (set REDIS_URL or start it on 127.0.0.1:6379)",
         "browser": f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
+        "gettext": "needs xgettext for makemessages (apt-get install gettext)",
     }
     return None if present[marker]() else reasons[marker]
 
 
 def pytest_runtest_setup(item):
-    for marker in ("postgres", "redis", "browser"):
+    for marker in ("postgres", "redis", "browser", "gettext"):
         if item.get_closest_marker(marker) is None:
             continue
         reason = _missing(marker)
