@@ -285,5 +285,5 @@ def seed() -> dict[str, int]:
         _quiet(now)
     return {
         "practitioners": Practitioner.objects.count(),
-        "booked courses": services.Course.objects.count(),
+        "booked courses": Course.objects.count(),
     }

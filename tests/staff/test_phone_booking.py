@@ -436,7 +436,7 @@ def test_the_database_refuses_a_clash_the_checks_missed(
         slots=[slot(treatment, practitioner, at(6, 3, 10))],
     )
     # As if the other booking committed between the re-check and the insert.
-    monkeypatch.setattr(services, "_check_free", lambda **kwargs: None)
+    monkeypatch.setattr(services.book, "check_free", lambda **kwargs: None)
     response = reception_client.post(url("_plan", patient.pk), plan_data(page))
     assert response.status_code == 400
     assert "just been booked" in response.content.decode()
