@@ -504,6 +504,15 @@ class Reminder(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    claimed_by = models.CharField(
+        _("claimed by"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The worker holding the claim (its name and start id): the one that claimed the"
+            " row, then the one sending it. Empty when claimed outside a worker."
+        ),
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     deferrals = models.PositiveSmallIntegerField(
         _("deferrals"), default=0, help_text=_("Times the mail server was down (no attempt used).")

@@ -3,13 +3,23 @@
 - schedule_*: called by booking/services.py inside the same transaction as the
   change that causes them (book, move, cancel).
 - dispatch_due: claims due rows (and rows whose claim outlived the lease) with
-  SELECT ... FOR UPDATE SKIP LOCKED, marks them sending, returns their ids.
+  SELECT ... FOR UPDATE SKIP LOCKED, marks them sending by this worker, returns
+  their ids.
+- claim_take_over: the worker that runs a row's send task holds its claim from
+  then on (when another worker's dispatcher claimed it).
+- orphaned_claims_release: claims held by a worker that no longer answers go
+  back to pending, for the dispatcher to claim again at once; the lease stays
+  as the backstop.
 - reminder_send: re-checks the row and its session under a row lock, sends,
   and marks it sent. A transient mail failure moves it later without using an
   attempt; a permanent one uses an attempt, and the last one marks it failed.
-A worker killed after the mail server took the message but before the row was
-marked leaves one window: the row is retaken after the lease and sent again
-with the same idempotency key and Message-ID, so a receiving system can drop it.
+Once, whoever claims: a row is sent only by a task holding its lock while it is
+"sending", and it stops being "sending" in the transaction that sends it; a
+release or a lease retake skips locked rows, so a send in progress is never
+taken from a live worker. A worker killed after the mail server took the
+message but before the row was marked leaves one window: the row is taken again
+and sent again with the same idempotency key and Message-ID, so a receiving
+system can drop it.
 """
 
 import contextlib
@@ -17,7 +27,7 @@ import logging
 import smtplib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -67,6 +77,10 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
 
 
+def _claim_check() -> timedelta:
+    return timedelta(seconds=settings.REMINDER_CLAIM_CHECK_SECONDS)
+
+
 def _reopen(session: Session, kind: str, due_at: datetime) -> None:
     """Make (session, kind) pending at `due_at`, as a new version when it existed."""
     row = Reminder.objects.filter(session=session, kind=kind).first()
@@ -75,6 +89,7 @@ def _reopen(session: Session, kind: str, due_at: datetime) -> None:
         return
     row.version += 1
     row.status, row.due_at, row.claimed_at, row.reason = Status.PENDING, due_at, None, ""
+    row.claimed_by = ""
     row.attempts = row.deferrals = 0
     row.save(
         update_fields=[
@@ -82,6 +97,7 @@ def _reopen(session: Session, kind: str, due_at: datetime) -> None:
             "status",
             "due_at",
             "claimed_at",
+            "claimed_by",
             "reason",
             "attempts",
             "deferrals",
@@ -169,8 +185,9 @@ def schedule_next_window(session: Session, *, now: datetime) -> None:
     )
 
 
-def dispatch_due(*, now: datetime, batch: int = BATCH) -> list[int]:
-    """Claim up to `batch` due rows (2 queries whatever the batch size)."""
+def dispatch_due(*, now: datetime, batch: int = BATCH, worker: str = "") -> list[int]:
+    """Claim up to `batch` due rows for `worker` (clinic.celery.worker_id; "" outside a
+    worker); the same queries whatever the batch size."""
     with transaction.atomic():
         ids = list(
             Reminder.objects.select_for_update(skip_locked=True)
@@ -183,10 +200,81 @@ def dispatch_due(*, now: datetime, batch: int = BATCH) -> list[int]:
         )
         if ids:
             Reminder.objects.filter(pk__in=ids).update(
-                status=Status.SENDING, claimed_at=now, updated_at=now
+                status=Status.SENDING, claimed_at=now, claimed_by=worker, updated_at=now
             )
-            _log(ids, "claimed", now)
+            _log(ids, "claimed", now, worker)
     return ids
+
+
+def claim_take_over(*, reminder_id: int, worker: str) -> None:
+    """The worker about to send a row another worker claimed holds the claim from now on.
+
+    Written before the send's own transaction, so that it is seen if this
+    worker dies mid-send. It is a hint for a faster retake, never needed for
+    sending once: PostgreSQL need not wait for it to reach the disk.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        Reminder.objects.filter(pk=reminder_id, status=Status.SENDING).exclude(
+            claimed_by=worker
+        ).update(claimed_by=worker)
+
+
+def orphaned_claims_release(
+    *, now: datetime, worker: str, answering: Callable[[set[str]], set[str] | None]
+) -> int:
+    """Claims of workers that no longer answer go back to pending; how many.
+
+    Only claims older than REMINDER_CLAIM_CHECK_SECONDS are asked about (a
+    dispatcher that finds none asks nobody), never this worker's own nor those
+    made outside a worker (only the lease retakes those). `answering(holders)`
+    says which holders answer, None when it could not ask: then nothing is
+    released. Rows locked by a send in progress are skipped.
+    """
+    stale = Reminder.objects.filter(status=Status.SENDING, claimed_at__lt=now - _claim_check())
+    holders = set(
+        stale.exclude(claimed_by__in=["", worker])
+        .order_by()
+        .values_list("claimed_by", flat=True)
+        .distinct()
+    )
+    if not holders:
+        return 0
+    answered = answering(holders)
+    if answered is None:
+        return 0
+    gone = holders - answered
+    if not gone:
+        return 0
+    with transaction.atomic():
+        rows = list(
+            stale.select_for_update(skip_locked=True)
+            .filter(claimed_by__in=gone)
+            .order_by()
+            .values_list("pk", "claimed_by")
+        )
+        if rows:
+            Reminder.objects.filter(pk__in=[pk for pk, _holder in rows]).update(
+                status=Status.PENDING, claimed_at=None, claimed_by="", updated_at=now
+            )
+            ReminderEvent.objects.bulk_create(
+                [
+                    ReminderEvent(
+                        reminder_id=pk,
+                        event="released",
+                        at=now,
+                        detail=f"{holder} no longer answers"[:300],
+                    )
+                    for pk, holder in rows
+                ]
+            )
+    if rows:
+        logger.warning(
+            "reminder claims released", extra={"rows": len(rows), "workers": sorted(gone)}
+        )
+    return len(rows)
 
 
 def _skip(reminder: Reminder, now: datetime, config: ReminderSettings) -> tuple[str, str]:
@@ -379,6 +467,12 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
 def reminder_retry(reminder: Reminder, *, now: datetime) -> None:
     """Staff's retry of a failed row: pending again, a fresh set of attempts."""
     if Reminder.objects.filter(pk=reminder.pk, status=Status.FAILED).update(
-        status=Status.PENDING, due_at=now, attempts=0, deferrals=0, claimed_at=None, updated_at=now
+        status=Status.PENDING,
+        due_at=now,
+        attempts=0,
+        deferrals=0,
+        claimed_at=None,
+        claimed_by="",
+        updated_at=now,
     ):
         _log([reminder.pk], "retry", now, "asked for by staff")

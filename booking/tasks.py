@@ -3,17 +3,24 @@
 from celery import shared_task
 from django.utils import timezone
 
+from clinic.celery import worker_id, workers_answering
+
 from . import reminders
 
 
 @shared_task(name="booking.dispatch_due_reminders", acks_late=True, ignore_result=True)
 def dispatch_due_reminders() -> int:
-    """Every minute (django-celery-beat): claim due rows and hand each to a send task."""
+    """Every minute (django-celery-beat): release the claims of workers that are gone,
+    then claim due rows and hand each to a send task."""
+    worker = worker_id()
+    reminders.orphaned_claims_release(
+        now=timezone.now(), worker=worker, answering=workers_answering
+    )
     claimed = 0
     for _ in range(20):  # at most 20 batches a minute; the next run takes the rest
-        ids = reminders.dispatch_due(now=timezone.now())
+        ids = reminders.dispatch_due(now=timezone.now(), worker=worker)
         for reminder_id in ids:
-            reminder_send.delay(reminder_id)
+            reminder_send.delay(reminder_id, worker)
         claimed += len(ids)
         if len(ids) < reminders.BATCH:
             break
@@ -21,5 +28,9 @@ def dispatch_due_reminders() -> int:
 
 
 @shared_task(name="booking.reminder_send", acks_late=True, ignore_result=True)
-def reminder_send(reminder_id: int) -> str:
+def reminder_send(reminder_id: int, holder: str = "") -> str:
+    """Send one claimed row; `holder` is the worker that claimed it ("" when unknown)."""
+    worker = worker_id()
+    if worker and worker != holder:  # claimed elsewhere: if this worker dies, its claim is gone
+        reminders.claim_take_over(reminder_id=reminder_id, worker=worker)
     return reminders.reminder_send(reminder_id=reminder_id)

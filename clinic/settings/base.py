@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_DB_REUSE_MAX = 1000
 # A reminder claimed this long ago and still "sending" is taken again (its worker died).
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=600)
+# Sooner when its worker is gone: a claim this old whose worker no longer answers
+# is released by the next dispatcher (booking/reminders.py: orphaned_claims_release).
+# At most 30 s, so that a dead worker's claims go out within two beat minutes.
+REMINDER_CLAIM_CHECK_SECONDS = env.int("REMINDER_CLAIM_CHECK_SECONDS", default=30)
 
 # --- Email ------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Clinic <no-reply@clinic.localhost>")
