@@ -35,9 +35,14 @@ def start_worker(
     settings_module: str = "clinic.settings.test",
     quiet: bool = False,
     loglevel: str = "WARNING",
+    process_group: bool = False,
     **extra_env: str,
 ) -> subprocess.Popen:
-    """A worker reading only `queue` (the tests' own), with `extra_env` on top."""
+    """A worker reading only `queue` (the tests' own), with `extra_env` on top.
+
+    process_group: the worker and its pool in a process group of their own, which
+    a test can kill at once (os.killpg), as a machine or a container dying would.
+    """
     queue = queue or f"test-{uuid.uuid4().hex[:8]}"
     return subprocess.Popen(
         [
@@ -64,4 +69,5 @@ def start_worker(
         stdout=subprocess.DEVNULL if quiet else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=process_group,
     )
