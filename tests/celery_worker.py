@@ -36,6 +36,7 @@ def start_worker(
     quiet: bool = False,
     loglevel: str = "WARNING",
     process_group: bool = False,
+    hostname: str | None = None,
     **extra_env: str,
 ) -> subprocess.Popen:
     """A worker reading only `queue` (the tests' own), with `extra_env` on top.
@@ -62,7 +63,7 @@ def start_worker(
             queue,
             *os.environ.get("CELERY_WORKER_EXTRA_ARGS", "").split(),  # for experiments
             "--hostname",
-            f"{uuid.uuid4().hex[:8]}@%h",
+            hostname or f"{uuid.uuid4().hex[:8]}@%h",
         ],
         cwd=ROOT,
         env=worker_env(queue=queue, settings_module=settings_module, **extra_env),

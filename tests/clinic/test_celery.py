@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clinic.celery import app
+from clinic.celery import app, workers_answering
 from clinic.tasks import ping
 from tests.celery_worker import start_worker
 
@@ -33,6 +33,28 @@ def test_ping_round_trip_through_a_real_worker():
     finally:
         worker.terminate()
         output, _ = worker.communicate(timeout=30)
+    assert "Traceback" not in output
+
+
+@pytest.mark.redis
+def test_a_running_worker_answers_with_its_start_id_and_vouches_for_no_other():
+    """What the reminder dispatcher asks before releasing a worker's claims."""
+    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    worker = start_worker(hostname=name)
+    try:
+        deadline, replies = time.monotonic() + 60, []
+        while not replies and time.monotonic() < deadline:
+            replies = app.control.broadcast(
+                "clinic_worker_id", destination=[name], reply=True, timeout=1
+            )
+        (worker_id,) = [reply[name]["ok"] for reply in replies]
+        before_a_restart = f"{name} 000000000000"
+        assert worker_id.startswith(f"{name} ") and worker_id != before_a_restart
+        assert workers_answering({worker_id, before_a_restart}) == {worker_id}
+    finally:
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+    assert workers_answering({worker_id}, timeout=0.5) == set()
     assert "Traceback" not in output
 
 
