@@ -506,7 +506,7 @@ class Reminder(models.Model):
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     claimed_by = models.CharField(
         _("claimed by"),
-        max_length=200,
+        max_length=300,
         blank=True,
         help_text=_(
             "The worker holding the claim (its name and start id): the one that claimed the"

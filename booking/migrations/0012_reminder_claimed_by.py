@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 help_text="The worker holding the claim (its name and start id): the one that claimed the row, then the one sending it. Empty when claimed outside a worker.",
-                max_length=200,
+                max_length=300,
                 verbose_name="claimed by",
             ),
         ),
