@@ -3,7 +3,7 @@
 Times are stored in UTC and planned in the clinic's wall time (settings.TIME_ZONE).
 No practitioner or patient is ever double-booked: PostgreSQL exclusion
 constraints over [start, end) guarantee it, and the booking service locks and
-re-checks so a conflict comes back as a clear message (booking/services.py).
+re-checks so a conflict comes back as a clear message (booking/services/).
 """
 
 from datetime import time, timedelta

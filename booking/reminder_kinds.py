@@ -1,6 +1,6 @@
 """What each kind of reminder does, written once.
 
-The timing (reminder_timing.py), the scheduling and the sender (reminders.py),
+The timing (reminder_timing.py), the queueing and the sender (reminders.py),
 attendance (attendance.py), the emails (reminder_emails.py), the preference
 links (views/emails.py) and the tests all read this table; none keeps a list
 of kinds of its own.

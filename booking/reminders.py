@@ -1,6 +1,6 @@
 """Reminder rows: scheduled with the booking change, claimed once, sent once.
 
-- schedule_*: called by booking/services.py inside the same transaction as the
+- queue_for_*: called by booking/services/ inside the same transaction as the
   change that causes them (book, move, cancel).
 - dispatch_due: claims due rows (and rows whose claim outlived the lease) with
   SELECT ... FOR UPDATE SKIP LOCKED, marks them sending by this worker, returns
@@ -107,7 +107,7 @@ def _reopen(session: Session, kind: str, due_at: datetime) -> None:
     _log([row.pk], "rescheduled", timezone.now(), f"v{row.version}, due {due_at:%Y-%m-%d %H:%M}")
 
 
-def schedule_course(sessions: Sequence[Session], *, now: datetime) -> None:
+def queue_for_course(sessions: Sequence[Session], *, now: datetime) -> None:
     """At booking: the confirmation and clinic notice, and each session's own rows."""
     config, zone = ReminderSettings.current(), selectors.clinic_zone()
     first = sessions[0]
@@ -140,7 +140,7 @@ def reminders_cancel(rows, *, now: datetime, reason: str) -> int:
     return len(ids)
 
 
-def schedule_move(session: Session, *, now: datetime) -> None:
+def queue_for_move(session: Session, *, now: datetime) -> None:
     """After a move: re-time the session's rows and tell the patient."""
     config, zone = ReminderSettings.current(), selectors.clinic_zone()
     times = due_times(
@@ -158,7 +158,7 @@ def schedule_move(session: Session, *, now: datetime) -> None:
     _reopen(session, Kind.CHANGED, now)
 
 
-def schedule_cancel(sessions: Sequence[Session], *, now: datetime, notify: bool = True) -> None:
+def queue_for_cancel(sessions: Sequence[Session], *, now: datetime, notify: bool = True) -> None:
     """After a cancellation: nothing more about these sessions, one notice about them all."""
     reminders_cancel(
         Reminder.objects.open().filter(session__in=sessions).exclude(kind__in=AFTER_CANCEL),
@@ -169,7 +169,7 @@ def schedule_cancel(sessions: Sequence[Session], *, now: datetime, notify: bool 
         _reopen(sessions[0], Kind.CANCELLED, now)
 
 
-def schedule_next_window(session: Session, *, now: datetime) -> None:
+def queue_for_next_window(session: Session, *, now: datetime) -> None:
     """A later session cancelled alone: tell the patient when it can be booked again."""
     course = session.course
     before = selectors.previous_active(session)

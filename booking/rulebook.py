@@ -3,7 +3,7 @@
 Pure functions over plain values: they answer whether a course, a move, a
 cancellation or a new course keeps the rules, and if not, which rule breaks,
 for which session, and where it would have to go instead. The services
-(booking/services.py) ask them before every write; views, forms and admin
+(booking/services/) ask them before every write; views, forms and admin
 pages ask the same functions to explain choices. Nothing else states a rule.
 
 The rules:

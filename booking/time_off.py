@@ -82,7 +82,7 @@ def handover_choices(
 
 
 def _lock_practitioners(ids) -> None:
-    # All at once in id order, the order booking/services.py locks in: the
+    # All at once in id order, the order booking/services/ locks in: the
     # services below lock these again (a no-op) and never wait on each other.
     list(
         Practitioner.objects.select_for_update()

@@ -1,7 +1,7 @@
 """The forms of phone booking: find or add a patient, choose the course, check its plan.
 
 They only validate what staff typed; the booking rules themselves are the
-services' (booking/services.py), which give the final answer on "Book".
+services' (booking/services/), which give the final answer on "Book".
 """
 
 from datetime import date, timedelta

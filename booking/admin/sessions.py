@@ -1,7 +1,7 @@
 """Sessions (read-only rows; changes through the services) and clinical notes.
 
 Staff act on sessions from their page and from the list: mark attended or
-no-show (booking/attendance.py), cancel or move (booking/services.py, the
+no-show (booking/attendance.py), cancel or move (booking/services/, the
 rules the patient's own pages use, with staff's wider limits). Every action
 goes through get_queryset, so a clinician acts only on their own sessions and
 another's answers exactly as a missing row does.

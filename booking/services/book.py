@@ -248,7 +248,7 @@ def course_book(
                 ],
                 Session,
             )
-            reminders.schedule_course(sessions, now=now)
+            reminders.queue_for_course(sessions, now=now)
     except IntegrityError as exc:
         logger.warning(
             "booking conflict caught by the database",

@@ -97,17 +97,17 @@ def session_cancel(
             exclude=[session.pk, *(m.pk for m, _slot in moves)],
         )
     _mark_cancelled(cancelled, now)
-    reminders.schedule_cancel(cancelled, now=now, notify=notify)
+    reminders.queue_for_cancel(cancelled, now=now, notify=notify)
     for moved, slot in moves:
         moved.start, moved.end, moved.practitioner_id = slot.start, slot.end, slot.practitioner_id
         moved.sequence += 1
         moved.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
-        reminders.schedule_move(moved, now=now)
+        reminders.queue_for_move(moved, now=now)
     if not course.sessions.active().exists():
         course.status = Course.Status.CANCELLED
         course.save(update_fields=["status"])
     elif notify and not moves and not with_later:
-        reminders.schedule_next_window(session, now=now)
+        reminders.queue_for_next_window(session, now=now)
     logger.info("session cancelled", extra={"session_id": session.pk, "moved": len(moves)})
     return session
 
@@ -131,7 +131,7 @@ def course_cancel(
     for session in upcoming:
         change_refusal(session, now, rules, by_staff)
     _mark_cancelled(upcoming, now)
-    reminders.schedule_cancel(upcoming, now=now, notify=notify)
+    reminders.queue_for_cancel(upcoming, now=now, notify=notify)
     course_status_after_cancel(course)
     logger.info("course cancelled", extra={"course_id": course.pk, "sessions": len(upcoming)})
     return upcoming

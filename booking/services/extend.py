@@ -77,7 +77,7 @@ def course_extend(
             course.sessions_planned += 1
             course.status = Course.Status.ACTIVE
             course.save(update_fields=["sessions_planned", "status"])
-            reminders.schedule_course([session], now=now)
+            reminders.queue_for_course([session], now=now)
     except IntegrityError as exc:
         raise SlotTaken(TAKEN_MESSAGE) from exc
     logger.info("course extended", extra={"course_id": course.pk, "session_id": session.pk})

@@ -111,7 +111,7 @@ def session_move(
             for moved, _slot in sorted(moves, key=lambda m: -m[0].number):  # later first
                 moved.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
             for moved, _slot in moves:
-                reminders.schedule_move(moved, now=now)
+                reminders.queue_for_move(moved, now=now)
     except IntegrityError as exc:
         raise SlotTaken(
             TAKEN_MESSAGE,
