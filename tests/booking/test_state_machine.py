@@ -57,6 +57,7 @@ from booking.courses import course_plan
 from booking.models import BookingRules, Course, Reminder, ReminderSettings, Session
 from booking.reminder_kinds import AFTER_CANCEL, AFTER_THE_SESSION, SESSION_TIMED
 from booking.reminder_timing import due_times
+from booking.rulebook import spacing_of
 from booking.selectors import courses_breaking_rules
 from booking.services import (
     BookingError,
@@ -66,7 +67,6 @@ from booking.services import (
     extension_proposals,
     session_cancel,
     session_move,
-    spacing_of,
 )
 from booking.time_off import CANCEL, handover_choices, time_off_add
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
