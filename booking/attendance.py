@@ -22,6 +22,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import Reminder, Session
 from .reminder_kinds import AFTER_THE_SESSION
@@ -53,21 +54,23 @@ def _locked(session: Session) -> Session:
 def attendance_refusal(session: Session, now: datetime, *, no_show: bool) -> str:
     """Why the session cannot be marked now ("" when it can); the rules in the module docstring."""
     if session.status != Session.Status.BOOKED:
-        return f"Only a booked session can be marked; this one is {session.get_status_display()}."
+        return gettext("Only a booked session can be marked; this one is %(status)s.") % {
+            "status": session.get_status_display()
+        }
     if (
         not no_show
         and session.course.consent_to_sign
         and not session.course.sessions.active().filter(number__lt=session.number).exists()
     ):
-        return (
+        return gettext(
             "The patient has not signed the consent form yet. Record the signed form first "
             "(Record the signed consent form, below)."
         )
     if no_show and session.start > now:
-        return "A session can be marked as a no-show only once its start has passed."
+        return gettext("A session can be marked as a no-show only once its start has passed.")
     zone = clinic_zone()
     if session.start.astimezone(zone).date() > now.astimezone(zone).date():
-        return "A session can be marked attended from its day on, not before."
+        return gettext("A session can be marked attended from its day on, not before.")
     return ""
 
 
@@ -116,7 +119,7 @@ def course_consent_signed(*, course, by, now: datetime | None = None):
     now = now or timezone.now()
     course = type(course).objects.select_for_update().get(pk=course.pk)
     if not course.consent_to_sign:
-        raise BookingError("This course has no consent form waiting to be signed.")
+        raise BookingError(gettext("This course has no consent form waiting to be signed."))
     course.consent_given_at, course.consent_recorded_by = now, by
     course._change_reason = "Consent form signed"
     course.save(update_fields=["consent_given_at", "consent_recorded_by"])

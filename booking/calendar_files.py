@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from clinic.models import ClinicDetails
@@ -37,14 +38,23 @@ def _event(session: Session, clinic: ClinicDetails, stamp) -> Event:
     event.add("dtend", session.end.astimezone(zone))
     event.add(
         "summary",
-        f"{course.treatment.name}: session {session.number} of "
-        f"{course.sessions_planned} at {clinic.name}",
+        gettext("%(treatment)s: session %(number)d of %(planned)d at %(clinic)s")
+        % {
+            "treatment": course.treatment.name,
+            "number": session.number,
+            "planned": course.sessions_planned,
+            "clinic": clinic.name,
+        },
     )
     event.add("location", vText(", ".join([clinic.name, *clinic.address_lines])))
     event.add(
         "description",
-        f"With {session.practitioner.display_name}. To change or cancel, "
-        f"go to {settings.SITE_URL}/appointments/ or call {clinic.phone}.",
+        gettext("With %(practitioner)s. To change or cancel, go to %(url)s or call %(phone)s.")
+        % {
+            "practitioner": session.practitioner.display_name,
+            "url": f"{settings.SITE_URL}/appointments/",
+            "phone": clinic.phone,
+        },
     )
     organizer = vCalAddress(f"mailto:{clinic.email}")
     organizer.params["cn"] = vText(clinic.name)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 from .availability import Slot, local_datetime
 
 
@@ -86,14 +88,18 @@ def _choose(slots: list[Slot], target: datetime, practitioner_id: int) -> tuple[
         if slot.start == target:
             return slot, ""
     if exact_other := [s for s in slots if s.start == target]:
-        return exact_other[0], "Your practitioner is busy then, so another one is proposed."
+        return exact_other[0], gettext(
+            "Your practitioner is busy then, so another one is proposed."
+        )
     if same:
-        return nearest(same, target), "That time is taken, so the nearest free time is proposed."
+        return nearest(same, target), gettext(
+            "That time is taken, so the nearest free time is proposed."
+        )
     if other := nearest(slots, target):
-        return other, (
+        return other, gettext(
             "Your practitioner has no free time in this window, so another one is proposed."
         )
-    return None, "There is no free time in this window. Please call us to arrange it."
+    return None, gettext("There is no free time in this window. Please call us to arrange it.")
 
 
 def course_plan(
@@ -115,7 +121,9 @@ def course_plan(
     for number in range(2, sessions + 1):
         if previous is None:
             plan.append(
-                PlannedSession(number, None, None, None, "The session before has no time yet.")
+                PlannedSession(
+                    number, None, None, None, gettext("The session before has no time yet.")
+                )
             )
             continue
         window = session_window(previous.start, spacing, zone)
@@ -167,7 +175,7 @@ def course_replan(
         slot, reason = _choose(free, target, practitioner_id)
         proposals.append(
             PlannedSession(
-                index + 1, slot, window, target, reason or "The session before it moved."
+                index + 1, slot, window, target, reason or gettext("The session before it moved.")
             )
         )
         if slot is None:

@@ -24,6 +24,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 
 from clinic.emails import email_message
 
@@ -81,12 +82,12 @@ def email_code_send(*, email: str, now: datetime) -> EmailCheck:
     if user is not None and not signs_in_by_code(user):
         kind, subject, code = (
             "booking.email_code_refused",
-            "Please sign in to book",
+            gettext("Please sign in to book"),
             None,
         )
     else:
         code = f"{secrets.randbelow(10**6):06d}"
-        kind, subject = "booking.email_code", f"Your code is {code}"
+        kind, subject = "booking.email_code", gettext("Your code is %(code)s") % {"code": code}
     email_message(kind, to=[email], subject=subject, context={"code": code, "email": email}).send()
     logger.info("booking email code sent", extra={"user_id": user.pk if user else None})
     return EmailCheck(
@@ -105,17 +106,25 @@ class CodeRefused(Exception):
 def email_code_check(check: EmailCheck, *, code: str, now: datetime) -> None:
     """Raise CodeRefused unless `code` is the one emailed for `check` (counts the try)."""
     if now.timestamp() > check.expires_at:
-        raise CodeRefused("That code has expired. Ask for a new one below.", start_again=True)
+        raise CodeRefused(
+            gettext("That code has expired. Ask for a new one below."), start_again=True
+        )
     if check.tries >= CODE_TRIES:
-        raise CodeRefused("That was too many tries. Ask for a new code below.", start_again=True)
+        raise CodeRefused(
+            gettext("That was too many tries. Ask for a new code below."), start_again=True
+        )
     check.tries += 1
     typed = "".join(c for c in code if c.isdigit())[:6]
     if not check.digest or not hmac.compare_digest(check.digest, _digest(check.email, typed)):
         left = CODE_TRIES - check.tries
         if left <= 0:
-            raise CodeRefused("That code is not right. Ask for a new code below.", start_again=True)
+            raise CodeRefused(
+                gettext("That code is not right. Ask for a new code below."), start_again=True
+            )
         raise CodeRefused(
-            f"That code is not right. Check the email and try again ({left} tries left)."
+            # Not ngettext: "1 tries left" is the English the pages (and tests) have always shown.
+            gettext("That code is not right. Check the email and try again (%(left)d tries left).")
+            % {"left": left}
         )
 
 
@@ -139,7 +148,7 @@ def email_code_account(*, email: str):
         logger.info("account made by email code", extra={"user_id": user.pk})
         return user
     if not signs_in_by_code(user):  # no code was sent to it: never reached, kept as a guard
-        raise CodeRefused("Please sign in with your password.", start_again=True)
+        raise CodeRefused(gettext("Please sign in with your password."), start_again=True)
     address = EmailAddress.objects.filter(user=user, email__iexact=email).first()
     if address is None or not address.verified:
         if user.has_usable_password():

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext, ngettext
+
 from .courses import Spacing, Window, session_window
 
 ORDER, WINDOW = "order", "window"
@@ -68,8 +70,11 @@ def spacing_of(treatment) -> Spacing:
 
 def _dates(window: Window) -> str:
     if window.first_day == window.last_day:
-        return f"on {window.first_day:%-d %B %Y}"
-    return f"between {window.first_day:%-d %B} and {window.last_day:%-d %B %Y}"
+        return gettext("on %(date)s") % {"date": f"{window.first_day:%-d %B %Y}"}
+    return gettext("between %(first)s and %(last)s") % {
+        "first": f"{window.first_day:%-d %B}",
+        "last": f"{window.last_day:%-d %B %Y}",
+    }
 
 
 def course_breaches(
@@ -82,14 +87,28 @@ def course_breaches(
         window = session_window(before_start, spacing, zone)
         if start <= before_start:
             found.append(
-                Breach(ORDER, f"Session {number} must come after session {before}.", number)
+                Breach(
+                    ORDER,
+                    gettext("Session %(number)d must come after session %(before)d.")
+                    % {"number": number, "before": before},
+                    number,
+                )
             )
         elif not window.holds(start, zone):
             found.append(
                 Breach(
                     WINDOW,
-                    f"Session {number} must be {_dates(window)}: {spacing.min_days} to "
-                    f"{spacing.max_days} days after session {before}.",
+                    gettext(
+                        "Session %(number)d must be %(dates)s: %(min)d to %(max)d days "
+                        "after session %(before)d."
+                    )
+                    % {
+                        "number": number,
+                        "dates": _dates(window),
+                        "min": spacing.min_days,
+                        "max": spacing.max_days,
+                        "before": before,
+                    },
                     number,
                     window,
                 )
@@ -135,19 +154,29 @@ def first_session_breach(start: datetime, now: datetime, rules, *, waive_notice=
     """NOTICE and HORIZON for the first session of a course (or its move)."""
     if waive_notice:
         if start <= now:
-            return Breach(NOTICE, "The first session must be in the future.", 1)
+            return Breach(NOTICE, gettext("The first session must be in the future."), 1)
     elif start < now + rules.min_notice:
         return Breach(
             NOTICE,
-            f"The first session must be at least {rules.min_notice_hours} hours from now. "
-            "Please choose a later time.",
+            ngettext(
+                "The first session must be at least %(hours)d hour from now. "
+                "Please choose a later time.",
+                "The first session must be at least %(hours)d hours from now. "
+                "Please choose a later time.",
+                rules.min_notice_hours,
+            )
+            % {"hours": rules.min_notice_hours},
             1,
         )
     if start > now + rules.horizon:
         return Breach(
             HORIZON,
-            f"The first session must be within {rules.horizon_weeks} weeks. "
-            "Please choose an earlier time.",
+            ngettext(
+                "The first session must be within %(weeks)d week. Please choose an earlier time.",
+                "The first session must be within %(weeks)d weeks. Please choose an earlier time.",
+                rules.horizon_weeks,
+            )
+            % {"weeks": rules.horizon_weeks},
             1,
         )
     return None
@@ -156,14 +185,18 @@ def first_session_breach(start: datetime, now: datetime, rules, *, waive_notice=
 def change_breach(status: str, start: datetime, now: datetime, rules, *, by_staff: bool):
     """CHANGE: can this session be moved or cancelled now, by this person?"""
     if status != "booked":
-        return Breach(CHANGE, "Only a booked session can be changed.")
+        return Breach(CHANGE, gettext("Only a booked session can be changed."))
     if start <= now:
-        return Breach(CHANGE, "This session has already started.")
+        return Breach(CHANGE, gettext("This session has already started."))
     if not by_staff and start - now < rules.change_notice:
         return Breach(
             CHANGE,
-            f"This session is less than {rules.change_notice_hours} hours away. "
-            "Please call us to change it.",
+            ngettext(
+                "This session is less than %(hours)d hour away. Please call us to change it.",
+                "This session is less than %(hours)d hours away. Please call us to change it.",
+                rules.change_notice_hours,
+            )
+            % {"hours": rules.change_notice_hours},
         )
     return None
 
@@ -188,8 +221,11 @@ def new_course_breaches(
         found.append(
             Breach(
                 ONE_COURSE,
-                f"You already have a {treatment_name.lower()} course with sessions booked. "
-                "You can add sessions to it on My appointments instead of booking a new course.",
+                gettext(
+                    "You already have a %(treatment)s course with sessions booked. You can add "
+                    "sessions to it on My appointments instead of booking a new course."
+                )
+                % {"treatment": treatment_name.lower()},
             )
         )
     if last_start is not None:
@@ -198,9 +234,18 @@ def new_course_breaches(
             found.append(
                 Breach(
                     AFTER_LAST,
-                    f"Your skin needs at least {spacing.min_days} days after your last "
-                    f"{treatment_name.lower()} session. The first date that works is "
-                    f"{earliest:%A %-d %B %Y}.",
+                    ngettext(
+                        "Your skin needs at least %(days)d day after your last %(treatment)s "
+                        "session. The first date that works is %(date)s.",
+                        "Your skin needs at least %(days)d days after your last %(treatment)s "
+                        "session. The first date that works is %(date)s.",
+                        spacing.min_days,
+                    )
+                    % {
+                        "days": spacing.min_days,
+                        "treatment": treatment_name.lower(),
+                        "date": f"{earliest:%A %-d %B %Y}",
+                    },
                     1,
                     earliest=earliest,
                 )
@@ -213,13 +258,15 @@ def suitability_breach(
 ) -> Breach | None:
     """ANSWERS and SUITABILITY: `outcome` is education.suitability's for the "yes" answers."""
     if answered < asked:
-        return Breach(ANSWERS, "Answer every health question before booking.")
+        return Breach(ANSWERS, gettext("Answer every health question before booking."))
     if outcome == "book" or consultation or overridden:
         return None
     return Breach(
         SUITABILITY,
-        "One of the answers means a clinician should see the patient first. Book a "
-        "consultation instead, or a clinician can go ahead with a clinical reason.",
+        gettext(
+            "One of the answers means a clinician should see the patient first. Book a "
+            "consultation instead, or a clinician can go ahead with a clinical reason."
+        ),
     )
 
 
@@ -228,11 +275,13 @@ def consent_breach(
 ) -> Breach | None:
     """CONSENT: recorded with how it was given; on paper, signed by the first visit."""
     if not has_version or not method:
-        return Breach(CONSENT, "Record the patient's consent, and how they gave it.")
+        return Breach(CONSENT, gettext("Record the patient's consent, and how they gave it."))
     if method == "paper" and not given and first_attended:
-        return Breach(CONSENT, "The first session was attended before the consent was signed.")
+        return Breach(
+            CONSENT, gettext("The first session was attended before the consent was signed.")
+        )
     if method != "paper" and not given:
-        return Breach(CONSENT, "Record the patient's consent, and how they gave it.")
+        return Breach(CONSENT, gettext("Record the patient's consent, and how they gave it."))
     return None
 
 
@@ -242,7 +291,6 @@ def spacing_sentence(treatment) -> str:
         return ""
     from education.templatetags.education import spacing_weeks
 
-    return (
-        f"The sessions are about {spacing_weeks(treatment.spacing_preferred_days)} apart, "
-        "so your skin can heal in between."
-    )
+    return gettext("The sessions are about %(gap)s apart, so your skin can heal in between.") % {
+        "gap": spacing_weeks(treatment.spacing_preferred_days)
+    }

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, Case, Count, Max, Q, Value, When
+from django.utils.translation import gettext
 
 from clinic.versioned_cache import read_through
 from education.models import Treatment
@@ -343,7 +344,9 @@ def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreache
             )
             asked = len(course.treatment.questions.all()) and not course.treatment.is_consultation
             if asked and not (course.suitability_answers or {}).get("questions"):
-                breaches.append(rulebook.Breach(rulebook.ANSWERS, "No health answers recorded."))
+                breaches.append(
+                    rulebook.Breach(rulebook.ANSWERS, gettext("No health answers recorded."))
+                )
             if consent:
                 breaches.append(consent)
         if breaches:
@@ -361,7 +364,9 @@ def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreache
                 open_seen += 1
                 if open_seen > rules.courses_per_treatment:
                     extra.append(
-                        rulebook.Breach(rulebook.ONE_COURSE, "More open courses than allowed.")
+                        rulebook.Breach(
+                            rulebook.ONE_COURSE, gettext("More open courses than allowed.")
+                        )
                     )
             before = [
                 s.start
@@ -376,8 +381,11 @@ def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreache
                     extra.append(
                         rulebook.Breach(
                             rulebook.AFTER_LAST,
-                            f"Starts before {earliest:%-d %B %Y}, the treatment's minimum gap "
-                            "after the patient's session of another course.",
+                            gettext(
+                                "Starts before %(date)s, the treatment's minimum gap "
+                                "after the patient's session of another course."
+                            )
+                            % {"date": f"{earliest:%-d %B %Y}"},
                             1,
                             earliest=earliest,
                         )

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import selectors, services
 from .courses import end_of_day
@@ -97,19 +98,28 @@ def _apply(session: Session, choice: Resolution, practitioner: Practitioner, now
         try:
             services.session_cancel(session=session, now=now, by_staff=True, notify=True)
         except BookingError as error:
-            raise BookingError(f"{session_label(session)}: {error.message}") from error
+            raise BookingError(
+                gettext("%(session)s: %(error)s")
+                % {"session": session_label(session), "error": error.message}
+            ) from error
         return CANCEL
     other = Practitioner.objects.filter(pk=choice).exclude(pk=practitioner.pk).first()
     if other is None:
-        raise BookingError(f"{session_label(session)}: choose another practitioner or cancel it.")
+        raise BookingError(
+            gettext("%(session)s: choose another practitioner or cancel it.")
+            % {"session": session_label(session)}
+        )
     try:
         services.session_move(
             session=session, new_start=session.start, now=now, practitioner=other, by_staff=True
         )
     except BookingError as error:
         raise BookingError(
-            f"{session_label(session)}: {other} is no longer free then. "
-            "Nothing was changed; please choose again."
+            gettext(
+                "%(session)s: %(practitioner)s is no longer free then. "
+                "Nothing was changed; please choose again."
+            )
+            % {"session": session_label(session), "practitioner": other}
         ) from error
     return other.display_name
 
@@ -122,7 +132,9 @@ def _normalised(resolutions: Mapping[int, Resolution]) -> dict[int, Resolution]:
             for session_id, choice in resolutions.items()
         }
     except (TypeError, ValueError) as error:
-        raise BookingError("Choose another practitioner or cancel, for each session.") from error
+        raise BookingError(
+            gettext("Choose another practitioner or cancel, for each session.")
+        ) from error
 
 
 @transaction.atomic
@@ -145,17 +157,17 @@ def time_off_add(
     """
     now = now or timezone.now()
     if end <= start:
-        raise BookingError("The end of the time off must be after its start.")
+        raise BookingError(gettext("The end of the time off must be after its start."))
     if replacing is not None and replacing.practitioner_id != practitioner.pk:
-        raise BookingError("That time off belongs to another practitioner.")
+        raise BookingError(gettext("That time off belongs to another practitioner."))
     resolutions = _normalised(resolutions)
     _lock_practitioners([practitioner.pk, *(c for c in resolutions.values() if c != CANCEL)])
     # Read under the lock: nothing can be booked with this practitioner now.
     sessions = time_off_collisions(practitioner=practitioner, start=start, end=end)
     if missing := [s for s in sessions if s.pk not in resolutions]:
         raise BookingError(
-            "Choose who takes each session or cancel it first: "
-            + "; ".join(session_label(s) for s in missing)
+            gettext("Choose who takes each session or cancel it first: %(sessions)s")
+            % {"sessions": "; ".join(session_label(s) for s in missing)}
         )
     outcomes = [_apply(s, resolutions[s.pk], practitioner, now) for s in sessions]
     time_off = replacing or TimeOff(practitioner=practitioner)

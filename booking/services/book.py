@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history
 
 from education.models import Treatment
@@ -42,7 +43,9 @@ def _agreement(
     outcome = suitability_outcome([q for q in questions if given.get(q.pk) == "yes"])
     overriding = bool((clinical_reason or "").strip()) and outcome != Suitability.BOOK
     if overriding and not is_clinician(booked_by):
-        raise BookingError("Only a clinician can go ahead after a health answer like this one.")
+        raise BookingError(
+            gettext("Only a clinician can go ahead after a health answer like this one.")
+        )
     refuse(
         rulebook.suitability_breach(
             asked=len(questions),
@@ -63,7 +66,7 @@ def _agreement(
         )
     )
     if consent_method != Course.ConsentMethod.ONLINE and not (booked_by and booked_by.is_staff):
-        raise BookingError("Only staff can record consent given by phone or on paper.")
+        raise BookingError(gettext("Only staff can record consent given by phone or on paper."))
     return {
         "overridden": overriding,
         "stored": {
@@ -124,12 +127,12 @@ def course_book(
     rules = BookingRules.current()
     override_reason = (override_reason or "").strip()
     if (allow_short_notice or allow_outside_window) and not override_reason:
-        raise BookingError("Give a reason for overriding the booking rules.")
+        raise BookingError(gettext("Give a reason for overriding the booking rules."))
     if not (allow_short_notice or allow_outside_window):
         override_reason = ""  # a reason with nothing overridden would mislead the record
     free_rules = staff_rules(rules) if allow_short_notice else rules
     if not slots:
-        raise BookingError("Choose a time for the first session.")
+        raise BookingError(gettext("Choose a time for the first session."))
     slots = [slot_for(s.start, treatment, s.practitioner_id) for s in slots]
     lock([s.practitioner_id for s in slots], patient)
 
@@ -137,7 +140,9 @@ def course_book(
         existing = Course.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             if existing.patient_id != patient.pk:
-                raise BookingError("This booking could not be matched. Please start again.")
+                raise BookingError(
+                    gettext("This booking could not be matched. Please start again.")
+                )
             return existing
 
     agreement = _agreement(
@@ -151,8 +156,12 @@ def course_book(
     )
     if not treatment.sessions_min <= len(slots) <= treatment.sessions_max:
         raise BookingError(
-            f"A course of {treatment.name} has {treatment.sessions_min} to "
-            f"{treatment.sessions_max} sessions."
+            gettext("A course of %(treatment)s has %(min)d to %(max)d sessions.")
+            % {
+                "treatment": treatment.name,
+                "min": treatment.sessions_min,
+                "max": treatment.sessions_max,
+            }
         )
     zone = selectors.clinic_zone()
     breaches = rulebook.course_breaches(
@@ -167,8 +176,11 @@ def course_book(
     )
     if len(practitioners) != len({s.practitioner_id for s in slots}):
         raise BookingError(
-            f"That practitioner does not offer {treatment.name}. "
-            "Please choose another practitioner or 'anyone'."
+            gettext(
+                "That practitioner does not offer %(treatment)s. "
+                "Please choose another practitioner or 'anyone'."
+            )
+            % {"treatment": treatment.name}
         )
     refuse(
         rulebook.first_session_breach(slots[0].start, now, rules, waive_notice=allow_short_notice)
@@ -193,7 +205,7 @@ def course_book(
     elif any(b.start < a.end + rules.buffer for a, b in zip(slots, slots[1:], strict=False)):
         # The window keeps sessions days apart; waived, two could touch or overlap,
         # which the database would refuse as a clash with no time to offer instead.
-        raise BookingError("Two sessions of this course are too close together.")
+        raise BookingError(gettext("Two sessions of this course are too close together."))
     check_free(
         slots=slots,
         treatment=treatment,

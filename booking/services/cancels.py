@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from simple_history.utils import bulk_update_with_history
 
 from .. import reminders
@@ -72,7 +73,7 @@ def session_cancel(
     for number, slot in sorted(also.items()):
         later = siblings.get(number)
         if later is None or number <= session.number:
-            raise BookingError("That session is not one that can move with this one.")
+            raise BookingError(gettext("That session is not one that can move with this one."))
         change_refusal(later, now, rules, by_staff)
         moves.append((later, slot_for(slot.start, course.treatment, slot.practitioner_id)))
         starts[number] = slot.start

@@ -6,6 +6,8 @@ from copy import copy
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext
+
 from education.models import Treatment
 
 from .. import rulebook, selectors
@@ -116,7 +118,9 @@ def check_free(
                     exclude_session_ids=exclude_session_ids,
                 ),
             )
-        raise BookingError("That time is not one we offer. Please choose one of the free times.")
+        raise BookingError(
+            gettext("That time is not one we offer. Please choose one of the free times.")
+        )
 
 
 def staff_rules(rules: BookingRules) -> BookingRules:
@@ -222,7 +226,10 @@ def slots_free(
         )
     )
     if len(practitioners) != len({slot.practitioner_id for _s, slot in moves}):
-        raise BookingError(f"That practitioner does not offer {treatment.name}.")
+        raise BookingError(
+            gettext("That practitioner does not offer %(treatment)s.")
+            % {"treatment": treatment.name}
+        )
     check_free(
         slots=[slot for _s, slot in moves],
         treatment=treatment,

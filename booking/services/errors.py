@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 
+from django.utils.translation import gettext_lazy as _
+
 from ..availability import Slot
 from ..courses import PlannedSession
 
@@ -10,6 +12,7 @@ class BookingError(Exception):
     """A request the clinic's rules refuse; `message` is for the patient."""
 
     def __init__(self, message: str, *, alternatives: Sequence[Slot] = ()):
+        message = str(message)  # a lazy translation becomes text once, where it is raised
         super().__init__(message)
         self.message = message
         self.alternatives = list(alternatives)
@@ -19,7 +22,7 @@ class SlotTaken(BookingError):
     """The time was free a moment ago and is not now."""
 
 
-TAKEN_MESSAGE = "That time has just been booked. Here are the nearest free times."
+TAKEN_MESSAGE = _("That time has just been booked. Here are the nearest free times.")
 
 
 class NeedsReplan(BookingError):

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from simple_history.utils import bulk_create_with_history
 
 from .. import reminders, rulebook, selectors
@@ -35,14 +36,24 @@ def course_extend(
     active = list(course.sessions.active().order_by("number"))
     if len(active) + 1 > treatment.sessions_max:
         raise BookingError(
-            f"A course of {treatment.name} has at most {treatment.sessions_max} sessions."
+            ngettext(
+                "A course of %(treatment)s has at most %(max)d session.",
+                "A course of %(treatment)s has at most %(max)d sessions.",
+                treatment.sessions_max,
+            )
+            % {"treatment": treatment.name, "max": treatment.sessions_max}
         )
     if not any(s.status == Session.Status.BOOKED for s in active) and not by_staff:
-        raise BookingError("This course has finished. Please book a new course instead.")
+        raise BookingError(gettext("This course has finished. Please book a new course instead."))
     slot = slot_for(slot.start, treatment, slot.practitioner_id)
     if slot.start < now + (timedelta(0) if by_staff else rules.min_notice):
         raise BookingError(
-            f"The new session must be at least {rules.min_notice_hours} hours from now."
+            ngettext(
+                "The new session must be at least %(hours)d hour from now.",
+                "The new session must be at least %(hours)d hours from now.",
+                rules.min_notice_hours,
+            )
+            % {"hours": rules.min_notice_hours}
         )
     number = course.sessions.aggregate(top=Max("number"))["top"] + 1
     starts = [(s.number, s.start) for s in active] + [(number, slot.start)]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from .. import reminders, rulebook
 from ..availability import Slot
@@ -67,16 +68,21 @@ def session_move(
     for number, slot in sorted(also.items()):
         later = siblings.get(number)
         if later is None or number <= session.number:
-            raise BookingError("That session is not one that can move with this one.")
+            raise BookingError(gettext("That session is not one that can move with this one."))
         change_refusal(later, now, rules, by_staff)
         moves.append((later, slot_for(slot.start, treatment, slot.practitioner_id)))
     if by_staff:  # staff may move inside the notice (a practitioner off sick today)
         rules = staff_rules(rules)
         if any(slot.start <= now for _s, slot in moves):
-            raise BookingError("The new time must be in the future.")
+            raise BookingError(gettext("The new time must be in the future."))
     elif any(slot.start < now + rules.min_notice for _s, slot in moves):
         raise BookingError(
-            f"The new time must be at least {rules.min_notice_hours} hours from now."
+            ngettext(
+                "The new time must be at least %(hours)d hour from now.",
+                "The new time must be at least %(hours)d hours from now.",
+                rules.min_notice_hours,
+            )
+            % {"hours": rules.min_notice_hours}
         )
     first_number = min(siblings)
     if not by_staff and session.number == first_number:
