@@ -4,8 +4,9 @@ A week can offer a hundred times. Through the template language each button
 cost three date filters and as many lookups (about 40 µs a button, most of
 the week view's rendering), and each day three more date filters; here a
 button is one strftime and a day one heading. Every value written is made
-here from dates and integers, or is a fixed string, so nothing needs
-escaping, but for practitioners' names, which are escaped. The markup is
+here from dates and integers, or is a fixed string (its translation looked
+up once a call), so nothing needs escaping, but for practitioners' names,
+which are escaped. The markup is
 exactly what the template wrote (tests/booking/test_week_view.py keeps that
 template as the reference).
 """
@@ -15,11 +16,12 @@ from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 register = template.Library()
 
 _CURRENT = ' aria-current="true"'
-_CHOSEN = '<span class="visually-hidden"> (chosen)</span>'
+_CHOSEN = '<span class="visually-hidden"> {}</span>'
 
 _BUTTON = (
     '<li><button type="submit" name="slot" value="{}|{}" class="btn btn-outline-primary '
@@ -39,6 +41,8 @@ def _buttons(slots, chosen_start, names=None) -> str:
     """`names` (practitioner id -> name): say whom each time is with (a page offering
     several practitioners' times)."""
     rows = []
+    chosen_text = _CHOSEN.format(gettext("(chosen)"))
+    with_name = gettext("with %(name)s")
     long_dates = {}  # a day's slots share it: translated names looked up once a day
     for slot in slots:
         local = timezone.localtime(slot.start)
@@ -46,7 +50,7 @@ def _buttons(slots, chosen_start, names=None) -> str:
         day = local.date()
         if day not in long_dates:
             long_dates[day] = _long_date(day)
-        who = f" with {escape(names[slot.practitioner_id])}" if names else ""
+        who = " " + with_name % {"name": escape(names[slot.practitioner_id])} if names else ""
         rows.append(
             _BUTTON.format(
                 slot.start.isoformat(),
@@ -55,7 +59,7 @@ def _buttons(slots, chosen_start, names=None) -> str:
                 f"{long_dates[day]}, {local:%H:%M}{who}",
                 _CURRENT if is_chosen else "",
                 f"{local:%H:%M}{who}",
-                _CHOSEN if is_chosen else "",
+                chosen_text if is_chosen else "",
             )
         )
     return "\n".join(rows)
@@ -70,6 +74,7 @@ def week_grid(days, chosen=None, outside=(), names=None):
     """
     chosen_start = chosen.start if chosen else None
     parts = []
+    outside_text, none_text = gettext("Outside this session's window"), gettext("No free times")
     for day, slots in days:
         parts.append(
             _DAY.format(
@@ -80,7 +85,7 @@ def week_grid(days, chosen=None, outside=(), names=None):
         if slots:
             parts.append(_SLOTS.format(_buttons(slots, chosen_start, names)))
         elif outside and day in outside:
-            parts.append(_NONE.format("Outside this session's window"))
+            parts.append(_NONE.format(outside_text))
         else:
-            parts.append(_NONE.format("No free times"))
+            parts.append(_NONE.format(none_text))
     return mark_safe("".join(parts))  # noqa: S308

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -32,30 +33,34 @@ class AccountDeleteForm(forms.Form):
         self.user = user
         if user.has_usable_password():
             self.fields["password"] = forms.CharField(
-                label="Your password",
+                label=gettext("Your password"),
                 strip=False,
                 widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-                error_messages={"required": "Enter your password to delete your account."},
+                error_messages={"required": gettext("Enter your password to delete your account.")},
             )
         else:
             self.fields["email"] = forms.EmailField(
-                label="Your email address",
-                help_text="Type it to show it is really you.",
+                label=gettext("Your email address"),
+                help_text=gettext("Type it to show it is really you."),
                 widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-                error_messages={"required": "Type your email address to delete your account."},
+                error_messages={
+                    "required": gettext("Type your email address to delete your account.")
+                },
             )
 
     def clean_password(self):
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError("That password is not right. Nothing has been changed.")
+            raise forms.ValidationError(
+                gettext("That password is not right. Nothing has been changed.")
+            )
         return password
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
         if email.lower() != self.user.email.lower():
             raise forms.ValidationError(
-                "That is not the email address of this account. Nothing has been changed."
+                gettext("That is not the email address of this account. Nothing has been changed.")
             )
         return email
 
@@ -73,7 +78,9 @@ def email(request):
             user=request.user, email__iexact=request.POST.get("email", "")[:254]
         ).first()
         if address is not None and not address.verified:
-            messages.error(request, "Confirm that address first: open the link we emailed to it.")
+            messages.error(
+                request, gettext("Confirm that address first: open the link we emailed to it.")
+            )
             return redirect("account_email")
     return allauth_views.email(request)
 
@@ -127,7 +134,7 @@ def welcome(request, token):
             update_session_auth_hash(request, user)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Your password is saved. You are signed in.")
+        messages.success(request, gettext("Your password is saved. You are signed in."))
         return redirect("booking:appointments")
     return render(
         request,

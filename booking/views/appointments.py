@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -107,7 +108,7 @@ def preferences(request):
     form = EmailPreferencesForm(request.POST, instance=patient)
     if form.is_valid():
         form.save()
-        messages.success(request, "Your email choices are saved.")
+        messages.success(request, gettext("Your email choices are saved."))
     return redirect("booking:appointments")
 
 
@@ -120,7 +121,7 @@ def move_session(request, pk):
     now, rules = timezone.now(), BookingRules.current()
     zone = selectors.clinic_zone()
     if not _can_change(session, now, rules):
-        messages.error(request, "This session cannot be changed online. Please call us.")
+        messages.error(request, gettext("This session cannot be changed online. Please call us."))
         return redirect("booking:appointments")
     starts = [(s.number, s.start) for s in session.course.sessions.active()]
     spacing = rulebook.spacing_of(treatment)
@@ -129,7 +130,7 @@ def move_session(request, pk):
     if request.method == "POST":
         slot = posted_slot(request.POST.get("slot", ""), treatment)
         if slot is None:
-            messages.error(request, "Please choose one of the free times shown.")
+            messages.error(request, gettext("Please choose one of the free times shown."))
             return redirect("booking:session_move", pk=pk)
         try:
             services.session_move(
@@ -146,7 +147,9 @@ def move_session(request, pk):
         except services.BookingError as error:
             messages.error(request, error.message)
             return redirect("booking:session_move", pk=pk)
-        messages.success(request, f"Session {session.number} is moved.")
+        messages.success(
+            request, gettext("Session %(number)d is moved.") % {"number": session.number}
+        )
         return redirect("booking:appointments")
     week = week_start(
         request.GET.get("week"), (window.first_day if window else timezone.localdate())
@@ -247,21 +250,27 @@ def replan(request, pk):
                     also=also,
                     by=request.user,
                 )
-                messages.success(request, "Your sessions are moved.")
+                messages.success(request, gettext("Your sessions are moved."))
             elif choice == "together" and complete and stored["action"] == "cancel":
                 services.session_cancel(session=session, also=also, by=request.user)
                 messages.success(
-                    request, f"Session {session.number} is cancelled and later sessions moved."
+                    request,
+                    gettext("Session %(number)d is cancelled and later sessions moved.")
+                    % {"number": session.number},
                 )
             elif choice == "with_later" and stored["action"] == "cancel":
                 services.session_cancel(session=session, with_later=True, by=request.user)
                 messages.success(
-                    request, f"Session {session.number} and the sessions after it are cancelled."
+                    request,
+                    gettext("Session %(number)d and the sessions after it are cancelled.")
+                    % {"number": session.number},
                 )
             else:
-                messages.info(request, "Nothing was changed.")
+                messages.info(request, gettext("Nothing was changed."))
         except services.BookingError as error:
-            messages.error(request, f"Nothing was changed. {error.message}")
+            messages.error(
+                request, gettext("Nothing was changed. %(reason)s") % {"reason": error.message}
+            )
         return redirect("booking:appointments")
     return render(
         request,
@@ -285,9 +294,11 @@ def replan(request, pk):
 def _numbers(numbers: list[int]) -> str:
     """[3] -> "session 3"; [3, 4] -> "sessions 3 and 4"."""
     if len(numbers) == 1:
-        return f"session {numbers[0]}"
+        return gettext("session %(number)d") % {"number": numbers[0]}
+    if not numbers:
+        return gettext("the later sessions")
     listed = ", ".join(str(n) for n in numbers[:-1])
-    return f"sessions {listed} and {numbers[-1]}" if numbers else "the later sessions"
+    return gettext("sessions %(numbers)s and %(last)d") % {"numbers": listed, "last": numbers[-1]}
 
 
 @never_cache
@@ -305,7 +316,9 @@ def cancel_session(request, pk):
         except services.BookingError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"Session {session.number} is cancelled.")
+            messages.success(
+                request, gettext("Session %(number)d is cancelled.") % {"number": session.number}
+            )
         return redirect("booking:appointments")
     return render(request, "booking/session_cancel.html", {"session": session})
 
@@ -326,7 +339,9 @@ def cancel_course(request, pk):
         except services.BookingError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"{len(cancelled)} session(s) cancelled.")
+            messages.success(
+                request, gettext("%(count)d session(s) cancelled.") % {"count": len(cancelled)}
+            )
         return redirect("booking:appointments")
     return render(request, "booking/course_cancel.html", {"course": course, "upcoming": upcoming})
 
@@ -366,14 +381,18 @@ def extend_course(request, pk):
     if request.method == "POST":
         slot = posted_slot(request.POST.get("slot", ""), course.treatment)
         if slot is None:
-            messages.error(request, "Please choose one of the times shown.")
+            messages.error(request, gettext("Please choose one of the times shown."))
             return redirect("booking:course_extend", pk=pk)
         try:
             session = services.course_extend(course=course, slot=slot, now=now)
         except services.BookingError as error:
             messages.error(request, error.message)
             return redirect("booking:course_extend", pk=pk)
-        messages.success(request, f"Session {session.number} is booked. We have emailed you.")
+        messages.success(
+            request,
+            gettext("Session %(number)d is booked. We have emailed you.")
+            % {"number": session.number},
+        )
         return redirect("booking:appointments")
     active = course.sessions.active().count()
     names = {p.pk: p for p in selectors.practitioners_for(course.treatment)}

@@ -6,6 +6,7 @@ GET asks, only POST changes anything.
 """
 
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -15,8 +16,8 @@ from ..reminder_emails import unsubscribe_payload
 from ..reminder_kinds import OPTIONAL
 
 LABELS = {
-    "check_in": "check-in emails after each session",
-    "next_window": "emails about booking a cancelled session again",
+    "check_in": _("check-in emails after each session"),
+    "next_window": _("emails about booking a cancelled session again"),
 }
 
 

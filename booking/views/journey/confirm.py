@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -63,7 +64,8 @@ def confirm(request):
     if request.method == "POST":
         if request.POST.get("key") != journey.key:
             messages.error(
-                request, "This page was out of date. Please check the details and confirm again."
+                request,
+                gettext("This page was out of date. Please check the details and confirm again."),
             )
             return redirect("booking:confirm")
         try:

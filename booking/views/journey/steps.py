@@ -1,6 +1,7 @@
 """What every step of the journey shares: the guard and the steps bar."""
 
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from education import selectors as education_selectors
 from education.models import Treatment
@@ -9,15 +10,15 @@ from ... import selectors
 from ...journey import STEPS, Journey
 
 STEP_TITLES = {
-    "treatment": "Treatment",
-    "length": "Course",
-    "questions": "Health questions",
-    "practitioner": "Practitioner",
-    "time": "First session",
-    "plan": "Your course",
-    "account": "Your details",
-    "consent": "Consent",
-    "confirm": "Confirm",
+    "treatment": _("Treatment"),
+    "length": _("Course"),
+    "questions": _("Health questions"),
+    "practitioner": _("Practitioner"),
+    "time": _("First session"),
+    "plan": _("Your course"),
+    "account": _("Your details"),
+    "consent": _("Consent"),
+    "confirm": _("Confirm"),
 }
 
 

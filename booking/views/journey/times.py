@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -48,7 +49,9 @@ def time(request):
             patient=patient,
             now=now,
         ):
-            messages.error(request, "That time is not free. Please choose one of the times shown.")
+            messages.error(
+                request, gettext("That time is not free. Please choose one of the times shown.")
+            )
             return redirect("booking:time")
         planned = selectors.course_proposal(
             first=slot,
@@ -152,15 +155,21 @@ def plan_session(request, number: int):
         if slot is None or slot not in set(found):
             messages.error(
                 request,
-                "That time is not free inside this session's window. "
-                "Please choose one of the times shown.",
+                gettext(
+                    "That time is not free inside this session's window. "
+                    "Please choose one of the times shown."
+                ),
             )
             return redirect("booking:plan_session", number=number)
         slots, moved = selectors.plan_session_change(
             treatment=treatment, slots=slots, number=number, slot=slot, now=now, patient=patient
         )
         for n in moved:
-            messages.info(request, f"Session {n} moved to keep the gap between sessions.")
+            messages.info(
+                request,
+                gettext("Session %(number)d moved to keep the gap between sessions.")
+                % {"number": n},
+            )
         journey.plan = [slot_value(s) if s else "" for s in slots]
         journey.save(request)
         return redirect("booking:plan")
