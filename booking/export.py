@@ -4,9 +4,19 @@ import csv
 from collections.abc import Iterable
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 
-SESSION_COLUMNS = ["Start", "End", "Practitioner", "Patient", "Phone", "Treatment", "Session"]
-SESSION_COLUMNS += ["Status"]
+# Lazy: each download writes them in the language active then (sheet_safe makes them text).
+SESSION_COLUMNS = [
+    _("Start"),
+    _("End"),
+    _("Practitioner"),
+    _("Patient"),
+    _("Phone"),
+    _("Treatment"),
+    _("Session"),
+    _("Status"),
+]
 _PHONE_CHARACTERS = set("+0123456789 ()-")
 
 

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -212,7 +213,7 @@ class ConsentText(models.Model):
         verbose_name = _("consent text")
 
     def __str__(self):
-        return f"Consent v{self.version}"
+        return gettext("Consent v%(version)d") % {"version": self.version}
 
     @classmethod
     def current(cls) -> "ConsentText | None":
@@ -287,7 +288,11 @@ class Course(models.Model):
         verbose_name = _("course")
 
     def __str__(self):
-        return f"{self.treatment} for {self.patient} ({self.sessions_planned} sessions)"
+        return ngettext(
+            "%(treatment)s for %(patient)s (%(count)d session)",
+            "%(treatment)s for %(patient)s (%(count)d sessions)",
+            self.sessions_planned,
+        ) % {"treatment": self.treatment, "patient": self.patient, "count": self.sessions_planned}
 
     @property
     def consent_to_sign(self) -> bool:
@@ -392,7 +397,11 @@ class Session(models.Model):
         ]
 
     def __str__(self):
-        return f"Session {self.number} of {self.course.sessions_planned}: {self.patient}"
+        return gettext("Session %(number)d of %(planned)d: %(patient)s") % {
+            "number": self.number,
+            "planned": self.course.sessions_planned,
+            "patient": self.patient,
+        }
 
     @property
     def is_active(self) -> bool:
@@ -432,7 +441,7 @@ class ClinicalNote(models.Model):
         verbose_name = _("clinical note")
 
     def __str__(self):
-        return f"Clinical note for {self.session}"
+        return gettext("Clinical note for %(session)s") % {"session": self.session}
 
 
 class ReminderSettings(SingletonModel):
@@ -538,7 +547,10 @@ class Reminder(models.Model):
         indexes = [models.Index(fields=["status", "due_at"], name="reminder_due_idx")]
 
     def __str__(self):
-        return f"{self.get_kind_display()} for session {self.session_id}"
+        return gettext("%(kind)s for session %(session)s") % {
+            "kind": self.get_kind_display(),
+            "session": self.session_id,
+        }
 
     @property
     def idempotency_key(self) -> str:

@@ -5,6 +5,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext
 
 from clinic.admin_access import FieldAccessAdmin
 from clinic.roles import ALL, OWN, scope_of
@@ -76,10 +77,12 @@ def in_scope(request, queryset):
 def describe(session: Session) -> str:
     """'Session 1 of 3 for Patient 1, Tue 2 Jun 10:00' (clinic time)."""
     start = session.start.astimezone(selectors.clinic_zone())
-    return (
-        f"Session {session.number} of {session.course.sessions_planned} for {session.patient}, "
-        f"{start:%a %-d %b %H:%M}"
-    )
+    return gettext("Session %(number)d of %(planned)d for %(patient)s, %(start)s") % {
+        "number": session.number,
+        "planned": session.course.sessions_planned,
+        "patient": session.patient,
+        "start": f"{start:%a %-d %b %H:%M}",
+    }
 
 
 class ScopedAdmin(FieldAccessAdmin):

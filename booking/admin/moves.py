@@ -10,6 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .. import rulebook, selectors, services
 from ..courses import end_of_day
@@ -24,10 +26,10 @@ MOVE_DAYS = 7
 
 class MoveSearchForm(forms.Form):
     practitioner = forms.ModelChoiceField(
-        label="Practitioner", queryset=Practitioner.objects.none(), empty_label=None
+        label=_("Practitioner"), queryset=Practitioner.objects.none(), empty_label=None
     )
     day = forms.DateField(
-        label="Show free times from",
+        label=_("Show free times from"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
@@ -51,9 +53,9 @@ class MoveForm(forms.Form):
         try:
             start = datetime.fromisoformat(self.cleaned_data["start"])
         except ValueError:
-            raise forms.ValidationError("Choose one of the free times shown.") from None
+            raise forms.ValidationError(gettext("Choose one of the free times shown.")) from None
         if start.tzinfo is None or start.year not in SLOT_YEARS:  # year 1 or 9999 overflows
-            raise forms.ValidationError("Choose one of the free times shown.")
+            raise forms.ValidationError(gettext("Choose one of the free times shown."))
         return start
 
 
@@ -70,7 +72,9 @@ class SessionMoveMixin:
         if session.status != Session.Status.BOOKED or session.start <= now:
             # The service refuses these too; saying so here spares a page of times.
             self.message_user(
-                request, "Only a booked session that has not started can be moved.", messages.ERROR
+                request,
+                gettext("Only a booked session that has not started can be moved."),
+                messages.ERROR,
             )
             return HttpResponseRedirect(self._change_url(session))
         treatment = session.course.treatment
@@ -117,7 +121,7 @@ class SessionMoveMixin:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Move this session",
+            "title": gettext("Move this session"),
             "session": session,
             "label": describe(session),
             "search": search,
@@ -150,7 +154,9 @@ class SessionMoveMixin:
     def _move(self, request, session, offering, now):
         form = MoveForm(request.POST, practitioners=offering)
         if not form.is_valid():
-            self.message_user(request, "Choose one of the free times shown.", messages.ERROR)
+            self.message_user(
+                request, gettext("Choose one of the free times shown."), messages.ERROR
+            )
             return HttpResponseRedirect(request.path)
         practitioner, start = form.cleaned_data["practitioner"], form.cleaned_data["start"]
         back = self._move_url(
@@ -162,7 +168,9 @@ class SessionMoveMixin:
             number, _, value = item.partition("|")
             slot = parse_slot(value, treatment)
             if not number.isdigit() or slot is None:
-                self.message_user(request, "Choose one of the free times shown.", messages.ERROR)
+                self.message_user(
+                    request, gettext("Choose one of the free times shown."), messages.ERROR
+                )
                 return HttpResponseRedirect(back)
             also[int(number)] = slot
         try:
@@ -182,11 +190,17 @@ class SessionMoveMixin:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(back)
         moved = result.session
-        with_it = "".join(f" Session {later.number} moved with it." for later in result.moved)
+        with_it = "".join(
+            " " + gettext("Session %(number)d moved with it.") % {"number": later.number}
+            for later in result.moved
+        )
         self.message_user(
             request,
-            f"{describe(moved)} with {practitioner} is booked.{with_it} "
-            "The patient is told by email.",
+            gettext(
+                "%(session)s with %(practitioner)s is booked.%(with_it)s "
+                "The patient is told by email."
+            )
+            % {"session": describe(moved), "practitioner": practitioner, "with_it": with_it},
         )
         return HttpResponseRedirect(self._change_url(moved))
 
@@ -207,7 +221,7 @@ class SessionMoveMixin:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Move the later sessions too?",
+            "title": gettext("Move the later sessions too?"),
             "session": session,
             "label": describe(session),
             "practitioner": practitioner,

@@ -6,6 +6,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import Course, Patient, Reminder, Session
@@ -28,12 +30,12 @@ class PatientAdmin(ScopedAdmin, SimpleHistoryAdmin):
     list_select_related = ["user"]
     fieldsets = [
         (None, {"fields": ["full_name", "email", "phone", "date_of_birth"]}),
-        ("Optional emails", {"fields": ["email_check_in", "email_next_window"]}),
+        (_("Optional emails"), {"fields": ["email_check_in", "email_next_window"]}),
     ]
     readonly_fields = ["email"]
     inlines = [CourseInline]
 
-    @admin.display(description="email", ordering="user__email")
+    @admin.display(description=_("email"), ordering="user__email")
     def email(self, obj):
         return obj.user.email
 
@@ -52,11 +54,11 @@ class PatientAdmin(ScopedAdmin, SimpleHistoryAdmin):
 class BreaksRuleFilter(admin.SimpleListFilter):
     """Courses stored before a rule existed (or with data mended by hand) that break one."""
 
-    title = "booking rules"
+    title = _("booking rules")
     parameter_name = "rules"
 
     def lookups(self, request, model_admin):
-        return [("broken", "Breaks a booking rule")]
+        return [("broken", _("Breaks a booking rule"))]
 
     def queryset(self, request, queryset):
         if self.value() != "broken":
@@ -120,45 +122,56 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="patient")
+    @admin.display(description=_("patient"))
     def patient_link(self, obj):
         url = reverse("admin:booking_patient_change", args=[obj.patient_id])
         return format_html('<a href="{}">{}</a>', url, obj.patient)
 
-    @admin.display(description="booking rules")
+    @admin.display(description=_("booking rules"))
     def rules(self, obj):
         found = courses_breaking_rules(now=timezone.now(), courses=Course.objects.filter(pk=obj.pk))
         if not found:
-            waived = f" (staff overrode: {obj.overridden_rules})" if obj.overridden_rules else ""
-            return f"Kept{waived}"
+            if obj.overridden_rules:
+                return gettext("Kept (staff overrode: %(rules)s)") % {"rules": obj.overridden_rules}
+            return gettext("Kept")
         return format_html(
-            "<strong>Breaks:</strong><ul>{}</ul>",
+            "<strong>{}</strong><ul>{}</ul>",
+            gettext("Breaks:"),
             format_html_join("", "<li>{}</li>", ((b.message,) for b in found[0].breaches)),
         )
 
-    @admin.display(description="booked")
+    @admin.display(description=_("booked"))
     def booked(self, obj):
-        by = obj.booked_by.email if obj.booked_by else "the patient, online"
-        return f"{obj.created_at:%-d %b %Y %H:%M} by {by}"
+        by = obj.booked_by.email if obj.booked_by else gettext("the patient, online")
+        return gettext("%(when)s by %(who)s") % {
+            "when": f"{obj.created_at:%-d %b %Y %H:%M}",
+            "who": by,
+        }
 
-    @admin.display(description="consent")
+    @admin.display(description=_("consent"))
     def consent_version(self, obj):
         if obj.consent is None:
-            return "none recorded"
-        how = obj.get_consent_method_display() or "how it was given not recorded"
+            return gettext("none recorded")
+        how = obj.get_consent_method_display() or gettext("how it was given not recorded")
         by = f" ({obj.consent_recorded_by.email})" if obj.consent_recorded_by else ""
         if obj.consent_to_sign:
-            return f"version {obj.consent.version}, {how.lower()}: not signed yet{by}"
-        return (
-            f"version {obj.consent.version}, {how.lower()}{by}, "
-            f"{obj.consent_given_at:%-d %b %Y %H:%M}"
-        )
+            return gettext("version %(version)d, %(how)s: not signed yet%(by)s") % {
+                "version": obj.consent.version,
+                "how": how.lower(),
+                "by": by,
+            }
+        return gettext("version %(version)d, %(how)s%(by)s, %(when)s") % {
+            "version": obj.consent.version,
+            "how": how.lower(),
+            "by": by,
+            "when": f"{obj.consent_given_at:%-d %b %Y %H:%M}",
+        }
 
-    @admin.display(description="suitability answers")
+    @admin.display(description=_("suitability answers"))
     def answers(self, obj):
         rows = obj.suitability_answers.get("questions", [])
         if not rows:
-            return "none given"
+            return gettext("none given")
         return format_html(
             "<dl>{}</dl>",
             format_html_join(
@@ -166,14 +179,18 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
             ),
         )
 
-    @admin.display(description="reminders")
+    @admin.display(description=_("reminders"))
     def reminder_log(self, obj):
         reminders = Reminder.objects.filter(session__course=obj).select_related("session")
         if not reminders:
-            return "none"
+            return gettext("none")
         return format_html(
-            "<table><thead><tr><th>session</th><th>kind</th><th>due</th><th>status</th></tr>"
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
             "</thead><tbody>{}</tbody></table>",
+            gettext("session"),
+            gettext("kind"),
+            gettext("due"),
+            gettext("status"),
             format_html_join(
                 "",
                 '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',

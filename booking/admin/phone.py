@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.security import rate_limit, too_many_requests
@@ -100,7 +101,7 @@ class PhoneBooking:
             "new_form": new_form,
             "offered": [offered] if offered else None,
         }
-        return self._render(request, "find", "Book a course by phone", context, status)
+        return self._render(request, "find", gettext("Book a course by phone"), context, status)
 
     def find(self, request):
         self._check(request)
@@ -129,17 +130,20 @@ class PhoneBooking:
                 offered = self._patients(request).filter(user=existing).first()
                 form.add_error(
                     "email",
-                    "There is already a patient with this email: book for them below."
+                    gettext("There is already a patient with this email: book for them below.")
                     if offered
-                    else "There is already an account with this email.",
+                    else gettext("There is already an account with this email."),
                 )
             else:
                 try:
                     patient = patient_add(existing, form.cleaned_data)
                 except (IntegrityError, ValidationError):  # the same email, added a moment ago
-                    form.add_error("email", "There is already an account with this email.")
+                    form.add_error("email", gettext("There is already an account with this email."))
                 else:
-                    messages.success(request, f"Added {patient.full_name} as a patient.")
+                    messages.success(
+                        request,
+                        gettext("Added %(name)s as a patient.") % {"name": patient.full_name},
+                    )
                     return redirect("admin:booking_course_phone_course", patient.pk)
         return self._find_page(request, PatientSearchForm(), None, form, offered, status=400)
 
@@ -156,7 +160,9 @@ class PhoneBooking:
         if choice.is_bound and choice.is_valid():
             context.update(self._free_times(patient, choice))
         status = 400 if error or choice.errors else 200
-        return self._render(request, "course", "Book by phone: the course", context, status)
+        return self._render(
+            request, "course", gettext("Book by phone: the course"), context, status
+        )
 
     def _free_times(self, patient, choice) -> dict:
         """The chosen day's free times for the first session, and the next day with some."""
@@ -239,7 +245,7 @@ class PhoneBooking:
     def _plan_start(self, request, patient, choice):
         first = posted_slot(request.GET.get("first", ""), choice.cleaned_data["treatment"])
         if not self._offered(first, patient, choice):
-            error = "That time is not free. Please choose one of the times shown."
+            error = gettext("That time is not free. Please choose one of the times shown.")
             return self._course_page(request, patient, choice, error)
         plan = self._planned(first, patient, choice)
         form = self._form(
@@ -258,12 +264,12 @@ class PhoneBooking:
         if slot is None or number not in {
             str(n) for n in range(1, choice.cleaned_data["sessions"] + 1)
         }:
-            return "That time was not understood. Please choose again."
+            return gettext("That time was not understood. Please choose again.")
         if number != "1":
             posted.update(form_values(int(number), slot))
             return ""
         if not self._offered(slot, patient, choice, anyone=True):
-            return "That time is not free any more. Please choose another."
+            return gettext("That time is not free any more. Please choose another.")
         posted["first"] = slot_value(slot)
         posted.update(plan_values(self._planned(slot, patient, choice)))
         return ""
@@ -277,7 +283,7 @@ class PhoneBooking:
             posted["key"] = new_key()
             form = self._form(posted, choice)
             form.is_valid()
-            error = "This page was out of date. Please check the details and book again."
+            error = gettext("This page was out of date. Please check the details and book again.")
             return self._plan_page(request, patient, choice, form, error=error)
         try:
             course = services.course_book(
@@ -303,7 +309,7 @@ class PhoneBooking:
                 error=refused.message,
                 alternatives=refused.alternatives,
             )
-        messages.success(request, f"Booked: {course}.")
+        messages.success(request, gettext("Booked: %(course)s.") % {"course": course})
         return redirect("admin:booking_course_change", course.pk)
 
     def _plan_page(
@@ -337,7 +343,9 @@ class PhoneBooking:
             "alternatives": alternatives_shown(list(alternatives), slots),
         }
         status = 400 if error or form.errors else 200
-        return self._render(request, "plan", "Book by phone: check and book", context, status)
+        return self._render(
+            request, "plan", gettext("Book by phone: check and book"), context, status
+        )
 
 
 def phone_urls(model_admin) -> list:

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from education.models import Treatment
 
@@ -31,27 +33,27 @@ def _date_widget():
 def _within_reach(day: date | None, field: str, form: forms.Form) -> None:
     today = timezone.localdate()
     if day is not None and not today <= day <= today + timedelta(days=DAYS_AHEAD):
-        form.add_error(field, "Choose a date from today to two years ahead.")
+        form.add_error(field, gettext("Choose a date from today to two years ahead."))
 
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(
-        label="Name, email or phone",
+        label=_("Name, email or phone"),
         min_length=2,
         max_length=100,
-        error_messages={"min_length": "Type at least 2 characters."},
+        error_messages={"min_length": _("Type at least 2 characters.")},
     )
 
 
 class PhonePatientForm(PatientDetailsForm):
     """A new patient, from what they tell reception; their account gets no password."""
 
-    email = forms.EmailField(label="Email address", max_length=254)
+    email = forms.EmailField(label=_("Email address"), max_length=254)
 
     class Meta(PatientDetailsForm.Meta):
         fields = ["full_name", "email", "phone", "date_of_birth"]
         widgets = {**PatientDetailsForm.Meta.widgets, "date_of_birth": _date_widget()}
-        help_texts = {"date_of_birth": "Optional."}
+        help_texts = {"date_of_birth": _("Optional.")}
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
@@ -59,7 +61,7 @@ class PhonePatientForm(PatientDetailsForm):
     def clean_date_of_birth(self):
         born = self.cleaned_data.get("date_of_birth")
         if born and not date(1900, 1, 1) <= born <= timezone.localdate():
-            raise forms.ValidationError("Enter a date of birth in the past.")
+            raise forms.ValidationError(gettext("Enter a date of birth in the past."))
         return born
 
     def existing_user(self):
@@ -74,34 +76,36 @@ class CourseChoiceForm(forms.Form):
     """What to book and the day to look at; travels in the query string (a read)."""
 
     treatment = forms.ModelChoiceField(
-        label="Treatment",
+        label=_("Treatment"),
         queryset=Treatment.objects.published()
         .filter(practitioners__is_active=True)
         .distinct()
         .order_by("name"),
-        empty_label="Choose a treatment",
+        empty_label=_("Choose a treatment"),
         error_messages={
-            "required": "Choose a treatment.",
-            "invalid_choice": "Choose one of the treatments listed.",
+            "required": _("Choose a treatment."),
+            "invalid_choice": _("Choose one of the treatments listed."),
         },
     )
     sessions = forms.IntegerField(
-        label="Number of sessions",
+        label=_("Number of sessions"),
         min_value=1,
         max_value=99,
         required=False,
-        help_text="Leave empty for the treatment's usual number.",
+        help_text=_("Leave empty for the treatment's usual number."),
     )
     practitioner = forms.ModelChoiceField(
-        label="Practitioner",
+        label=_("Practitioner"),
         queryset=Practitioner.objects.filter(is_active=True),
         required=False,
-        empty_label="Anyone",
-        error_messages={"invalid_choice": "Choose one of the practitioners listed."},
+        empty_label=_("Anyone"),
+        error_messages={"invalid_choice": _("Choose one of the practitioners listed.")},
     )
-    day = forms.DateField(label="Day of the first session", required=False, widget=_date_widget())
+    day = forms.DateField(
+        label=_("Day of the first session"), required=False, widget=_date_widget()
+    )
     short_notice = forms.BooleanField(
-        label="Include times inside the minimum notice (booking one needs a reason)",
+        label=_("Include times inside the minimum notice (booking one needs a reason)"),
         required=False,
     )
 
@@ -118,12 +122,20 @@ class CourseChoiceForm(forms.Form):
         ):
             self.add_error(
                 "sessions",
-                f"A course of {treatment.name} has {treatment.sessions_min} to "
-                f"{treatment.sessions_max} sessions.",
+                gettext("A course of %(treatment)s has %(min)d to %(max)d sessions.")
+                % {
+                    "treatment": treatment.name,
+                    "min": treatment.sessions_min,
+                    "max": treatment.sessions_max,
+                },
             )
         practitioner = data.get("practitioner")
         if practitioner and not practitioner.treatments.filter(pk=treatment.pk).exists():
-            self.add_error("practitioner", f"{practitioner} does not offer {treatment.name}.")
+            self.add_error(
+                "practitioner",
+                gettext("%(practitioner)s does not offer %(treatment)s.")
+                % {"practitioner": practitioner, "treatment": treatment.name},
+            )
         _within_reach(data.get("day"), "day", self)
         return data
 
@@ -139,16 +151,18 @@ class PlanForm(forms.Form):
     key = forms.RegexField(
         widget=forms.HiddenInput, regex=r"^phone-[0-9a-f]{32}$", max_length=64, required=False
     )
-    allow_short_notice = forms.BooleanField(label="Book inside the minimum notice", required=False)
+    allow_short_notice = forms.BooleanField(
+        label=_("Book inside the minimum notice"), required=False
+    )
     allow_outside_window = forms.BooleanField(
-        label="Allow sessions outside their spacing window", required=False
+        label=_("Allow sessions outside their spacing window"), required=False
     )
     override_reason = forms.CharField(
-        label="Reason for overriding the booking rules",
+        label=_("Reason for overriding the booking rules"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Needed when either box above is ticked; kept with the course.",
+        help_text=_("Needed when either box above is ticked; kept with the course."),
     )
 
     def __init__(self, *args, treatment: Treatment, sessions: int, consent_text=None, **kwargs):
@@ -158,46 +172,57 @@ class PlanForm(forms.Form):
         offering = Practitioner.objects.filter(is_active=True, treatments=treatment)
         for number in range(2, sessions + 1):
             self.fields[f"s{number}_date"] = forms.DateField(
-                label=f"Session {number}: date",
+                label=gettext("Session %(number)d: date") % {"number": number},
                 widget=_date_widget(),
-                error_messages={"required": "Enter a date."},
+                error_messages={"required": gettext("Enter a date.")},
             )
             self.fields[f"s{number}_time"] = forms.TimeField(
-                label=f"Session {number}: time",
+                label=gettext("Session %(number)d: time") % {"number": number},
                 widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-                error_messages={"required": "Enter a time."},
+                error_messages={"required": gettext("Enter a time.")},
             )
             self.fields[f"s{number}_practitioner"] = forms.ModelChoiceField(
-                label=f"Session {number}: practitioner",
+                label=gettext("Session %(number)d: practitioner") % {"number": number},
                 queryset=offering,
                 empty_label=None,
-                error_messages={"invalid_choice": "Choose one of the practitioners listed."},
+                error_messages={
+                    "invalid_choice": gettext("Choose one of the practitioners listed.")
+                },
             )
         # The same health questions as online (education's SuitabilityQuestion), read out.
         self.questions = list(treatment.questions.all())
         for question in self.questions:
             self.fields[f"q{question.pk}"] = forms.ChoiceField(
                 label=question.text,
-                choices=[("no", "No"), ("yes", "Yes")],
+                choices=[("no", gettext("No")), ("yes", gettext("Yes"))],
                 widget=forms.RadioSelect,
-                error_messages={"required": "Ask this question and record the answer."},
+                error_messages={"required": gettext("Ask this question and record the answer.")},
             )
-        version = f" (version {consent_text.version})" if consent_text else ""
+        read_out = (
+            gettext(
+                "I read the consent statement (version %(version)d) to the patient; they agreed"
+            )
+            % {"version": consent_text.version}
+            if consent_text
+            else gettext("I read the consent statement to the patient; they agreed")
+        )
         self.fields["consent_method"] = forms.ChoiceField(
-            label="Consent",
+            label=gettext("Consent"),
             choices=[
-                ("phone", f"I read the consent statement{version} to the patient; they agreed"),
-                ("paper", "They will read and sign the consent form at their first visit"),
+                ("phone", read_out),
+                ("paper", gettext("They will read and sign the consent form at their first visit")),
             ],
             widget=forms.RadioSelect,
-            error_messages={"required": "Record how the patient gives their consent."},
+            error_messages={"required": gettext("Record how the patient gives their consent.")},
         )
         self.fields["clinical_reason"] = forms.CharField(
-            label="Clinical reason to go ahead after a health answer (clinicians only)",
+            label=gettext("Clinical reason to go ahead after a health answer (clinicians only)"),
             required=False,
             max_length=1000,
             widget=forms.Textarea(attrs={"rows": 2}),
-            help_text="Only when an answer calls for a clinician first. Kept on the course.",
+            help_text=gettext(
+                "Only when an answer calls for a clinician first. Kept on the course."
+            ),
         )
 
     def answers(self) -> dict[int, str]:
@@ -212,7 +237,7 @@ class PlanForm(forms.Form):
     def clean_first(self):
         slot = posted_slot(self.cleaned_data["first"], self.treatment)
         if slot is None:
-            raise forms.ValidationError("The first session's time was not understood.")
+            raise forms.ValidationError(gettext("The first session's time was not understood."))
         return slot
 
     def clean(self):
@@ -229,7 +254,8 @@ class PlanForm(forms.Form):
             start = local_datetime(day, wall.replace(second=0, microsecond=0), zone)
             if start is None:
                 self.add_error(
-                    f"s{number}_time", "That time does not exist on this day: the clocks change."
+                    f"s{number}_time",
+                    gettext("That time does not exist on this day: the clocks change."),
                 )
                 continue
             self.session_slots[number] = Slot(start, start + minutes, practitioner.pk)

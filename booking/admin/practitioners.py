@@ -16,6 +16,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.admin_access import FieldAccessAdmin
 
@@ -50,11 +52,12 @@ def time_off_url(practitioner_id: int, start, end, reason: str = "", change: int
 def collision_error(practitioner_id, start, end, reason, change, sessions) -> forms.ValidationError:
     return forms.ValidationError(
         format_html(
-            "This time off falls over {} booked session(s), so it is not saved:<ul>{}</ul>"
-            '<a href="{}">Choose who takes each one or cancel it, and save the time off</a>.',
-            len(sessions),
+            '{}<ul>{}</ul><a href="{}">{}</a>.',
+            gettext("This time off falls over %(count)d booked session(s), so it is not saved:")
+            % {"count": len(sessions)},
             format_html_join("", "<li>{}</li>", ((session_label(s),) for s in sessions)),
             time_off_url(practitioner_id, start, end, reason, change),
+            gettext("Choose who takes each one or cancel it, and save the time off"),
         ),
         code="collides",
     )
@@ -73,7 +76,7 @@ class TimeOffModelForm(forms.ModelForm):
         if not (start and end):
             return data
         if end <= start:
-            raise forms.ValidationError("The end of the time off must be after its start.")
+            raise forms.ValidationError(gettext("The end of the time off must be after its start."))
         practitioner = data.get("practitioner") or getattr(self.instance, "practitioner", None)
         moved = not self.instance.pk or {"start", "end", "practitioner"} & set(self.changed_data)
         if practitioner is None or practitioner.pk is None or not moved:
@@ -99,19 +102,19 @@ class TimeOffInline(admin.TabularInline):
 
 class TimeOffForm(forms.Form):
     start = forms.DateTimeField(
-        label="Start",
+        label=_("Start"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
     )
     end = forms.DateTimeField(
-        label="End",
+        label=_("End"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
     )
-    reason = forms.CharField(label="Reason", max_length=200, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
-            self.add_error("end", "The end of the time off must be after its start.")
+            self.add_error("end", gettext("The end of the time off must be after its start."))
         return data
 
 
@@ -122,16 +125,21 @@ class ResolutionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.rows = []
         for session in sessions:
-            options = [(str(p.pk), f"Hand it to {p}") for p in choices[session.pk]]
-            options.append((CANCEL, "Cancel it and tell the patient by email"))
+            options = [
+                (str(p.pk), gettext("Hand it to %(practitioner)s") % {"practitioner": p})
+                for p in choices[session.pk]
+            ]
+            options.append((CANCEL, gettext("Cancel it and tell the patient by email")))
             name = f"session_{session.pk}"
             self.fields[name] = forms.ChoiceField(
-                label=f"What happens to {session_label(session)}?",
+                label=gettext("What happens to %(session)s?") % {"session": session_label(session)},
                 choices=options,
                 widget=forms.RadioSelect,
                 error_messages={
-                    "required": "Choose who takes this session, or cancel it.",
-                    "invalid_choice": "That practitioner is no longer free then. Choose again.",
+                    "required": gettext("Choose who takes this session, or cancel it."),
+                    "invalid_choice": gettext(
+                        "That practitioner is no longer free then. Choose again."
+                    ),
                 },
             )
             self.rows.append(
@@ -142,10 +150,14 @@ class ResolutionForm(forms.Form):
     def _note(session, choices, now) -> str:
         """Why a session has fewer choices than staff might expect."""
         if session.start <= now:
-            return "It has already started: mark it attended or a no-show on its page first."
+            return gettext(
+                "It has already started: mark it attended or a no-show on its page first."
+            )
         if choices[session.pk]:
             return ""
-        return f"No other practitioner who offers {session.course.treatment} is free at that time."
+        return gettext("No other practitioner who offers %(treatment)s is free at that time.") % {
+            "treatment": session.course.treatment
+        }
 
     def resolutions(self) -> dict[int, int | str]:
         return {
@@ -187,7 +199,7 @@ class PractitionerAdmin(FieldAccessAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"Time off for {practitioner}",
+            "title": gettext("Time off for %(practitioner)s") % {"practitioner": practitioner},
             "practitioner": practitioner,
             "replacing": replacing,
             "form": form,
@@ -233,7 +245,7 @@ class PractitionerAdmin(FieldAccessAdmin):
             elif resolve.is_bound and context["can_resolve"]:
                 self.message_user(
                     request,
-                    "Nothing was changed: choose again for the sessions marked below.",
+                    gettext("Nothing was changed: choose again for the sessions marked below."),
                     messages.ERROR,
                 )
         return TemplateResponse(request, "admin/booking/practitioner/time_off.html", context)
@@ -252,13 +264,15 @@ class PractitionerAdmin(FieldAccessAdmin):
     def _saved_message(self, request, resolutions) -> None:
         cancelled = sum(choice == CANCEL for choice in resolutions.values())
         handed = len(resolutions) - cancelled
-        parts = ["The time off is saved."]
+        parts = [gettext("The time off is saved.")]
         if handed:
-            parts.append(f"{handed} session(s) handed to another practitioner.")
+            parts.append(
+                gettext("%(count)d session(s) handed to another practitioner.") % {"count": handed}
+            )
         if cancelled:
-            parts.append(f"{cancelled} session(s) cancelled.")
+            parts.append(gettext("%(count)d session(s) cancelled.") % {"count": cancelled})
         if resolutions:
-            parts.append("Each patient is told by email.")
+            parts.append(gettext("Each patient is told by email."))
         self.message_user(request, " ".join(parts))
 
 

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import Reminder, ReminderEvent
 from ..reminders import reminder_retry
@@ -40,9 +42,12 @@ class ReminderAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
-    @admin.action(description="Retry the selected failed reminders", permissions=["change"])
+    @admin.action(description=_("Retry the selected failed reminders"), permissions=["change"])
     def retry(self, request, queryset):
         failed = list(queryset.filter(status=Reminder.Status.FAILED))
         for reminder in failed:
             reminder_retry(reminder, now=timezone.now())
-        self.message_user(request, f"{len(failed)} failed reminder(s) will be sent again.")
+        self.message_user(
+            request,
+            gettext("%(count)d failed reminder(s) will be sent again.") % {"count": len(failed)},
+        )

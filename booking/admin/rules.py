@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import SingletonAdmin
 from clinic.admin_access import FieldAccessAdmin
@@ -50,7 +51,7 @@ class ConsentTextAdmin(FieldAccessAdmin):
             "text": latest.text if latest else "",
         }
 
-    @admin.display(description="courses agreed to it")
+    @admin.display(description=_("courses agreed to it"))
     def courses_agreed(self, obj):
         return obj.courses_agreed
 
