@@ -260,7 +260,12 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             try:
                 service(session=session, by=request.user, now=now)
             except BookingError as error:
-                self.message_user(request, f"{describe(session)}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("%(session)s: %(error)s")
+                    % {"session": describe(session), "error": error.message},
+                    messages.ERROR,
+                )
             else:
                 marked.append(session)
         if len(marked) == 1:
@@ -334,7 +339,12 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             try:
                 services.session_cancel(session=session, now=now, by_staff=True, notify=notify)
             except BookingError as error:
-                self.message_user(request, f"{describe(session)}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("%(session)s: %(error)s")
+                    % {"session": describe(session), "error": error.message},
+                    messages.ERROR,
+                )
             else:
                 cancelled.append(session)
         if len(cancelled) == 1:
