@@ -1,6 +1,5 @@
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -9,8 +8,8 @@ from django.urls import reverse
 
 from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.education.factories import TreatmentFactory
+from tests.helpers import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=LONDON)  # a Monday morning
 
 
