@@ -26,12 +26,20 @@ def at(month: int, day: int, hour: int = 10, minute: int = 0, *, year: int = 202
     return datetime(year, month, day, hour, minute, tzinfo=LONDON)
 
 
-def book(patient, treatment, practitioner, starts: Iterable[datetime], **service_kwargs):
-    """A course with one session at each of `starts` with `practitioner`, booked through
-    booking.services.course_book as the journey books it: consent given online, every
-    health answer "no" (tests/booking/factories.py agreed()). `service_kwargs` go to
-    course_book (now=, idempotency_key=, allow_short_notice=, by=, ...)."""
+def book(patient, treatment, practitioner, starts: Iterable[datetime | Slot], **service_kwargs):
+    """A course with a session at each of `starts`, booked through booking.services.course_book
+    as the journey books it: consent given online, every health answer "no"
+    (tests/booking/factories.py agreed()).
+
+    Each start is a time with `practitioner`, or a Slot as the selectors plan it (with its
+    own practitioner). `service_kwargs` go to course_book (now=, idempotency_key=, by=...).
+    """
     length = timedelta(minutes=treatment.appointment_minutes)
     # In UTC, as the selectors give slots, so a slot's form value matches theirs.
-    slots = [Slot(s.astimezone(UTC), s.astimezone(UTC) + length, practitioner.pk) for s in starts]
+    slots = [
+        s
+        if isinstance(s, Slot)
+        else Slot(s.astimezone(UTC), s.astimezone(UTC) + length, practitioner.pk)
+        for s in starts
+    ]
     return book_course(patient=patient, treatment=treatment, slots=slots, **service_kwargs)

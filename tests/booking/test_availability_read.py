@@ -16,7 +16,8 @@ from booking import selectors, services
 from booking.availability import Interval
 from booking.models import LONGEST_SESSION, ClinicClosure, TimeOff
 from tests.booking.factories import PatientFactory, PractitionerFactory
-from tests.booking.test_services import at, book
+from tests.booking.test_services import book_planned
+from tests.helpers import at
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +42,10 @@ def busy_week(now, treatment, practitioner, patient):
         (d, time(13), time(18)) for d in range(5)
     ]
     other = PractitionerFactory(treatments=[treatment], hours=split_days)
-    kept = book(patient, treatment, practitioner, at(6, 2, 10), sessions=2)
-    cancelled = book(PatientFactory(), treatment, other, at(6, 3, 9), sessions=1)
+    kept = book_planned(patient, treatment, practitioner, at(6, 2, 10), sessions=2)
+    cancelled = book_planned(PatientFactory(), treatment, other, at(6, 3, 9), sessions=1)
     services.course_cancel(course=cancelled)
-    theirs = book(PatientFactory(), treatment, other, at(6, 4, 14), sessions=1)
+    theirs = book_planned(PatientFactory(), treatment, other, at(6, 4, 14), sessions=1)
     TimeOff.objects.create(practitioner=other, start=at(6, 5, 9), end=at(6, 5, 17), reason="Course")
     TimeOff.objects.create(practitioner=practitioner, start=at(7, 20, 9), end=at(7, 21, 9))
     ClinicClosure.objects.create(date=date(2026, 6, 6), name="A closed Saturday")
@@ -124,7 +125,7 @@ def test_no_session_is_longer_than_the_bound_the_reads_rely_on(
     now, treatment, practitioner, patient
 ):
     """The database refuses a session past LONGEST_SESSION, and no treatment reaches it."""
-    course = book(patient, treatment, practitioner, at(6, 2, 10), sessions=1)
+    course = book_planned(patient, treatment, practitioner, at(6, 2, 10), sessions=1)
     session = course.sessions.get()
     session.end = session.start + LONGEST_SESSION + timedelta(minutes=1)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -140,7 +141,7 @@ def test_a_session_reaching_into_the_range_from_before_it_is_still_read(
     now, treatment, practitioner, patient
 ):
     """The lower bound is the longest session: one that began the evening before counts."""
-    course = book(patient, treatment, practitioner, at(6, 2, 10), sessions=1)
+    course = book_planned(patient, treatment, practitioner, at(6, 2, 10), sessions=1)
     session = course.sessions.get()
     session.start = datetime.combine(WEEK[0], time(0), selectors.clinic_zone()) - timedelta(
         hours=11

@@ -2,7 +2,7 @@
 holding on one path only, tried again on the path they were found on."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,27 +17,14 @@ from booking.models import BookingRules, ConsentText, Course, Session
 from booking.services import NeedsReplan, course_cancel, session_move
 from clinic.roles import RECEPTION
 from tests.booking.conftest import LONDON
-from tests.booking.factories import book_course
 from tests.booking.test_journey import answer_all, walk_to_plan
 from tests.education.factories import ConsultationFactory, usual_questions
+from tests.helpers import at, book
 from tests.staff.conftest import staff_user
 from tests.staff.test_phone_booking import open_plan, plan_data, url
 
 pytestmark = pytest.mark.django_db
 SPACING = Spacing(28, 28, 42)
-
-
-def at(month, day, hour=10, minute=0):
-    return datetime(2026, month, day, hour, minute, tzinfo=LONDON)
-
-
-def book(patient, treatment, practitioner, starts, **extra):
-    return book_course(
-        patient=patient,
-        treatment=treatment,
-        slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
-        **extra,
-    )
 
 
 # --- the rules, as pure functions ------------------------------------------------------

@@ -18,14 +18,11 @@ from booking.models import (
 )
 from booking.services import BookingError, SlotTaken
 from tests.booking.conftest import LONDON, NOW
-from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
+from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.education.factories import TreatmentFactory
+from tests.helpers import at, book
 
 pytestmark = pytest.mark.django_db
-
-
-def at(month, day, hour, minute=0):
-    return datetime(2026, month, day, hour, minute, tzinfo=LONDON)
 
 
 def plan(treatment, practitioner, first, sessions=3, patient=None):
@@ -45,17 +42,19 @@ def plan(treatment, practitioner, first, sessions=3, patient=None):
     return [p.slot for p in planned]
 
 
-def book(patient, treatment, practitioner, first, sessions=3, **kwargs):
-    return book_course(
-        patient=patient,
-        treatment=treatment,
-        slots=plan(treatment, practitioner, first, sessions, patient),
+def book_planned(patient, treatment, practitioner, first, sessions=3, **kwargs):
+    """book() the course the journey plans from its first session at `first`."""
+    return book(
+        patient,
+        treatment,
+        practitioner,
+        plan(treatment, practitioner, first, sessions, patient),
         **kwargs,
     )
 
 
 def test_a_course_books_every_session_at_the_same_local_time(now, patient, treatment, practitioner):
-    course = book(patient, treatment, practitioner, at(6, 3, 10))
+    course = book_planned(patient, treatment, practitioner, at(6, 3, 10))
     sessions = list(course.sessions.order_by("number"))
     assert [s.number for s in sessions] == [1, 2, 3]
     assert [s.start.astimezone(LONDON).strftime("%a %d %b %H:%M") for s in sessions] == [
@@ -68,8 +67,8 @@ def test_a_course_books_every_session_at_the_same_local_time(now, patient, treat
 
 
 def test_the_same_idempotency_key_books_once(now, patient, treatment, practitioner):
-    first = book(patient, treatment, practitioner, at(6, 3, 10), idempotency_key="k-1")
-    again = book(patient, treatment, practitioner, at(6, 3, 10), idempotency_key="k-1")
+    first = book_planned(patient, treatment, practitioner, at(6, 3, 10), idempotency_key="k-1")
+    again = book_planned(patient, treatment, practitioner, at(6, 3, 10), idempotency_key="k-1")
     assert first.pk == again.pk
     assert Course.objects.count() == 1 and Session.objects.count() == 3
 
@@ -82,7 +81,7 @@ def test_booking_a_six_session_course_takes_at_most_19_queries(
     # 15, 2 for the audit history's rows, 1 for the patient's other courses of the treatment
     # (the across-course rules) and 1 for its health questions (the answers rule).
     with django_assert_max_num_queries(19):
-        book_course(patient=patient, treatment=treatment, slots=slots)
+        book(patient, treatment, practitioner, slots)
     assert Session.objects.count() == 6
 
 
@@ -102,12 +101,8 @@ def test_invalid_first_times_are_refused_and_nothing_is_saved(
 ):
     slot = Slot(first, first + timedelta(minutes=75), practitioner.pk)
     with pytest.raises(BookingError, match=message):
-        book_course(patient=patient, treatment=treatment, slots=[slot])
+        book(patient, treatment, practitioner, [slot])
     assert Course.objects.count() == 0 and Session.objects.count() == 0
-
-
-def slot(start, practitioner):
-    return Slot(start, start + timedelta(minutes=75), practitioner.pk)
 
 
 def test_time_off_and_closures_are_refused(now, patient, treatment, practitioner):
@@ -115,21 +110,20 @@ def test_time_off_and_closures_are_refused(now, patient, treatment, practitioner
     ClinicClosure.objects.create(date=at(6, 5, 0).date(), name="Bank holiday")
     for start in (at(6, 3, 10), at(6, 5, 10)):
         with pytest.raises(BookingError, match="not one we offer"):
-            book_course(patient=patient, treatment=treatment, slots=[slot(start, practitioner)])
+            book(patient, treatment, practitioner, [start])
     assert Session.objects.count() == 0
 
 
 def test_spacing_outside_the_window_is_refused(now, patient, treatment, practitioner):
-    slots = [slot(at(6, 3, 10), practitioner), slot(at(6, 17, 10), practitioner)]
     with pytest.raises(BookingError, match="28 to 42 days after session 1"):
-        book_course(patient=patient, treatment=treatment, slots=slots)
+        book(patient, treatment, practitioner, [at(6, 3, 10), at(6, 17, 10)])
     assert Session.objects.count() == 0
 
 
 def test_a_practitioner_who_does_not_offer_the_treatment_is_refused(now, patient, treatment):
     other = PractitionerFactory(treatments=[TreatmentFactory(slug="peel", name="Peel")])
     with pytest.raises(BookingError, match="does not offer"):
-        book_course(patient=patient, treatment=treatment, slots=[slot(at(6, 3, 10), other)])
+        book(patient, treatment, other, [at(6, 3, 10)])
 
 
 def test_a_course_length_outside_the_range_is_refused(now, patient, treatment, practitioner):
@@ -137,16 +131,16 @@ def test_a_course_length_outside_the_range_is_refused(now, patient, treatment, p
     treatment.sessions_usual = 2
     treatment.save()
     with pytest.raises(BookingError, match="1 to 2 sessions"):
-        book(patient, treatment, practitioner, at(6, 3, 10), sessions=3)
+        book_planned(patient, treatment, practitioner, at(6, 3, 10), sessions=3)
     assert Session.objects.count() == 0
 
 
 def test_a_conflict_on_session_3_of_3_leaves_no_row(now, patient, treatment, practitioner):
     slots = plan(treatment, practitioner, at(6, 3, 10), patient=patient)
     rival = PatientFactory()
-    book_course(patient=rival, treatment=treatment, slots=[slots[2]])  # takes session 3's time
+    book(rival, treatment, practitioner, [slots[2]])  # takes session 3's time
     with pytest.raises(SlotTaken) as error:
-        book_course(patient=patient, treatment=treatment, slots=slots)
+        book(patient, treatment, practitioner, slots)
     assert "just been booked" in error.value.message
     assert error.value.alternatives
     assert all(a.start != slots[2].start for a in error.value.alternatives)
@@ -157,9 +151,9 @@ def test_a_conflict_on_session_3_of_3_leaves_no_row(now, patient, treatment, pra
 def test_a_patient_cannot_be_in_two_places(now, patient, treatment, practitioner):
     peel = TreatmentFactory(name="Peel", slug="peel")
     other = PractitionerFactory(treatments=[peel])
-    book_course(patient=patient, treatment=treatment, slots=[slot(at(6, 3, 10), practitioner)])
+    book(patient, treatment, practitioner, [at(6, 3, 10)])
     with pytest.raises(SlotTaken):
-        book_course(patient=patient, treatment=peel, slots=[slot(at(6, 3, 10, 30), other)])
+        book(patient, peel, other, [at(6, 3, 10, 30)])
 
 
 def test_a_course_starting_in_february_keeps_10_am_after_the_march_change(
@@ -173,16 +167,17 @@ def test_a_course_starting_in_february_keeps_10_am_after_the_march_change(
             now=datetime(2026, 2, 2, 9, tzinfo=LONDON),
         )
         planned = course_plan(
-            first=slot(first, practitioner),
+            first=Slot(first, first + timedelta(minutes=75), practitioner.pk),
             sessions=3,
             spacing=rulebook.spacing_of(treatment),
             zone=LONDON,
             find_slots=finder,
         )
-        course = book_course(
-            patient=patient,
-            treatment=treatment,
-            slots=[p.slot for p in planned],
+        course = book(
+            patient,
+            treatment,
+            practitioner,
+            [p.slot for p in planned],
             now=datetime(2026, 2, 2, 9, tzinfo=LONDON),
         )
     local = [s.start.astimezone(LONDON) for s in course.sessions.order_by("number")]
@@ -196,7 +191,7 @@ def test_a_course_starting_in_february_keeps_10_am_after_the_march_change(
 class TestChanges:
     @pytest.fixture
     def course(self, now, patient, treatment, practitioner):
-        return book(patient, treatment, practitioner, at(6, 10, 10))
+        return book_planned(patient, treatment, practitioner, at(6, 10, 10))
 
     @pytest.fixture
     def reception_user(self, db):
@@ -287,6 +282,4 @@ class TestChanges:
     def test_a_cancelled_time_is_free_again(self, now, course, treatment, practitioner):
         services.course_cancel(course=course)
         rival = PatientFactory()
-        assert book_course(
-            patient=rival, treatment=treatment, slots=[slot(at(6, 10, 10), practitioner)]
-        )
+        assert book(rival, treatment, practitioner, [at(6, 10, 10)])

@@ -1,7 +1,7 @@
 """Phone booking in the admin: reception books a course through the journey's own rules."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -15,15 +15,12 @@ from booking.journey import slot_value
 from booking.models import ConsentText, Course, Patient, Reminder, Session
 from booking.services import BookingError
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
+from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.education.factories import usual_questions
+from tests.helpers import at, book
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-
-
-def at(month, day, hour, minute=0):
-    return datetime(2026, month, day, hour, minute, tzinfo=LONDON)
 
 
 def url(name, *args):
@@ -390,11 +387,7 @@ def test_a_time_taken_meanwhile_is_refused_with_alternatives(
     reception_client, patient, treatment, practitioner
 ):
     page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
-    other = book_course(
-        patient=PatientFactory(),
-        treatment=treatment,
-        slots=[slot(treatment, practitioner, at(6, 3, 10))],
-    )
+    other = book(PatientFactory(), treatment, practitioner, [at(6, 3, 10)])
     response = reception_client.post(url("_plan", patient.pk), plan_data(page))
     html = response.content.decode()
     assert response.status_code == 400
@@ -408,8 +401,7 @@ def test_an_alternative_for_session_1_plans_the_course_from_it(
     reception_client, patient, treatment, practitioner
 ):
     page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
-    book_other = [slot(treatment, practitioner, at(6, 3, 10))]
-    book_course(patient=PatientFactory(), treatment=treatment, slots=book_other)
+    book(PatientFactory(), treatment, practitioner, [at(6, 3, 10)])
     refused = reception_client.post(url("_plan", patient.pk), plan_data(page))
     nearest = refused.context["alternatives"][0]
     assert nearest["number"] == 1
@@ -430,11 +422,7 @@ def test_the_database_refuses_a_clash_the_checks_missed(
     reception_client, patient, treatment, practitioner, monkeypatch
 ):
     page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
-    book_course(
-        patient=PatientFactory(),
-        treatment=treatment,
-        slots=[slot(treatment, practitioner, at(6, 3, 10))],
-    )
+    book(PatientFactory(), treatment, practitioner, [at(6, 3, 10)])
     # As if the other booking committed between the re-check and the insert.
     monkeypatch.setattr(services.book, "check_free", lambda **kwargs: None)
     response = reception_client.post(url("_plan", patient.pk), plan_data(page))
@@ -680,15 +668,6 @@ def test_step_pages_answer_only_their_methods(reception_client, patient):
 
 
 # --- the service: overrides are explicit, need a reason, and are kept ------------------
-
-
-def book(patient, treatment, practitioner, starts, **kwargs):
-    return book_course(
-        patient=patient,
-        treatment=treatment,
-        slots=[slot(treatment, practitioner, s) for s in starts],
-        **kwargs,
-    )
 
 
 def test_the_service_refuses_short_notice_unless_staff_override_it_with_a_reason(

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from booking.models import Practitioner, Reminder, ReminderEvent, Session
 from tests.booking.factories import PatientFactory, PractitionerFactory
-from tests.staff.june import at, book, said
+from tests.helpers import at, book
+from tests.staff.admin_messages import said
 from tests.worker import send_all_due
 
 Kind, Status = Reminder.Kind, Reminder.Status
@@ -30,12 +31,18 @@ def run_action(client, action, sessions, **extra):
 @pytest.fixture
 def session(now, treatment, practitioner, patient):
     """Tuesday 2 June 10:00 to 11:15."""
-    return book(treatment, practitioner, at(2, 10), now, patient)
+    return book(patient, treatment, practitioner, [at(6, 2, 10)], now=now).sessions.get()
 
 
 @pytest.fixture
 def own_session(now, treatment, clinician):
-    return book(treatment, Practitioner.objects.get(user=clinician), at(2, 10), now)
+    return book(
+        PatientFactory(),
+        treatment,
+        Practitioner.objects.get(user=clinician),
+        [at(6, 2, 10)],
+        now=now,
+    ).sessions.get()
 
 
 # --- attendance -------------------------------------------------------------
@@ -43,7 +50,7 @@ def own_session(now, treatment, clinician):
 
 def test_reception_marks_a_session_attended_from_its_page(session, reception, client_for):
     client = client_for(reception)
-    with time_machine.travel(at(2, 9, 55), tick=False):  # the patient is early
+    with time_machine.travel(at(6, 2, 9, 55), tick=False):  # the patient is early
         page = client.get(url("change", session)).content.decode()
         assert "Mark attended" in page and url("attended", session) in page
         response = client.post(url("attended", session))
@@ -68,7 +75,7 @@ def test_attendance_cannot_be_marked_before_the_sessions_day(session, reception,
 
 def test_a_no_show_cannot_be_marked_before_the_start(session, reception, client_for):
     client = client_for(reception)
-    with time_machine.travel(at(2, 9, 55), tick=False):
+    with time_machine.travel(at(6, 2, 9, 55), tick=False):
         assert "Mark as a no-show" not in client.get(url("change", session)).content.decode()
         response = client.post(url("no_show", session))
     assert any("only once its start has passed" in m for m in said(response))
@@ -79,9 +86,11 @@ def test_a_no_show_cannot_be_marked_before_the_start(session, reception, client_
 def test_reception_marks_several_sessions_attended_from_the_list(
     now, session, treatment, practitioner, reception, client_for
 ):
-    afternoon = book(treatment, practitioner, at(2, 14), now)
+    afternoon = book(
+        PatientFactory(), treatment, practitioner, [at(6, 2, 14)], now=now
+    ).sessions.get()
     client = client_for(reception)
-    with time_machine.travel(at(2, 16), tick=False):
+    with time_machine.travel(at(6, 2, 16), tick=False):
         response = run_action(client, "mark_attended", [session, afternoon])
     assert response.status_code == 302
     assert any("2 sessions are marked attended" in m for m in said(response))
@@ -94,9 +103,11 @@ def test_reception_marks_several_sessions_attended_from_the_list(
 def test_a_session_that_cannot_be_marked_is_named_and_the_rest_are_marked(
     now, session, treatment, practitioner, reception, client_for
 ):
-    tomorrow = book(treatment, practitioner, at(3, 10), now)
+    tomorrow = book(
+        PatientFactory(), treatment, practitioner, [at(6, 3, 10)], now=now
+    ).sessions.get()
     client = client_for(reception)
-    with time_machine.travel(at(2, 16), tick=False):
+    with time_machine.travel(at(6, 2, 16), tick=False):
         response = run_action(client, "mark_no_show", [session, tomorrow])
     messages = said(response)
     assert any("is marked a no-show" in m for m in messages)
@@ -109,7 +120,7 @@ def test_a_no_show_before_the_aftercare_email_gets_no_aftercare_or_check_in(
     session, reception, client_for
 ):
     client = client_for(reception)
-    with time_machine.travel(at(2, 11, 30), tick=False):  # aftercare is due at 13:15
+    with time_machine.travel(at(6, 2, 11, 30), tick=False):  # aftercare is due at 13:15
         response = client.post(url("no_show", session))
     assert any("is marked a no-show" in m for m in said(response))
     rows = {r.kind: r for r in Reminder.objects.filter(session=session)}
@@ -120,7 +131,7 @@ def test_a_no_show_before_the_aftercare_email_gets_no_aftercare_or_check_in(
     assert session.history.first().history_user == reception
 
     mail.outbox.clear()
-    send_all_due(now=at(10, 12))
+    send_all_due(now=at(6, 10, 12))
     subjects = [m.subject for m in mail.outbox]
     assert subjects  # the confirmation still went
     assert not [s for s in subjects if AFTERCARE_SUBJECT in s or CHECK_IN_SUBJECT in s]
@@ -128,10 +139,10 @@ def test_a_no_show_before_the_aftercare_email_gets_no_aftercare_or_check_in(
 
 def test_marking_attended_keeps_the_aftercare_email(session, reception, client_for):
     client = client_for(reception)
-    with time_machine.travel(at(2, 11, 30), tick=False):
+    with time_machine.travel(at(6, 2, 11, 30), tick=False):
         client.post(url("attended", session))
     mail.outbox.clear()
-    send_all_due(now=at(2, 14))
+    send_all_due(now=at(6, 2, 14))
     assert [m for m in mail.outbox if AFTERCARE_SUBJECT in m.subject]
 
 
@@ -167,7 +178,7 @@ def test_cancelling_without_notice_queues_no_email(session, reception, client_fo
 def test_cancelling_from_the_list_asks_first(
     now, session, treatment, practitioner, reception, client_for, action, notified
 ):
-    later = book(treatment, practitioner, at(4, 10), now)
+    later = book(PatientFactory(), treatment, practitioner, [at(6, 4, 10)], now=now).sessions.get()
     client = client_for(reception)
     confirm = run_action(client, action, [session, later])
     assert confirm.status_code == 200
@@ -184,7 +195,7 @@ def test_cancelling_from_the_list_asks_first(
 
 def test_a_session_that_has_started_cannot_be_cancelled(session, reception, client_for):
     client = client_for(reception)
-    with time_machine.travel(at(2, 10, 5), tick=False):
+    with time_machine.travel(at(6, 2, 10, 5), tick=False):
         assert "Cancel this session" not in client.get(url("change", session)).content.decode()
         response = client.post(url("cancel", session), {"notify": "yes"})
     assert "already started" in response.content.decode()  # beside the form, which stays
@@ -200,7 +211,7 @@ def test_reception_moves_a_session_to_another_free_time(session, reception, clie
     page = client.get(url("move", session), {"day": "2026-06-03"}).content.decode()
     assert "Wed 3 Jun, 10:00" in page
     assert '<label for="id_practitioner">Practitioner</label>' in page
-    new_start = at(3, 10)
+    new_start = at(6, 3, 10)
     response = client.post(
         url("move", session),
         {"practitioner": session.practitioner_id, "start": new_start.isoformat()},
@@ -223,7 +234,7 @@ def test_moving_to_another_practitioner_hands_the_session_over(
         url("move", session), {"practitioner": other.pk, "start": session.start.isoformat()}
     )
     session.refresh_from_db()
-    assert session.practitioner == other and session.start == at(2, 10)
+    assert session.practitioner == other and session.start == at(6, 2, 10)
 
 
 def test_a_time_taken_meanwhile_is_refused_with_a_message(
@@ -234,14 +245,16 @@ def test_a_time_taken_meanwhile_is_refused_with_a_message(
         "Wed 3 Jun, 10:00"
         in client.get(url("move", session), {"day": "2026-06-03"}).content.decode()
     )
-    book(treatment, practitioner, at(3, 10), now)  # someone else takes it first
+    book(
+        PatientFactory(), treatment, practitioner, [at(6, 3, 10)], now=now
+    )  # someone else takes it first
     response = client.post(
-        url("move", session), {"practitioner": practitioner.pk, "start": at(3, 10).isoformat()}
+        url("move", session), {"practitioner": practitioner.pk, "start": at(6, 3, 10).isoformat()}
     )
     assert response.status_code == 302
     assert any("has just been booked" in m for m in said(response))
     session.refresh_from_db()
-    assert session.start == at(2, 10)
+    assert session.start == at(6, 2, 10)
     assert not Reminder.objects.filter(session=session, kind=Kind.CHANGED).exists()
 
 
@@ -250,7 +263,7 @@ def test_a_time_taken_meanwhile_is_refused_with_a_message(
 
 def test_a_clinician_marks_attendance_on_their_own_sessions(own_session, clinician, client_for):
     client = client_for(clinician)
-    with time_machine.travel(at(2, 11, 30), tick=False):
+    with time_machine.travel(at(6, 2, 11, 30), tick=False):
         page = client.get(url("change", own_session)).content.decode()
         assert "Mark attended" in page
         assert "Cancel this session" not in page and "Move to another time" not in page
@@ -262,7 +275,7 @@ def test_a_clinician_marks_attendance_on_their_own_sessions(own_session, clinici
 
 def test_another_practitioners_session_answers_as_a_missing_one(session, clinician, client_for):
     client = client_for(clinician)
-    with time_machine.travel(at(2, 11, 30), tick=False):
+    with time_machine.travel(at(6, 2, 11, 30), tick=False):
         for name in ("attended", "no_show"):
             answer = client.post(url(name, session))
             missing = client.post(reverse(f"admin:booking_session_{name}", args=[987654]))
@@ -312,8 +325,10 @@ def test_the_export_holds_the_lists_current_filter(
     now, session, treatment, practitioner, reception, client_for
 ):
     other = PractitionerFactory(treatments=[treatment], display_name="Dr Other")
-    elsewhere = book(treatment, other, at(2, 10), now)
-    cancelled = book(treatment, practitioner, at(4, 10), now)
+    elsewhere = book(PatientFactory(), treatment, other, [at(6, 2, 10)], now=now).sessions.get()
+    cancelled = book(
+        PatientFactory(), treatment, practitioner, [at(6, 4, 10)], now=now
+    ).sessions.get()
     client = client_for(reception)
     client.post(url("cancel", cancelled), {"notify": "no"})
 
@@ -367,7 +382,7 @@ def test_the_export_holds_the_lists_current_filter(
 def test_exporting_the_selected_sessions(
     now, session, treatment, practitioner, reception, client_for
 ):
-    book(treatment, practitioner, at(4, 10), now)
+    book(PatientFactory(), treatment, practitioner, [at(6, 4, 10)], now=now)
     found = rows(run_action(client_for(reception), "export_selected", [session]))
     assert [r[3] for r in found[1:]] == [session.patient.full_name]
 
@@ -380,6 +395,8 @@ def test_a_clinicians_export_holds_only_their_sessions(own_session, session, cli
 def test_a_cell_a_spreadsheet_would_run_stays_text(
     now, treatment, practitioner, reception, client_for
 ):
-    book(treatment, practitioner, at(2, 10), now, PatientFactory(full_name="=HYPERLINK(1)"))
+    book(
+        PatientFactory(full_name="=HYPERLINK(1)"), treatment, practitioner, [at(6, 2, 10)], now=now
+    )
     found = rows(client_for(reception).get(reverse("admin:booking_session_export")))
     assert found[1][3] == "'=HYPERLINK(1)"

@@ -7,8 +7,9 @@ from django.urls import reverse
 from booking.models import Reminder, Session, TimeOff, WorkingHours
 from booking.services import BookingError
 from booking.time_off import CANCEL, handover_choices, time_off_add, time_off_collisions
-from tests.booking.factories import PractitionerFactory
-from tests.staff.june import at, book, said
+from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.helpers import at, book
+from tests.staff.admin_messages import said
 from tests.worker import send_all_due
 
 Kind, Status = Reminder.Kind, Reminder.Status
@@ -22,7 +23,7 @@ def time_off_page(practitioner):
 @pytest.fixture
 def session(now, treatment, practitioner, patient):
     """Tuesday 2 June 10:00 to 11:15, with the practitioner."""
-    return book(treatment, practitioner, at(2, 10), now, patient)
+    return book(patient, treatment, practitioner, [at(6, 2, 10)], now=now).sessions.get()
 
 
 @pytest.fixture
@@ -63,18 +64,18 @@ def test_handing_the_session_to_a_free_practitioner_saves_the_time_off(
     time_off = TimeOff.objects.get()
     assert (time_off.practitioner, time_off.start, time_off.end) == (
         practitioner,
-        at(2, 9),
-        at(2, 17),
+        at(6, 2, 9),
+        at(6, 2, 17),
     )
     assert time_off.reason == "Training"
     session.refresh_from_db()
-    assert session.practitioner == other and session.start == at(2, 10)
+    assert session.practitioner == other and session.start == at(6, 2, 10)
     assert session.status == Session.Status.BOOKED
     assert Reminder.objects.get(session=session, kind=Kind.CHANGED).status == Status.PENDING
     assert any("1 session(s) handed to another practitioner" in m for m in said(response))
 
     mail.outbox.clear()
-    send_all_due(now=at(1, 8, 1))
+    send_all_due(now=at(6, 1, 8, 1))
     assert [m for m in mail.outbox if "session has moved" in m.subject]
 
 
@@ -95,9 +96,11 @@ def test_choosing_cancel_cancels_it_tells_the_patient_and_saves_the_time_off(
 def test_a_handover_booked_meanwhile_applies_nothing_and_asks_again(
     now, session, treatment, practitioner, other, desk
 ):
-    second = book(treatment, practitioner, at(2, 14), now)
+    second = book(PatientFactory(), treatment, practitioner, [at(6, 2, 14)], now=now).sessions.get()
     desk.post(time_off_page(practitioner), DAY_OFF)  # the choices are shown
-    book(treatment, other, at(2, 10), now)  # and then someone books Dr Other at 10:00
+    book(
+        PatientFactory(), treatment, other, [at(6, 2, 10)], now=now
+    )  # and then someone books Dr Other at 10:00
     response = desk.post(
         time_off_page(practitioner),
         {
@@ -120,13 +123,15 @@ def test_a_handover_booked_meanwhile_applies_nothing_and_asks_again(
 def test_the_service_applies_nothing_when_a_handover_fails_under_the_lock(
     now, session, treatment, practitioner, other
 ):
-    second = book(treatment, practitioner, at(2, 14), now)
-    book(treatment, other, at(2, 14), now)  # Dr Other is busy at the second one's time
+    second = book(PatientFactory(), treatment, practitioner, [at(6, 2, 14)], now=now).sessions.get()
+    book(
+        PatientFactory(), treatment, other, [at(6, 2, 14)], now=now
+    )  # Dr Other is busy at the second one's time
     with pytest.raises(BookingError, match="no longer free"):
         time_off_add(
             practitioner=practitioner,
-            start=at(2, 9),
-            end=at(2, 17),
+            start=at(6, 2, 9),
+            end=at(6, 2, 17),
             resolutions={session.pk: other.pk, second.pk: other.pk},
             now=now,
         )
@@ -139,7 +144,7 @@ def test_the_service_applies_nothing_when_a_handover_fails_under_the_lock(
 def test_the_service_refuses_a_session_left_without_a_choice(now, session, practitioner):
     with pytest.raises(BookingError, match="Choose who takes each session"):
         time_off_add(
-            practitioner=practitioner, start=at(2, 9), end=at(2, 17), resolutions={}, now=now
+            practitioner=practitioner, start=at(6, 2, 9), end=at(6, 2, 17), resolutions={}, now=now
         )
     assert not TimeOff.objects.exists()
 
@@ -148,9 +153,11 @@ def test_only_practitioners_free_at_that_exact_time_are_offered(
     now, session, treatment, practitioner, other
 ):
     busy = PractitionerFactory(treatments=[treatment], display_name="Dr Busy")
-    book(treatment, busy, at(2, 11), now)  # inside 10:00-11:15 plus the buffer
+    book(
+        PatientFactory(), treatment, busy, [at(6, 2, 11)], now=now
+    )  # inside 10:00-11:15 plus the buffer
     PractitionerFactory(treatments=[treatment], display_name="Dr Away", hours=[])
-    sessions = time_off_collisions(practitioner=practitioner, start=at(2, 9), end=at(2, 17))
+    sessions = time_off_collisions(practitioner=practitioner, start=at(6, 2, 9), end=at(6, 2, 17))
     assert sessions == [session]
     assert handover_choices(sessions=sessions, now=now) == {session.pk: [other]}
 
@@ -161,7 +168,7 @@ def test_time_off_with_no_booked_session_saves_at_once(session, practitioner, de
         {"start": "2026-06-03T09:00", "end": "2026-06-03T12:00", "reason": ""},
     )
     assert response.status_code == 302
-    assert TimeOff.objects.get().start == at(3, 9)
+    assert TimeOff.objects.get().start == at(6, 3, 9)
 
 
 def test_time_off_ending_before_it_starts_is_refused(practitioner, desk):
@@ -219,7 +226,7 @@ def test_the_practitioner_page_refuses_colliding_time_off_and_links_to_resolving
     assert time_off_page(practitioner) in page.content.decode()  # "Add time off"
     response = desk.post(
         reverse("admin:booking_practitioner_change", args=[practitioner.pk]),
-        inline_data(practitioner, treatment, [(at(2, 9), at(2, 17))]),
+        inline_data(practitioner, treatment, [(at(6, 2, 9), at(6, 2, 17))]),
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -234,16 +241,18 @@ def test_the_practitioner_page_saves_time_off_that_collides_with_nothing(
 ):
     response = desk.post(
         reverse("admin:booking_practitioner_change", args=[practitioner.pk]),
-        inline_data(practitioner, treatment, [(at(3, 9), at(3, 17))]),
+        inline_data(practitioner, treatment, [(at(6, 3, 9), at(6, 3, 17))]),
     )
     assert response.status_code == 302
-    assert TimeOff.objects.get().start == at(3, 9)
+    assert TimeOff.objects.get().start == at(6, 3, 9)
 
 
 def test_changing_time_off_onto_a_session_is_refused_on_the_time_off_page(
     session, practitioner, desk
 ):
-    time_off = TimeOff.objects.create(practitioner=practitioner, start=at(2, 12), end=at(2, 17))
+    time_off = TimeOff.objects.create(
+        practitioner=practitioner, start=at(6, 2, 12), end=at(6, 2, 17)
+    )
     response = desk.post(
         reverse("admin:booking_timeoff_change", args=[time_off.pk]),
         {
@@ -258,16 +267,18 @@ def test_changing_time_off_onto_a_session_is_refused_on_the_time_off_page(
     assert response.status_code == 200
     assert f"change={time_off.pk}" in response.content.decode()
     time_off.refresh_from_db()
-    assert time_off.start == at(2, 12)
+    assert time_off.start == at(6, 2, 12)
 
 
 def test_the_link_from_a_refused_change_changes_that_time_off(session, practitioner, other, desk):
-    time_off = TimeOff.objects.create(practitioner=practitioner, start=at(2, 12), end=at(2, 17))
+    time_off = TimeOff.objects.create(
+        practitioner=practitioner, start=at(6, 2, 12), end=at(6, 2, 17)
+    )
     url = time_off_page(practitioner) + f"?change={time_off.pk}"
     response = desk.post(url, {**DAY_OFF, "resolving": "1", f"session_{session.pk}": str(other.pk)})
     assert response.status_code == 302
     time_off.refresh_from_db()
-    assert (time_off.start, TimeOff.objects.count()) == (at(2, 9), 1)
+    assert (time_off.start, TimeOff.objects.count()) == (at(6, 2, 9), 1)
 
 
 def test_a_clinician_cannot_add_time_off_here(practitioner, clinician, client_for):
@@ -280,10 +291,10 @@ def test_a_practitioner_off_sick_today_can_hand_todays_session_to_a_colleague(
     """Inside the patient's booking notice, staff may still hand a session over."""
     import time_machine
 
-    booked_at = at(1, 8)
-    session = book(treatment, practitioner, at(3, 14), booked_at, patient)
-    with time_machine.travel(at(3, 8), tick=False):  # the morning of the session
-        assert handover_choices(sessions=[session], now=at(3, 8))[session.pk] == [other]
+    booked_at = at(6, 1, 8)
+    session = book(patient, treatment, practitioner, [at(6, 3, 14)], now=booked_at).sessions.get()
+    with time_machine.travel(at(6, 3, 8), tick=False):  # the morning of the session
+        assert handover_choices(sessions=[session], now=at(6, 3, 8))[session.pk] == [other]
         response = desk.post(
             time_off_page(practitioner),
             {
@@ -296,7 +307,7 @@ def test_a_practitioner_off_sick_today_can_hand_todays_session_to_a_colleague(
         )
     assert response.status_code == 302
     session.refresh_from_db()
-    assert session.practitioner == other and session.start == at(3, 14)
+    assert session.practitioner == other and session.start == at(6, 3, 14)
     assert TimeOff.objects.filter(practitioner=practitioner, reason="Off sick").exists()
     assert Reminder.objects.get(session=session, kind=Kind.CHANGED).status == Status.PENDING
 
@@ -304,11 +315,11 @@ def test_a_practitioner_off_sick_today_can_hand_todays_session_to_a_colleague(
 def test_only_staff_move_a_session_inside_the_booking_notice(treatment, practitioner, patient):
     from booking.services import session_move
 
-    session = book(treatment, practitioner, at(3, 14), at(1, 8), patient)
-    morning = at(3, 8)
+    session = book(patient, treatment, practitioner, [at(6, 3, 14)], now=at(6, 1, 8)).sessions.get()
+    morning = at(6, 3, 8)
     with pytest.raises(BookingError, match="Please call us"):
-        session_move(session=session, new_start=at(3, 15), now=morning)
-    moved = session_move(session=session, new_start=at(3, 15), now=morning, by_staff=True)
-    assert moved.session.start == at(3, 15)
+        session_move(session=session, new_start=at(6, 3, 15), now=morning)
+    moved = session_move(session=session, new_start=at(6, 3, 15), now=morning, by_staff=True)
+    assert moved.session.start == at(6, 3, 15)
     with pytest.raises(BookingError, match="in the future"):
-        session_move(session=session, new_start=at(3, 7), now=morning, by_staff=True)
+        session_move(session=session, new_start=at(6, 3, 7), now=morning, by_staff=True)
