@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from importlib import import_module
 
 import pytest
@@ -20,12 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.attendance import session_mark_attended
-from booking.availability import Slot
 from booking.models import ClinicalNote, ConsentText, Patient, Reminder, ReminderEvent, Session
 from clinic.models import ClinicDetails
 from education.models import NewsletterSubscriber, SuitabilityQuestion
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, UserFactory, book_course
+from tests.booking.factories import PatientFactory, UserFactory
+from tests.helpers import at, book
 from tests.worker import send_all_due
 
 pytestmark = pytest.mark.django_db
@@ -42,21 +42,19 @@ ANSWERS = {
 }
 
 
-def at(month, day, hour=10):
-    return datetime(2026, month, day, hour, tzinfo=LONDON)
-
-
-def book(patient, treatment, practitioner, starts, consent=None):
+def booked_in_april(patient, treatment, practitioner, starts, consent=None):
+    """book() on 20 April with the health answer kept, then its first emails sent."""
     question, _ = SuitabilityQuestion.objects.get_or_create(
         treatment=treatment,
         text=ANSWERS["questions"][0]["question"],
         defaults={"outcome": "consult", "explanation": "Talk to us first."},
     )
     with time_machine.travel(BOOKED_AT, tick=False):
-        course = book_course(
-            patient=patient,
-            treatment=treatment,
-            slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
+        course = book(
+            patient,
+            treatment,
+            practitioner,
+            starts,
             answers={question.pk: "no"},
             **({"consent": consent} if consent else {}),
         )
@@ -77,7 +75,9 @@ def zebedee(now, treatment, practitioner):
     patient.save()
     NewsletterSubscriber.objects.create(email=EMAIL, confirmed_at=BOOKED_AT)
     consent = ConsentText.objects.create(version=3, text="I agree.")
-    course = book(patient, treatment, practitioner, [at(5, 5), at(6, 2), at(7, 1)], consent)
+    course = booked_in_april(
+        patient, treatment, practitioner, [at(5, 5), at(6, 2), at(7, 1)], consent
+    )
     first = course.sessions.get(number=1)
     staff = UserFactory(is_staff=True)
     session_mark_attended(session=first, by=staff, now=now)
@@ -102,7 +102,7 @@ def zebedee(now, treatment, practitioner):
 def other(now, treatment, practitioner):
     patient = PatientFactory(full_name="Olive Otherpatient", user__email="olive@example.org")
     NewsletterSubscriber.objects.create(email="olive@example.org")
-    book(patient, treatment, practitioner, [at(5, 6), at(6, 3)])
+    booked_in_april(patient, treatment, practitioner, [at(5, 6), at(6, 3)])
     mail.outbox.clear()
     return patient
 

@@ -1,33 +1,23 @@
 """The patient's own appointments: see, move, cancel, calendar files, privacy."""
 
 import re
-from datetime import datetime, timedelta
 
 import pytest
 import time_machine
 from django.urls import reverse
 from icalendar import Calendar
 
-from booking.availability import Slot
 from booking.models import Session
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, book_course
+from tests.booking.factories import PatientFactory
+from tests.helpers import at, book
 
 pytestmark = pytest.mark.django_db
 
 
-def at(month, day, hour, minute=0):
-    return datetime(2026, month, day, hour, minute, tzinfo=LONDON)
-
-
 @pytest.fixture
 def course(now, patient, treatment, practitioner):
-    starts = [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)]
-    return book_course(
-        patient=patient,
-        treatment=treatment,
-        slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
-    )
+    return book(patient, treatment, practitioner, [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)])
 
 
 @pytest.fixture

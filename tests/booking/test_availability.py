@@ -7,17 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from booking.availability import Calendar, Interval, Shift, local_datetime, slots_available
+from tests.helpers import LONDON, at
 
-LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
 MONDAY = date(2026, 6, 1)
 WEEKDAYS_9_TO_5 = tuple(Shift(d, time(9), time(17)) for d in range(5))
 FAR_PAST = datetime(2000, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
-
-
-def at(day: date, hour: int, minute: int = 0, zone=LONDON) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
 
 def slots(calendars, day_from=MONDAY, day_to=MONDAY, zone=LONDON, duration=60, **kwargs):
@@ -64,7 +60,7 @@ def test_split_shift_leaves_the_break_free():
 
 
 def test_sessions_block_their_time_plus_the_buffer_on_both_sides():
-    booked = Interval(at(MONDAY, 11), at(MONDAY, 12))
+    booked = Interval(at(6, 1, 11), at(6, 1, 12))
     calendar = Calendar(1, WEEKDAYS_9_TO_5, sessions=(booked,))
     starts = local_starts(slots([calendar], buffer=timedelta(minutes=15)))
     assert "09:45" in starts and "10:00" not in starts  # 10:00-11:00 leaves no buffer
@@ -72,7 +68,7 @@ def test_sessions_block_their_time_plus_the_buffer_on_both_sides():
 
 
 def test_time_off_blocks_without_a_buffer():
-    off = Interval(at(MONDAY, 13), at(MONDAY, 17))
+    off = Interval(at(6, 1, 13), at(6, 1, 17))
     starts = local_starts(
         slots([Calendar(1, WEEKDAYS_9_TO_5, time_off=(off,))], buffer=timedelta(minutes=15))
     )
@@ -80,7 +76,7 @@ def test_time_off_blocks_without_a_buffer():
 
 
 def test_notice_and_horizon_bound_the_starts():
-    found = slots([Calendar(1, WEEKDAYS_9_TO_5)], earliest=at(MONDAY, 10, 5), latest=at(MONDAY, 12))
+    found = slots([Calendar(1, WEEKDAYS_9_TO_5)], earliest=at(6, 1, 10, 5), latest=at(6, 1, 12))
     assert local_starts(found) == [
         "10:15",
         "10:30",
@@ -94,7 +90,7 @@ def test_notice_and_horizon_bound_the_starts():
 
 
 def test_the_patients_other_sessions_are_never_offered_again():
-    elsewhere = Interval(at(MONDAY, 9), at(MONDAY, 16))
+    elsewhere = Interval(at(6, 1, 9), at(6, 1, 16))
     found = slots([Calendar(1, WEEKDAYS_9_TO_5)], patient_busy=[elsewhere])
     assert local_starts(found) == ["16:00"]
 

@@ -14,7 +14,6 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from booking import reminders, services
-from booking.availability import Slot
 from booking.models import Reminder, ReminderSettings, Session
 from booking.reminder_emails import unsubscribe_token
 from booking.reminder_kinds import AFTER_THE_SESSION, KINDS, SESSION_TIMED
@@ -22,15 +21,12 @@ from booking.reminder_timing import after_quiet_hours, due_times
 from booking.reminders import dispatch_due, reminder_send
 from clinic.emails import EMAIL_KINDS
 from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
+from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.booking.smtp_sink import SmtpSink
+from tests.helpers import at, book
 from tests.worker import send_all_due
 
 Kind, Status = Reminder.Kind, Reminder.Status
-
-
-def at(month, day, hour, minute=0, year=2026):
-    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
 
 
 SETTINGS = ReminderSettings()
@@ -78,12 +74,7 @@ class TestTiming:
 
 @pytest.fixture
 def course(now, patient, treatment, practitioner):
-    starts = [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)]
-    return book_course(
-        patient=patient,
-        treatment=treatment,
-        slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
-    )
+    return book(patient, treatment, practitioner, [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)])
 
 
 def kinds(course):
@@ -273,11 +264,7 @@ class TestFailures:
         self, now, patient, treatment, practitioner, settings
     ):
         settings.EMAIL_BACKEND = "tests.booking.test_reminders.DownBackend"
-        course = book_course(
-            patient=patient,
-            treatment=treatment,
-            slots=[Slot(at(6, 10, 10), at(6, 10, 11, 15), practitioner.pk)],
-        )
+        course = book(patient, treatment, practitioner, [at(6, 10, 10)])
         send_all_due(now=now)
         assert course.pk and Reminder.objects.filter(status=Status.PENDING).count() >= 2
 
@@ -291,12 +278,7 @@ def test_two_dispatchers_over_500_due_rows_send_each_exactly_once(treatment, set
     weekdays = [d for d in (at(6, 2, 9) + timedelta(days=n) for n in range(40)) if d.weekday() < 5]
     for i in range(100):  # 100 single-session courses, 5 a weekday: 5 rows each
         start = weekdays[i // 5] + timedelta(minutes=90 * (i % 5))
-        course = book_course(
-            patient=PatientFactory(),
-            treatment=treatment,
-            now=now,
-            slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],
-        )
+        course = book(PatientFactory(), treatment, practitioner, [start], now=now)
         rows.extend(Reminder.objects.filter(session__course=course))
     Reminder.objects.update(due_at=now)
     assert Reminder.objects.count() == 500

@@ -8,16 +8,19 @@ import pytest
 from booking import selectors
 from booking.models import Session
 from tests.booking.conftest import LONDON, NOW
-from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.booking.factories import (
+    CourseFactory,
+    PatientFactory,
+    PractitionerFactory,
+    SessionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def fill_sessions(count, practitioners, patient, treatment):
     """`count` sessions spread over the past and the next 12 weeks, never overlapping."""
-    from booking.models import Course
-
-    course = Course.objects.create(
+    course = CourseFactory(
         patient=patient, treatment=treatment, practitioner=practitioners[0], sessions_planned=1
     )
     rng = random.Random(4)
@@ -26,13 +29,8 @@ def fill_sessions(count, practitioners, patient, treatment):
     for i in range(count):
         start = base + gap * i
         rows.append(
-            Session(
-                course=course,
-                patient=patient,
-                number=i + 1,
-                practitioner=rng.choice(practitioners),
-                start=start,
-                end=start + timedelta(minutes=75),
+            SessionFactory.build(
+                course=course, number=i + 1, practitioner=rng.choice(practitioners), start=start
             )
         )
     Session.objects.bulk_create(rows)

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection
@@ -10,36 +10,21 @@ from django.test.html import Element, parse_html
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from booking.models import ClinicClosure, Course, Session, TimeOff
+from booking.models import ClinicClosure, Session, TimeOff
 from clinic.roles import CLINICIAN
-from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, PractitionerFactory
+from tests.booking.factories import (
+    CourseFactory,
+    PatientFactory,
+    PractitionerFactory,
+    SessionFactory,
+)
 from tests.education.factories import ConsultationFactory
+from tests.helpers import at
 from tests.staff.conftest import staff_user
 
 DAY = reverse("admin:booking_schedule_day")
 WEEK = reverse("admin:booking_schedule_week")
 CSV = reverse("admin:booking_schedule_csv")
-
-
-def at(day: str, hour: int, minute: int = 0) -> datetime:
-    """A clinic wall time, e.g. at("2026-06-01", 10) is 10:00 in London that day."""
-    return datetime.combine(datetime.fromisoformat(day).date(), time(hour, minute), tzinfo=LONDON)
-
-
-def book(patient, practitioner, treatment, start, *, number=1, planned=3, status="booked"):
-    course = Course.objects.create(
-        patient=patient, treatment=treatment, practitioner=practitioner, sessions_planned=planned
-    )
-    return Session.objects.create(
-        course=course,
-        patient=patient,
-        practitioner=practitioner,
-        number=number,
-        start=start,
-        end=start + timedelta(minutes=75),
-        status=status,
-    )
 
 
 # Reading the page as a person does: by table, row, column and text.
@@ -115,7 +100,12 @@ def test_the_admin_index_links_the_schedule_for_staff_who_may_see_it(client_for,
 def test_day_view_shows_every_practitioner_and_each_session_in_full(
     client_for, reception, practitioner, other, patient, treatment, now
 ):
-    session = book(patient, practitioner, treatment, at("2026-06-01", 10))
+    session = SessionFactory(
+        course__patient=patient,
+        course__practitioner=practitioner,
+        course__treatment=treatment,
+        start=at(6, 1, 10),
+    )
     html = page(client_for(reception), DAY, date="2026-06-01")
 
     assert column_names(html) == ["Dr Other", practitioner.display_name]
@@ -132,7 +122,12 @@ def test_day_view_shows_every_practitioner_and_each_session_in_full(
 def test_week_view_places_sessions_on_their_day_under_their_practitioner(
     client_for, reception, practitioner, other, patient, treatment, now
 ):
-    book(patient, other, treatment, at("2026-06-04", 14))
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=other,
+        course__treatment=treatment,
+        start=at(6, 4, 14),
+    )
     html = page(client_for(reception), WEEK, date="2026-06-03")  # a Wednesday
 
     assert "Schedule: week of 1 June 2026" in text(html)
@@ -177,8 +172,19 @@ def test_the_day_the_clocks_go_forward_has_no_1am_and_sessions_at_their_wall_tim
     client_for, reception, treatment, patient, now
 ):
     sunday = PractitionerFactory(treatments=[treatment], hours=[(6, time(9), time(17))])
-    book(patient, sunday, treatment, at("2026-03-29", 0, 15), planned=1)  # before the change
-    book(PatientFactory(), sunday, treatment, at("2026-03-29", 10))  # after: 09:00 UTC
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=sunday,
+        course__treatment=treatment,
+        start=at(3, 29, 0, 15),
+        course__sessions_planned=1,
+    )  # before the change
+    SessionFactory(
+        course__patient=PatientFactory(),
+        course__practitioner=sunday,
+        course__treatment=treatment,
+        start=at(3, 29, 10),
+    )  # after: 09:00 UTC
 
     html = page(client_for(reception), DAY, date="2026-03-29")
     rows = hour_rows(html)
@@ -193,7 +199,13 @@ def test_the_day_the_clocks_go_forward_has_no_1am_and_sessions_at_their_wall_tim
 
 def test_the_day_the_clocks_go_back_shows_1am_twice(client_for, reception, treatment, patient):
     sunday = PractitionerFactory(treatments=[treatment], hours=[(6, time(9), time(17))])
-    book(patient, sunday, treatment, at("2026-10-25", 0, 30), planned=1)
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=sunday,
+        course__treatment=treatment,
+        start=at(10, 25, 0, 30),
+        course__sessions_planned=1,
+    )
 
     rows = hour_rows(page(client_for(reception), DAY, date="2026-10-25"))
 
@@ -247,7 +259,12 @@ def test_a_bad_date_in_the_csv_link_falls_back_to_today(client_for, reception, n
 def test_filter_by_practitioner_shows_only_their_column(
     client_for, reception, practitioner, other, patient, treatment, now
 ):
-    book(patient, other, treatment, at("2026-06-01", 10))
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=other,
+        course__treatment=treatment,
+        start=at(6, 1, 10),
+    )
     html = page(client_for(reception), DAY, date="2026-06-01", practitioner=practitioner.pk)
     assert column_names(html) == [practitioner.display_name]
     assert patient.full_name not in text(html)
@@ -257,9 +274,21 @@ def test_filter_by_treatment_keeps_other_sessions_as_busy_time_without_details(
     client_for, reception, practitioner, patient, treatment, now
 ):
     consultation = ConsultationFactory()
-    book(patient, practitioner, treatment, at("2026-06-01", 10))
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=practitioner,
+        course__treatment=treatment,
+        start=at(6, 1, 10),
+    )
     someone = PatientFactory(full_name="Consulting Patient")
-    book(someone, practitioner, consultation, at("2026-06-01", 14), planned=1)
+    SessionFactory(
+        course__patient=someone,
+        course__practitioner=practitioner,
+        course__treatment=consultation,
+        start=at(6, 1, 14),
+        end=at(6, 1, 15, 15),  # 75 minutes, as the page is read below
+        course__sessions_planned=1,
+    )
 
     html = page(client_for(reception), DAY, date="2026-06-01", treatment=consultation.pk)
 
@@ -279,9 +308,7 @@ def test_hours_breaks_time_off_and_closures_are_shaded_and_named(
         display_name="Dr Split",
         hours=[(0, time(9), time(12)), (0, time(13), time(17))],
     )
-    TimeOff.objects.create(
-        practitioner=split, start=at("2026-06-01", 15), end=at("2026-06-03", 9), reason="Course"
-    )
+    TimeOff.objects.create(practitioner=split, start=at(6, 1, 15), end=at(6, 3, 9), reason="Course")
     client = client_for(reception)
 
     html = page(client, DAY, date="2026-06-01")
@@ -302,7 +329,12 @@ def test_hours_breaks_time_off_and_closures_are_shaded_and_named(
 def test_free_gaps_are_listed_for_each_practitioner(
     client_for, reception, practitioner, patient, treatment, now
 ):
-    book(patient, practitioner, treatment, at("2026-06-01", 10))
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=practitioner,
+        course__treatment=treatment,
+        start=at(6, 1, 10),
+    )
     html = page(client_for(reception), DAY, date="2026-06-01")
     (section,) = find(html, "section", "schedule-free")
     assert f"{practitioner.display_name}: 09:00–10:00 (60 min), 11:15–17:00 (345 min)" in text(
@@ -313,7 +345,13 @@ def test_free_gaps_are_listed_for_each_practitioner(
 def test_cancelled_sessions_are_hidden_unless_asked_for(
     client_for, reception, practitioner, patient, treatment, now
 ):
-    book(patient, practitioner, treatment, at("2026-06-01", 10), status="cancelled")
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=practitioner,
+        course__treatment=treatment,
+        start=at(6, 1, 10),
+        cancelled=True,
+    )
     client = client_for(reception)
     assert patient.full_name not in text(page(client, DAY, date="2026-06-01"))
     html = page(client, DAY, date="2026-06-01", cancelled="1")
@@ -325,9 +363,18 @@ def test_cancelled_sessions_are_hidden_unless_asked_for(
 def test_a_cancelled_session_and_the_one_booked_in_its_place_share_a_cell(
     client_for, reception, practitioner, patient, treatment, now
 ):
-    book(patient, practitioner, treatment, at("2026-06-01", 10), status="cancelled")
-    book(
-        PatientFactory(full_name="Took The Time"), practitioner, treatment, at("2026-06-01", 10, 30)
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=practitioner,
+        course__treatment=treatment,
+        start=at(6, 1, 10),
+        cancelled=True,
+    )
+    SessionFactory(
+        course__patient=PatientFactory(full_name="Took The Time"),
+        course__practitioner=practitioner,
+        course__treatment=treatment,
+        start=at(6, 1, 10, 30),
     )
 
     html = page(client_for(reception), DAY, date="2026-06-01", cancelled="1")
@@ -349,9 +396,19 @@ def test_a_clinician_not_linked_to_a_practitioner_is_told_why_the_page_is_empty(
 def test_a_clinician_sees_only_their_own_column_and_sessions(
     client_for, clinician, mine, other, patient, treatment, now
 ):
-    book(patient, mine, treatment, at("2026-06-01", 10))
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=mine,
+        course__treatment=treatment,
+        start=at(6, 1, 10),
+    )
     stranger = PatientFactory(full_name="Not Your Patient")
-    book(stranger, other, treatment, at("2026-06-01", 10))
+    SessionFactory(
+        course__patient=stranger,
+        course__practitioner=other,
+        course__treatment=treatment,
+        start=at(6, 1, 10),
+    )
     client = client_for(clinician)
 
     for params in ({}, {"practitioner": other.pk}):
@@ -374,7 +431,12 @@ def test_the_day_csv_is_a_download_with_each_session(
     client_for, reception, practitioner, treatment, now
 ):
     patient = PatientFactory(full_name="=HYPERLINK(1)", phone="+44 7700 900123")
-    book(patient, practitioner, treatment, at("2026-06-01", 10))
+    SessionFactory(
+        course__patient=patient,
+        course__practitioner=practitioner,
+        course__treatment=treatment,
+        start=at(6, 1, 10),
+    )
 
     response = client_for(reception).get(CSV, {"date": "2026-06-01"})
 
@@ -406,22 +468,23 @@ def test_the_day_view_links_its_csv_and_the_print_stylesheet(client_for, recepti
 
 def fill_week(patients, practitioners, treatment, count: int) -> None:
     """`count` sessions over Monday to Friday, six a day per practitioner."""
-    course = Course.objects.create(
-        patient=patients[0], treatment=treatment, practitioner=practitioners[0], sessions_planned=6
-    )
+    courses = [
+        CourseFactory(
+            patient=p, treatment=treatment, practitioner=practitioners[0], sessions_planned=6
+        )
+        for p in patients
+    ]
     rows = []
     for n in range(count):
         practitioner = practitioners[n % len(practitioners)]
         slot = n // len(practitioners)  # 0..29: day, then time of day
-        start = at("2026-06-01", 9) + timedelta(days=slot // 6, minutes=80 * (slot % 6))
+        start = at(6, 1, 9) + timedelta(days=slot // 6, minutes=80 * (slot % 6))
         rows.append(
-            Session(
-                course=course,
-                patient=patients[n % len(patients)],
+            SessionFactory.build(
+                course=courses[n % len(patients)],
                 practitioner=practitioner,
-                number=n + 1,
+                number=n // len(patients) + 1,
                 start=start,
-                end=start + timedelta(minutes=75),
             )
         )
     Session.objects.bulk_create(rows)
