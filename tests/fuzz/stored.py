@@ -2,27 +2,24 @@
 and every session or course it wrote held to the booking rules, asked of the rulebook."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
 
-from booking import selectors
-from booking.courses import session_window
+from booking import rulebook, selectors, services
+from booking.availability import Slot
 from booking.models import (
     BookingRules,
     ClinicalNote,
-    ClinicClosure,
     Course,
     Patient,
     Reminder,
     Session,
     TimeOff,
-    WorkingHours,
 )
-from booking.rulebook import spacing_of
 from education.models import NewsletterSubscriber
 from tests.booking.conftest import NOW
 
@@ -111,73 +108,91 @@ def assert_patient_valid(patient: Patient) -> None:
         assert date(1900, 1, 1) <= patient.date_of_birth <= NOW.date()
 
 
-def assert_bookable(session: Session) -> None:
-    """Inside its practitioner's hours, not in time off or a closure, clear of every other
-    active session of its practitioner (with the buffer) and its patient."""
-    zone, buffer = selectors.clinic_zone(), BookingRules.current().buffer
-    start, end = session.start.astimezone(zone), session.end.astimezone(zone)
-    assert start.date() == end.date(), f"{session} runs past midnight"
-    assert WorkingHours.objects.filter(
-        practitioner_id=session.practitioner_id,
-        weekday=start.weekday(),
-        start__lte=start.time(),
-        end__gte=end.time(),
-    ).exists(), f"{session} at {start} is outside working hours"
-    assert not TimeOff.objects.filter(
-        practitioner_id=session.practitioner_id, start__lt=session.end, end__gt=session.start
-    ).exists(), f"{session} is in time off"
-    assert not ClinicClosure.objects.filter(date=start.date()).exists()
-    active = Session.objects.active().exclude(pk=session.pk)
-    assert not active.filter(
-        practitioner_id=session.practitioner_id,
-        start__lt=session.end + buffer,
-        end__gt=session.start - buffer,
-    ).exists(), f"{session} clashes with the practitioner's other sessions"
-    assert not active.filter(
-        patient_id=session.patient_id, start__lt=session.end, end__gt=session.start
-    ).exists(), f"{session} clashes with the patient's other sessions"
+def rules_for(*, by_staff: bool) -> BookingRules:
+    """The rules as the booking services apply them: staff may book and move inside the
+    minimum notice (booking.services.staff_rules)."""
+    rules = BookingRules.current()
+    return services.staff_rules(rules) if by_staff else rules
 
 
-def assert_in_window(session: Session) -> None:
-    previous = (
-        Session.objects.active()
-        .filter(course_id=session.course_id, number__lt=session.number)
-        .order_by("-number")
-        .first()
+def assert_bookable(session: Session, *, by_staff: bool) -> None:
+    """A time the clinic offers for it, the session itself left out: the free-slot read the
+    booking services check against (working hours, time off, closures, the buffer around the
+    practitioner's other sessions, the patient's other sessions, the slot grid, and for
+    patients the minimum notice), with a practitioner who offers its treatment."""
+    treatment, zone = session.course.treatment, selectors.clinic_zone()
+    assert session.practitioner in selectors.practitioners_for(treatment), (
+        f"{session}: {session.practitioner} does not offer {treatment}"
     )
-    if previous is None or session.course.override_reason:
-        return
-    zone = selectors.clinic_zone()
-    window = session_window(previous.start, spacing_of(session.course.treatment), zone)
-    assert window.holds(session.start, zone), f"{session} at {session.start} is outside its window"
+    day = session.start.astimezone(zone).date()
+    offered = selectors.free_slots(
+        treatment=treatment,
+        day_from=day,
+        day_to=day,
+        now=NOW,
+        practitioners=[session.practitioner],
+        patient=session.patient,
+        latest=session.start,
+        exclude_session_ids=[session.pk],
+        rules=rules_for(by_staff=by_staff),
+    )
+    slot = Slot(session.start, session.end, session.practitioner_id)
+    assert slot in offered, f"{session} at {session.start.astimezone(zone)} is not a free time"
 
 
-def assert_moves_valid(before, after, *, min_start: datetime) -> None:
-    """Sessions may be moved or cancelled; every moved one is bookable and in its window."""
+def assert_course_keeps_rules(course: Course) -> None:
+    """ORDER and WINDOW over its active sessions (booking/rulebook.py), less the rules staff
+    waived for it with a reason."""
+    starts = [(s.number, s.start) for s in course.sessions.active()]
+    spacing, zone = rulebook.spacing_of(course.treatment), selectors.clinic_zone()
+    breaches = [
+        b for b in rulebook.course_breaches(starts, spacing, zone) if b.rule not in course.waived
+    ]
+    assert not breaches, f"{course}: {[b.message for b in breaches]}"
+
+
+def assert_moves_valid(before, after, *, by_staff: bool) -> None:
+    """Sessions may be moved or cancelled, only those the rulebook lets this person change;
+    every moved one is bookable, and its course keeps its rules."""
     nothing_stored(before, after, but={"Session", "Reminder"})
     assert new_rows(Session, before, after) == 0, "a session was added"
+    rules = rules_for(by_staff=by_staff)
+    earliest, _latest = selectors.bookable_bounds(NOW, rules)
     for session in changed_sessions(before, after):
+        status, start, practitioner_id = before.sessions[session.pk]
+        if session.status == Session.Status.CANCELLED or (start, practitioner_id) != (
+            session.start,
+            session.practitioner_id,
+        ):
+            breach = rulebook.change_breach(status, start, NOW, rules, by_staff=by_staff)
+            assert breach is None, f"{session} was changed: {breach.message}"
         if session.status == Session.Status.CANCELLED:
             continue
-        assert session.start >= min_start, f"{session} moved to {session.start}, too soon"
-        assert_bookable(session)
-        assert_in_window(session)
+        assert session.start >= earliest, f"{session} moved to {session.start}, too soon"
+        first = selectors.previous_active(session) is None
+        if first and not by_staff:
+            breach = rulebook.first_session_breach(session.start, NOW, rules)
+            assert breach is None, f"{session} moved to {session.start}: {breach.message}"
+        assert_bookable(session, by_staff=by_staff)
+        assert_course_keeps_rules(session.course)
 
 
 def assert_course_valid(course: Course, *, by_staff: bool) -> None:
+    """As many sessions as planned and the treatment allows; the first one's notice and
+    horizon (waived only by staff with a reason), and every one bookable, as the rulebook
+    and the free-slot read say."""
     sessions = list(course.sessions.order_by("number"))
     assert len(sessions) == course.sessions_planned
     assert course.treatment.sessions_min <= len(sessions) <= course.treatment.sessions_max
-    rules = BookingRules.current()
-    first = sessions[0].start
-    assert first > NOW
-    if not (by_staff and course.override_reason.strip()):
-        assert first >= NOW + rules.min_notice, f"{course} starts inside the minimum notice"
-    assert first <= NOW + rules.horizon
+    waive_notice = by_staff and bool(course.override_reason.strip())
+    breach = rulebook.first_session_breach(
+        sessions[0].start, NOW, BookingRules.current(), waive_notice=waive_notice
+    )
+    assert breach is None, f"{course}: {breach.message}"
     for session in sessions:
-        assert_bookable(session)
-        assert_in_window(session)
+        assert_bookable(session, by_staff=by_staff)
+    assert_course_keeps_rules(course)
 
 
 def staff_moves_check(clinic, request, before, after):
-    assert_moves_valid(before, after, min_start=NOW)
+    assert_moves_valid(before, after, by_staff=True)
