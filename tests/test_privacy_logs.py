@@ -24,15 +24,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import privacy, selectors, services
-from booking.availability import Slot
 from booking.models import ConsentText, Course, Patient, Reminder
 from booking.tasks import dispatch_due_reminders
 from clinic.logging import JsonFormatter, KeyValueFormatter
 from education.models import Treatment
 from tests.booking.conftest import LONDON, email_code_sign_in
-from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
+from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.celery_worker import start_worker
 from tests.education.factories import ConsultationFactory, TreatmentFactory, usual_questions
+from tests.helpers import book
 from tests.worker import send_all_due
 
 NAME = "Zebedee Quixotic-Marchbanks"
@@ -334,11 +334,7 @@ def test_no_patient_data_in_the_worker_output(tmp_path, captured_logs):
         practitioners=[practitioner],
     )[0]
     starts = [first.start + timedelta(days=28 * n) for n in range(3)]
-    course = book_course(
-        patient=patient,
-        treatment=treatment,
-        slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
-    )
+    course = book(patient, treatment, practitioner, starts)
     second, third = course.sessions.get(number=2), course.sessions.get(number=3)
     services.session_move(session=second, new_start=second.start + timedelta(hours=2))
     services.session_cancel(session=third)

@@ -1,20 +1,20 @@
 """The patient's booking journey on /book/, step by step, without a browser."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 
-from booking.availability import Slot
 from booking.models import ConsentText, Course, Patient, Session
 from tests.booking.conftest import LONDON, email_code_sign_in
-from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
+from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.education.factories import (
     ConsultationFactory,
     usual_questions,
 )
+from tests.helpers import book
 from tests.worker import send_all_due
 
 pytestmark = pytest.mark.django_db
@@ -111,11 +111,7 @@ def test_a_slot_taken_meanwhile_sends_the_patient_back_with_alternatives(
         r'name="key" value="([^"]+)"', client.get(reverse("booking:confirm")).content.decode()
     ).group(1)
     start = datetime.fromisoformat(value.split("|")[0])
-    book_course(
-        patient=PatientFactory(),
-        treatment=clinic_ready,
-        slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],
-    )
+    book(PatientFactory(), clinic_ready, practitioner, [start])
     response = client.post(reverse("booking:confirm"), {"key": key}, follow=True)
     html = response.content.decode()
     assert "That time has just been booked" in html

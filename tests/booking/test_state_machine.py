@@ -71,6 +71,7 @@ from booking.services import (
 from booking.time_off import CANCEL, handover_choices, time_off_add
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
 from tests.education.factories import TreatmentFactory
+from tests.helpers import at, book
 from tests.worker import send_all_due
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -606,13 +607,8 @@ def test_a_replan_after_an_earlier_cancellation_names_the_session_outside_its_wi
     """Found by the machine: the proposals counted active sessions, so with session 1
     cancelled, session 3's proposal came back as session 2's (the one just moved)."""
     treatment, practitioner = world["treatments"][0], world["practitioners"][0]
-    starts = [datetime(2026, 9, 14, 10, tzinfo=LONDON) + timedelta(days=28 * n) for n in range(3)]
-    course = book_course(
-        patient=world["patients"][0],
-        treatment=treatment,
-        slots=[Slot(s, s + timedelta(minutes=75), practitioner.pk) for s in starts],
-        now=START,
-    )
+    starts = [at(9, 14, 10) + timedelta(days=28 * n) for n in range(3)]
+    course = book(world["patients"][0], treatment, practitioner, starts, now=START)
     first, second, third = course.sessions.order_by("number")
     session_cancel(session=first, now=START)
     with pytest.raises(NeedsReplan) as needed:

@@ -5,19 +5,17 @@ exist would: the admin's "doesn't exist" redirect, not a 403 that confirms it.
 """
 
 import re
-from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from booking.availability import Slot
 from booking.models import ClinicalNote, Course, Patient, Practitioner, Reminder, Session
 from clinic.roles import CLINICIAN, CONTENT_EDITOR, RECEPTION, ROLES
-from tests.booking.conftest import LONDON
-from tests.booking.factories import PatientFactory, PractitionerFactory, book_course
+from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.education.factories import ArticleFactory, FAQFactory, SubscriberFactory
+from tests.helpers import at, book
 from tests.staff.conftest import staff_user
 
 ALL, OWN, NONE = "all", "own", "none"
@@ -67,13 +65,8 @@ def records(now, treatment, clinician):
     other = PractitionerFactory(treatments=[treatment], display_name="Dr Other")
     found = {}
     for name, practitioner, day in (("own", own, 3), ("other", other, 4)):
-        start = datetime(2026, 6, day, 10, tzinfo=LONDON)
-        course = book_course(
-            patient=PatientFactory(full_name=f"Patient {name}"),
-            treatment=treatment,
-            now=now,
-            slots=[Slot(start, start + timedelta(minutes=75), practitioner.pk)],
-        )
+        patient = PatientFactory(full_name=f"Patient {name}")
+        course = book(patient, treatment, practitioner, [at(6, day, 10)], now=now)
         session = course.sessions.get()
         found[name] = {
             "patient": course.patient,
