@@ -58,8 +58,3 @@ def axe_report(violations: list[dict], url: str = "") -> str:
             for reason in (node["summary"] or "").splitlines():
                 lines.append(f"      | {reason}")
     return "\n".join(lines)
-
-
-def assert_no_axe_violations(page) -> None:
-    violations = axe_violations(page)
-    assert not violations, axe_report(violations, page.url)
