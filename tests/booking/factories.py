@@ -159,7 +159,8 @@ def agreed(treatment) -> dict:
 
 
 def book_course(**kwargs):
-    """booking.services.course_book as the journey calls it (agreed() unless given)."""
+    """booking.services.course_book as the journey calls it (agreed() unless given), for
+    slots a test already holds; tests/helpers.py book() takes clinic times and calls this."""
     from booking.services import course_book
 
     return course_book(**{**agreed(kwargs["treatment"]), **kwargs})
