@@ -1,6 +1,6 @@
 """Free slots: a pure function over plain intervals, in the clinic's wall time.
 
-Fed by one query per input (see booking/selectors.py) and free of the
+Fed by one query per input (see booking/selectors/) and free of the
 database, so it is fast to test with hypothesis. Times come in and go out as
 aware datetimes; inside, they are whole seconds since the epoch, which keeps
 12 weeks of slots for a practitioner around a millisecond.

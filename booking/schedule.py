@@ -1,6 +1,6 @@
 """The staff schedule: each practitioner's day as blocks of time, and the grid that shows it.
 
-A pure layout (`day_plan`, `day_grid`, `export_rows`) fed by booking/selectors.py
+A pure layout (`day_plan`, `day_grid`, `export_rows`) fed by booking/selectors/
 `schedule_data`, which reads through the one availability read. Everything is
 worked out on UTC instants; wall-clock times are only labels. So the day the
 clocks change has a 23- or 25-hour grid, as the clock on the wall does, and
@@ -324,7 +324,7 @@ def export_rows(plan: Day, zone: ZoneInfo) -> list[list]:
 
 @dataclass(frozen=True)
 class ScheduleData:
-    """What the schedule of some dates shows (booking/selectors.py schedule_data)."""
+    """What the schedule of some dates shows (booking/selectors/ schedule_data)."""
 
     rosters: list[Roster]
     entries: list[Entry]

@@ -19,7 +19,7 @@ from .. import rulebook, selectors, services
 from ..calendar_files import sessions_ics
 from ..forms import EmailPreferencesForm, posted_slot
 from ..journey import parse_slot, slot_value
-from ..models import BookingRules, Course, Patient, Session
+from ..models import BookingRules, Course, Patient, Practitioner, Session
 from .week import week_start
 
 
@@ -207,7 +207,7 @@ def move_session(request, pk):
 
 
 def _practitioner(pk, treatment):
-    return get_object_or_404(selectors.Practitioner, pk=pk, treatments=treatment, is_active=True)
+    return get_object_or_404(Practitioner, pk=pk, treatments=treatment, is_active=True)
 
 
 @never_cache

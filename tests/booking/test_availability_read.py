@@ -1,4 +1,4 @@
-"""The one availability read (booking/selectors.py availability_inputs), on the database
+"""The one availability read (booking/selectors/ availability_inputs), on the database
 the suite runs on and, from a PostgreSQL run, on SQLite (make run's default) too."""
 
 import os

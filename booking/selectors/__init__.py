@@ -1,0 +1,53 @@
+"""Reads: what the pages, the services and the pure availability and planning
+functions need from the database.
+
+One module per concern: free_times (the one availability read and the slot
+finder on it), plans (course proposals and changes to a planned session),
+course_rules (the booking rules across a patient's courses), people (the
+signed-in user's patient record), staff_schedule (what the staff schedule
+shows). Callers use this package's names: `from booking import selectors`.
+"""
+
+from .course_rules import (
+    CourseBreaches,
+    courses_breaking_rules,
+    previous_active,
+    treatment_history,
+)
+from .free_times import (
+    PRACTITIONERS_VERSION,
+    AvailabilityInputs,
+    availability_inputs,
+    bookable_bounds,
+    clinic_zone,
+    free_slots,
+    practitioners_for,
+    slot_finder,
+    slot_is_free,
+    week_of_slots,
+)
+from .people import patient_of
+from .plans import course_proposal, plan_session_change, plan_session_choices
+from .staff_schedule import schedule_data
+
+__all__ = [
+    "PRACTITIONERS_VERSION",
+    "AvailabilityInputs",
+    "CourseBreaches",
+    "availability_inputs",
+    "bookable_bounds",
+    "clinic_zone",
+    "course_proposal",
+    "courses_breaking_rules",
+    "free_slots",
+    "patient_of",
+    "plan_session_change",
+    "plan_session_choices",
+    "practitioners_for",
+    "previous_active",
+    "schedule_data",
+    "slot_finder",
+    "slot_is_free",
+    "treatment_history",
+    "week_of_slots",
+]
