@@ -53,7 +53,9 @@ def rate_limit(request, *, action: str, limit: int, period: int, key: str = "") 
     cache.add(key, 0, timeout=period + 5)
     try:
         count = cache.incr(key)
-    except ValueError:  # the cache lost the key (or is down): let the request through
+    except ValueError:  # the cache lost the key: let the request through
+        return None
+    if count is None:  # Redis does not answer (django-redis reads that as a miss): as above
         return None
     if count > limit:
         return period - now % period
@@ -71,11 +73,22 @@ def too_many_requests(request, retry_seconds: int, *, what: str = "") -> HttpRes
     return response
 
 
-def _longest_window(action: str) -> int:
-    from allauth.core.internal.ratelimit import parse_rates
+SECONDS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
 
-    rates = parse_rates(settings.ACCOUNT_RATE_LIMITS.get(action))
-    return int(max((rate.duration for rate in rates), default=60))
+
+def _longest_window(action: str) -> int:
+    """The longest window of allauth's limits on `action`, in seconds (60 when it has none).
+
+    Read from the setting as allauth documents it: "<amount>/<duration>/<per>",
+    comma-separated, the duration a unit (s, m, h, d) after an optional number:
+    "10/15m/ip,3/15m/key" is 900.
+    """
+    windows = []
+    for rate in (settings.ACCOUNT_RATE_LIMITS.get(action) or "").split(","):
+        parts = rate.strip().split("/")
+        if len(parts) >= 2 and parts[1] and parts[1][-1] in SECONDS:
+            windows.append(float(parts[1][:-1] or 1) * SECONDS[parts[1][-1]])
+    return int(max(windows, default=60))
 
 
 def rate_limited(request, exception=None):

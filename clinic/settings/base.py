@@ -123,15 +123,22 @@ DATABASES = {"default": database_from_env(env, VAR_DIR / "clinic.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -------------------------------------------------------
+# The web process keeps serving while Redis is down (design.md): django-redis
+# then answers every cache call as an empty cache would, and logs it once per
+# call at ERROR under "clinic.caching" (/healthz still says the cache is down).
+# https://github.com/jazzband/django-redis#memcached-exceptions-behavior
+DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "clinic.caching"
 REDIS_URL = redis_url_from_env(env)
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's RedisCache, but a Redis outage reads as a miss (clinic/cache.py).
-            "BACKEND": "clinic.cache.ResilientRedisCache",
+            # What is kept, for how long and what clears it: clinic/caching.py.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "clinic",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
     CELERY_BROKER_URL = REDIS_URL

@@ -80,9 +80,9 @@ def test_reads_go_to_the_database_while_redis_is_down(treatment, settings):
     PractitionerFactory(display_name="Ana", treatments=[treatment])
     settings.CACHES = {
         "default": {
-            "BACKEND": "clinic.cache.ResilientRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing answers there
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
         }
     }
     assert names(treatment) == ["Ana"]

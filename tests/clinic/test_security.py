@@ -92,5 +92,21 @@ def test_a_cached_session_copy_lives_a_minute_at_most(client, db):
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     client.get("/appointments/")
     assert cache.get(KEY_PREFIX + key) is not None  # read from Redis
-    ttl = cache._cache.get_client().ttl(cache.make_and_validate_key(KEY_PREFIX + key))
+    ttl = cache.ttl(KEY_PREFIX + key)  # django-redis
     assert 0 < ttl <= 60  # a copy a failed delete left behind stops counting within a minute
+
+
+def test_the_429_page_names_the_longest_window_of_allauth_s_limits(settings):
+    from clinic.security import _longest_window
+
+    settings.ACCOUNT_RATE_LIMITS = {
+        "a": "10/15m/ip,3/1h/key",
+        "b": "20/m/ip",
+        "c": "",
+        "d": "5/2.5s",
+    }
+    assert _longest_window("a") == 3600
+    assert _longest_window("b") == 60
+    assert _longest_window("c") == 60  # none: a minute
+    assert _longest_window("d") == 2
+    assert _longest_window("missing") == 60
