@@ -44,7 +44,7 @@ def web_rows(data: dict | None, why: str) -> list[dict]:
 
     names = {
         "static": "static file through whitenoise",
-        "treatment": "treatment page (fragment cache cold)",
+        "treatment": "treatment page, cache cold (after a content save)",
         "treatment_cached": "treatment page, cached: kept whole (visitors not signed in)",
         "treatment_signed_in": "treatment page, cached: kept, own menu (signed-in patient)",
         "articles": "article list page: kept whole (visitors not signed in)",

@@ -99,7 +99,7 @@ def wait_until_answering(url: str, proc: subprocess.Popen, timeout: float = 60) 
 
 
 def forget_cache(prefix: str) -> None:
-    """Remove this run's cache keys from Redis (fragments, versions, details)."""
+    """Remove this run's cache keys from Redis (pages, rows, versions, sessions)."""
     if not settings.REDIS_URL:
         return
     import redis

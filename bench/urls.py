@@ -6,8 +6,8 @@ the real code under load:
 
 - /bench/minimal/: the smallest Django view, through the same middleware; every
   throughput is given as a ratio to it.
-- /bench/cold/treatments/<slug>/: the real treatment page with its fragment
-  cache missing, as after an editor's save (the content version moves on).
+- /bench/cold/treatments/<slug>/: the real treatment page with nothing kept,
+  as after an editor's save (the content version moves on).
 - /bench/patients/ and /bench/courses/: a new patient, and a 3-session course
   booked for them with the real planner and booking service (JSON).
 """
@@ -24,10 +24,10 @@ from django.views.decorators.http import require_POST
 
 from booking import selectors, services
 from booking.models import BookingRules, Patient
-from education.content_cache import bump_content_version
 from education.models import Treatment
 from education.views import treatment_detail
 
+from clinic import caching
 from clinic.models import User
 
 
@@ -36,7 +36,7 @@ def minimal(request):
 
 
 def treatment_cold(request, slug):
-    bump_content_version()  # every fragment key names the version: all of them miss
+    caching.bump(caching.CONTENT)  # as an editor's save: every kept page and row misses
     return treatment_detail(request, slug)
 
 

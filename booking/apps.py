@@ -8,8 +8,3 @@ class BookingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "booking"
     verbose_name = _("Booking")
-
-    def ready(self):
-        from . import signals
-
-        signals.connect()

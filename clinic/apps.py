@@ -10,7 +10,12 @@ class ClinicConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import checks  # noqa: F401 - registers the deploy checks
+        from . import (
+            caching,
+            checks,  # noqa: F401 - registers the deploy checks
+        )
         from .roles import roles_restore
+
+        caching.connect()  # what each save clears in the cache
 
         post_migrate.connect(roles_restore, dispatch_uid="clinic.roles_restore")

@@ -1,11 +1,12 @@
 """Project-wide models: the user (keyed by email) and the clinic's own details."""
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.cache import cache
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from . import caching
 
 
 class UserManager(BaseUserManager):
@@ -77,11 +78,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 class SingletonModel(models.Model):
     """A settings row staff edit in the admin: one row, read through the cache.
 
-    ``current()`` costs no query once cached; saving drops the cached copy.
-    Until staff save it, ``unsaved_default()`` stands in (never written).
+    ``current()`` costs no query once kept; saving it clears the kept copy
+    (clinic/caching.py). Until staff save it, ``unsaved_default()`` stands in
+    (never written).
     """
-
-    CACHE_TIMEOUT = 300
 
     class Meta:
         abstract = True
@@ -89,13 +89,6 @@ class SingletonModel(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1  # one row only
         super().save(*args, **kwargs)
-        key = self.cache_key()
-        cache.delete(key)
-        transaction.on_commit(lambda: cache.delete(key))  # a read before the commit kept the old
-
-    @classmethod
-    def cache_key(cls) -> str:
-        return f"singleton:{cls._meta.label_lower}:v1"
 
     @classmethod
     def unsaved_default(cls):
@@ -103,11 +96,11 @@ class SingletonModel(models.Model):
 
     @classmethod
     def current(cls):
-        found = cache.get(cls.cache_key())
-        if found is None:
-            found = cls.objects.filter(pk=1).first() or cls.unsaved_default()
-            cache.set(cls.cache_key(), found, timeout=cls.CACHE_TIMEOUT)
-        return found
+        return caching.read_through(
+            caching.settings_row(cls),
+            "1",
+            lambda: cls.objects.filter(pk=1).first() or cls.unsaved_default(),
+        )
 
 
 class ClinicDetails(SingletonModel):

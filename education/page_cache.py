@@ -5,7 +5,7 @@ CSRF token, no nonce, no name in the menu. So the whole page is kept, under
 its path and its allowed query parameters, beside the content version it was
 rendered at. A hit is one ``get_many`` (the version and the page together) and
 no query or template; any content save, or a change to the clinic's details,
-moves the version on and every kept page misses at once (content_cache.py).
+moves the version on and every kept page misses at once (clinic/caching.py: PAGE).
 
 A page is served from here only when it would be the same for this request
 (a GET or HEAD, no message waiting, no htmx swap, only the view's own query
@@ -19,10 +19,13 @@ asked for.
 
 Someone signed in gets the same kept page with the site header (the menu: their
 links and the sign-out form with its CSRF token) rendered for them and put in
-place of the visitor's. So the pages that use this must differ by who is
-signed in only in that header; tests/education/test_page_cache.py compares
-each with a whole render for a signed-in patient and for staff. A signed-in
-request that finds nothing kept is rendered whole, and nothing is kept from it.
+place of the visitor's. base.html writes the header between two markers
+(HEADER_START, HEADER_END); where they are is found once, when the page is
+kept, and a page without exactly one of each is never spliced. So the pages
+that use this must differ by who is signed in only in that header;
+tests/education/test_page_cache.py compares each with a whole render for a
+signed-in patient and for staff. A signed-in request that finds nothing kept
+is rendered whole, and nothing is kept from it.
 """
 
 import functools
@@ -30,20 +33,18 @@ import hashlib
 import re
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
-from .content_cache import VERSION_KEY, content_version
+from clinic import caching
 
-TIMEOUT = 10 * 60  # dated wording ("reviewed ...") is never more than this old
-KEY_PREFIX = "education:page:v2:"  # v2: kept with where its site header is
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,3}")
 SITE_HEADER = "includes/header.html"
-_HEADER_START = b'<header class="site-header'  # the first element of SITE_HEADER
-_HEADER_END = b"</header>"  # it holds no other header element
+# Written by templates/base.html around its {% include SITE_HEADER %}.
+HEADER_START = b"<!-- site-header -->"
+HEADER_END = b"<!-- /site-header -->"
 
 
 def dont_keep(request) -> None:
@@ -52,7 +53,7 @@ def dont_keep(request) -> None:
 
 
 def page_key(request, params: dict[str, re.Pattern]) -> str | None:
-    """This request's page key, or None when the page must be rendered for it."""
+    """This request's page key (within caching.PAGE), or None when it must be rendered."""
     if request.method not in ("GET", "HEAD") or getattr(request, "htmx", False):
         return None
     query = request.GET
@@ -64,19 +65,25 @@ def page_key(request, params: dict[str, re.Pattern]) -> str | None:
         return None
     wanted = "&".join(f"{name}={query[name]}" for name in sorted(query))
     digest = hashlib.blake2b(f"{request.path}?{wanted}".encode(), digest_size=16).hexdigest()
-    return KEY_PREFIX + digest
+    return digest
 
 
 def header_span(content: bytes) -> tuple[int, int] | None:
-    """Where the site header starts and ends in a rendered page, if it has one."""
-    start = content.find(_HEADER_START)
-    end = content.find(_HEADER_END, start) if start >= 0 else -1
-    return (start, end + len(_HEADER_END)) if end >= 0 else None
+    """Where the site header is (between its markers) in a rendered page, if it has one.
+
+    None unless the page has each marker once, in order: then nothing else
+    (no article, no name) could have put one there.
+    """
+    if content.count(HEADER_START) != 1 or content.count(HEADER_END) != 1:
+        return None
+    start = content.index(HEADER_START) + len(HEADER_START)
+    end = content.index(HEADER_END)
+    return (start, end) if start <= end else None
 
 
 def _with_own_header(request, content: bytes, span: tuple[int, int]) -> bytes:
     """The kept page with the site header rendered for this (signed-in) request."""
-    header = render_to_string(SITE_HEADER, request=request).strip().encode()
+    header = render_to_string(SITE_HEADER, request=request).encode()
     start, end = span
     return b"".join((content[:start], header, content[end:]))
 
@@ -111,22 +118,22 @@ def cached_public_page(*, params: dict[str, re.Pattern] | None = None):
             key = page_key(request, params)
             if key is None:
                 return view(request, *args, **kwargs)
-            found = cache.get_many([VERSION_KEY, key])
-            version, kept = found.get(VERSION_KEY), found.get(key)
-            if kept is not None and version is not None and kept[0] == version:
-                _version, content_type, content, span = kept
+            version, kept = caching.kept(caching.PAGE, key)
+            if kept is not None:
+                content_type, content, span = kept
                 if request.user.is_authenticated:
                     content = _with_own_header(request, content, span) if span else None
                 if content is not None:
                     response = HttpResponse(content, content_type=content_type)
                     patch_vary_headers(response, ("Cookie",))  # as the rendered page has
                     return response
-            version = version if version is not None else content_version()
+            if version is None:  # before rendering: a save during it must leave this page behind
+                version = caching.current_version(caching.PAGE.version)
             response = view(request, *args, **kwargs)
             if _keepable(request, response):
                 content = response.content
-                kept = (version, response["Content-Type"], content, header_span(content))
-                cache.set(key, kept, TIMEOUT)
+                kept = (response["Content-Type"], content, header_span(content))
+                caching.keep(caching.PAGE, key, version, kept)
             return response
 
         return wrapper

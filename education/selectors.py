@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
-from .content_cache import content_forget, content_read_through
+from clinic import caching
+
 from .models import FAQ, Article, Topic, Treatment
 from .page_cache import PAGE_NUMBER, SLUG
 
@@ -23,8 +24,9 @@ def treatment_published(slug: str) -> Treatment | None:
     """
     if len(slug) > Treatment._meta.get_field("slug").max_length:
         return None  # no row has it (and the cache key stays short)
-    return content_read_through(
-        f"treatment:{slug}",
+    return caching.read_through(
+        caching.TREATMENT,
+        slug,
         lambda: (
             Treatment.objects.published().select_related("reviewed_by").filter(slug=slug).first()
         ),
@@ -39,7 +41,7 @@ def treatment_for_page(slug: str) -> Treatment:
 
 
 def treatment_faqs(treatment: Treatment):
-    """Lazy: evaluated only when the cached FAQ fragment must be rendered again."""
+    """The treatment's published questions (read when its page is rendered)."""
     return FAQ.objects.published().filter(treatment=treatment)
 
 
@@ -141,15 +143,15 @@ def article_list_page(topic_slug: str | None, asked: str | None, per_page: int):
         return None  # no topic has it
     if asked is not None and not PAGE_NUMBER.fullmatch(asked):
         return compute()  # "?page=abc" shows page 1, and is never kept
-    key = f"articles:{topic_slug or '-'}:{asked or '1'}"
+    part = f"{topic_slug or '-'}:{asked or '1'}"
 
     def keep(found: ArticleListPage) -> bool:
         return str(found.number) == (asked or "1")  # past the end: not kept under this number
 
-    found = content_read_through(key, compute, keep)
+    found = caching.read_through(caching.ARTICLE_LIST, part, compute, keep)
     if found is not None and found.shown_until and found.shown_until <= timezone.now():
-        content_forget(key)  # a scheduled article has gone live since
-        found = content_read_through(key, compute, keep)
+        caching.forget(caching.ARTICLE_LIST, part)  # a scheduled article has gone live since
+        found = caching.read_through(caching.ARTICLE_LIST, part, compute, keep)
     return found
 
 

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 from clinic.security import limit_posts
 
 from . import selectors, services, structured_data
-from .content_cache import content_version
 from .forms import NewsletterSignupForm, SearchForm, SuitabilityForm
 from .page_cache import PAGE_NUMBER, SLUG, cached_public_page, dont_keep
 from .search import clean_query, search
@@ -38,7 +37,7 @@ def home(request):
 def treatment_detail(request, slug):
     treatment = selectors.treatment_for_page(slug)
     intro_html, sections = treatment_sections(treatment)
-    faqs = selectors.treatment_faqs(treatment)  # lazy: only rendered on a cache miss
+    faqs = selectors.treatment_faqs(treatment)
     toc = [{"id": s.id, "title": s.title, "level": 2} for s in sections]
     return render(
         request,
@@ -48,9 +47,8 @@ def treatment_detail(request, slug):
             "intro_html": intro_html,
             "sections": sections,
             "toc": toc,
-            "faqs_lazy": faqs,
-            "content_version": content_version(),
-            "sources": treatment.sources.all(),  # lazy: only read on a cache miss
+            "faqs": faqs,
+            "sources": treatment.sources.all(),
             "page_data": structured_data.treatment_page(treatment),
         },
     )

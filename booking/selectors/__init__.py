@@ -15,7 +15,6 @@ from .course_rules import (
     treatment_history,
 )
 from .free_times import (
-    PRACTITIONERS_VERSION,
     AvailabilityInputs,
     availability_inputs,
     bookable_bounds,
@@ -31,7 +30,6 @@ from .plans import course_proposal, plan_session_change, plan_session_choices
 from .staff_schedule import schedule_data
 
 __all__ = [
-    "PRACTITIONERS_VERSION",
     "AvailabilityInputs",
     "CourseBreaches",
     "availability_inputs",

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
-from clinic.versioned_cache import read_through
+from clinic import caching
 from education.models import Treatment
 
 from ..availability import Calendar, Interval, Shift, Slot, slots_available
@@ -43,16 +43,12 @@ def _span(day_from: date, day_to: date, zone: ZoneInfo, margin: timedelta):
     return start, end
 
 
-PRACTITIONERS_VERSION = "booking:practitioners-version"  # moved on by booking/signals.py
-
-
 def practitioners_for(treatment: Treatment) -> list[Practitioner]:
     """Active practitioners who offer `treatment`: kept until a practitioner is saved."""
-    return read_through(
-        PRACTITIONERS_VERSION,
-        f"booking:practitioners-for:{treatment.pk}",
+    return caching.read_through(
+        caching.PRACTITIONERS_FOR,
+        str(treatment.pk),
         lambda: list(Practitioner.objects.filter(is_active=True, treatments=treatment)),
-        timeout=10 * 60,  # saves move it on at once; this bounds a change made around the ORM
     )
 
 

@@ -1,15 +1,17 @@
-"""Rows read on every booking page, kept in the cache until they change (versioned_cache)."""
+"""Rows read on every booking page, kept in the cache until they change (clinic/caching.py)."""
 
 import pytest
 from django.core.cache import cache
 
 from booking import selectors
-from clinic.versioned_cache import bump, current_version, read_through
+from clinic import caching
+from clinic.caching import bump, current_version
 from education.selectors import treatment_published
 from tests.booking.factories import PractitionerFactory
 from tests.education.factories import TreatmentFactory
 
 pytestmark = pytest.mark.django_db
+KIND = caching.Kind("test", "test", 60)  # kept as "kept:test:...", cleared by version "test"
 
 
 def names(treatment):
@@ -64,16 +66,16 @@ def test_an_older_version_is_never_served():
         calls.append(1)
         return len(calls)
 
-    assert read_through("test:version", "test:value", compute) == 1
-    assert read_through("test:version", "test:value", compute) == 1
-    first = current_version("test:version")
-    bump("test:version")
-    assert current_version("test:version") == first + 1
-    assert read_through("test:version", "test:value", compute) == 2
-    cache.delete("test:version")  # evicted: it starts above any number it reached
-    assert current_version("test:version") > first + 1
-    assert read_through("test:version", "test:value", compute) == 3
-    assert read_through("test:version", "test:value", compute) == 3
+    assert caching.read_through(KIND, "value", compute) == 1
+    assert caching.read_through(KIND, "value", compute) == 1
+    first = current_version("test")
+    bump("test")
+    assert current_version("test") == first + 1
+    assert caching.read_through(KIND, "value", compute) == 2
+    cache.delete("version:test")  # evicted: it starts above any number it reached
+    assert current_version("test") > first + 1
+    assert caching.read_through(KIND, "value", compute) == 3
+    assert caching.read_through(KIND, "value", compute) == 3
 
 
 def test_reads_go_to_the_database_while_redis_is_down(treatment, settings):
@@ -87,19 +89,19 @@ def test_reads_go_to_the_database_while_redis_is_down(treatment, settings):
     }
     assert names(treatment) == ["Ana"]
     assert treatment_published(treatment.slug) == treatment
-    bump("test:version")  # logged, not raised
+    bump("test")  # logged, not raised
 
 
 def test_a_value_read_before_the_save_commits_is_left_behind(
     django_capture_on_commit_callbacks,
 ):
     rows = ["old"]
-    assert read_through("test:version", "test:row", lambda: rows[0]) == "old"
+    assert caching.read_through(KIND, "row", lambda: rows[0]) == "old"
     with django_capture_on_commit_callbacks(execute=False) as after_commit:
-        bump("test:version")  # the save's signal, inside its transaction
+        bump("test")  # the save's signal, inside its transaction
         # A request in that moment still reads the old row and keeps it under the new version.
-        assert read_through("test:version", "test:row", lambda: rows[0]) == "old"
+        assert caching.read_through(KIND, "row", lambda: rows[0]) == "old"
     rows[0] = "new"  # committed
     for callback in after_commit:
         callback()
-    assert read_through("test:version", "test:row", lambda: rows[0]) == "new"
+    assert caching.read_through(KIND, "row", lambda: rows[0]) == "new"

@@ -13,9 +13,16 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinic import caching
 from clinic.models import ClinicDetails
-from education.content_cache import bump_content_version
-from education.page_cache import KEY_PREFIX, PAGE_NUMBER, SLUG, header_span, page_key
+from education.page_cache import (
+    HEADER_END,
+    HEADER_START,
+    PAGE_NUMBER,
+    SLUG,
+    header_span,
+    page_key,
+)
 from tests.booking.factories import UserFactory
 from tests.education.factories import ArticleFactory, FAQFactory, TopicFactory, TreatmentFactory
 
@@ -27,9 +34,14 @@ def kept_pages() -> int:
     """Pages kept in the cache (Redis here; the test settings' local memory otherwise)."""
     from django.core.cache import cache
 
+    prefix = caching.PAGE.key("")
     if hasattr(cache, "keys"):  # django-redis
-        return len(cache.keys(f"{KEY_PREFIX}*"))
-    return sum(1 for key in cache._cache if KEY_PREFIX in key)  # LocMemCache: no public listing
+        return len(cache.keys(f"{prefix}*"))
+    return sum(1 for key in cache._cache if prefix in key)  # LocMemCache: no public listing
+
+
+def bump_content_version():
+    caching.bump(caching.CONTENT)
 
 
 @pytest.fixture
@@ -143,44 +155,41 @@ def test_a_signed_in_user_with_a_message_waiting_gets_it_on_a_whole_page(client,
 def test_a_kept_page_without_a_site_header_is_rendered_whole_for_someone_signed_in(
     client, treatment
 ):
-    from django.core.cache import cache
-
-    from education.content_cache import content_version
-
     request = RequestFactory().get(TREATMENT)
     request.user = AnonymousUser()
     request._messages = CookieStorage(request)
-    kept = (content_version(), "text/html; charset=utf-8", b"<p>no site header here</p>", None)
-    cache.set(page_key(request, {}), kept)
+    kept = ("text/html; charset=utf-8", b"<p>no site header here</p>", None)
+    version = caching.current_version(caching.PAGE.version)
+    caching.keep(caching.PAGE, page_key(request, {}), version, kept)
     assert client.get(TREATMENT).content == b"<p>no site header here</p>"  # a visitor: as kept
     client.force_login(UserFactory())
     html = client.get(TREATMENT).content.decode()
     assert "no site header here" not in html and "Sign out" in html and "<h1>" in html
 
 
-def test_the_site_header_is_one_header_element_the_splice_can_find(rf):
-    """The splice looks for the header's start tag and its first </header>: so it must stay so."""
-    from django.template.loader import render_to_string
-
-    from education.page_cache import SITE_HEADER
-
-    for user in (AnonymousUser(), UserFactory(is_staff=True)):
-        request = rf.get(TREATMENT)
-        request.user = user
-        header = render_to_string(SITE_HEADER, request=request).strip().encode()
-        assert header_span(header) == (0, len(header))
-        assert header.count(b"<header") == 1
+def test_every_kept_page_marks_its_site_header_once(client, content):
+    """base.html writes the markers; the splice needs exactly one of each around the header."""
+    for url in content:
+        page = client.get(url).content
+        start, end = header_span(page)
+        assert page[start:end].strip().startswith(b'<header class="site-header'), url
+        assert page[start:end].count(b"</header>") == 1  # just the header, nothing after it
 
 
-def test_header_span_finds_the_site_header_only():
-    page = (
-        b'<body><header class="site-header x"><nav>menu</nav></header>'
-        b"<main><header><h1>T</h1></header></main>"
-    )
+def test_header_span_needs_each_marker_once_and_in_order():
+    page = b"<body>" + HEADER_START + b"<header>menu</header>" + HEADER_END + b"<main>x</main>"
     start, end = header_span(page)
-    assert page[start:end] == b'<header class="site-header x"><nav>menu</nav></header>'
-    assert header_span(b"<body><main><header>not the site's</header></main>") is None
-    assert header_span(b'<header class="site-header">never closed') is None
+    assert page[start:end] == b"<header>menu</header>"
+    assert header_span(b"<body><header>no markers</header></body>") is None
+    assert header_span(page + HEADER_START) is None  # a second one: never spliced
+    assert header_span(HEADER_END + b"<header>x</header>" + HEADER_START) is None
+
+
+def test_an_article_cannot_write_a_marker(client):
+    """Its Markdown is sanitised (comments dropped): the page still has one of each."""
+    body = f"Before {HEADER_START.decode()} inside {HEADER_END.decode()} after."
+    ArticleFactory(title="Tricky", slug="tricky", body=body)
+    assert header_span(client.get("/articles/tricky/").content) is not None
 
 
 def test_signed_in_visitors_get_their_own_page_and_never_leave_it_behind(client, treatment):
