@@ -27,6 +27,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session as WebSession
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Replace
@@ -208,7 +209,8 @@ def _web_sessions_delete(user) -> None:
         # A request in this transaction's last moments may copy a row back into
         # the cache before the delete commits: forget the copies again after it.
         stale = [store.cache_key_prefix + key for key in keys]
-        transaction.on_commit(lambda: store(session_key=None)._cache.delete_many(stale))
+        sessions_cache = caches[settings.SESSION_CACHE_ALIAS]
+        transaction.on_commit(lambda: sessions_cache.delete_many(stale))
 
 
 def _admin_log_scrub(*, patient, user, old: dict[str, str], new: dict[str, str]) -> None:

@@ -144,8 +144,8 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
-    # Sessions read from Redis, written to both (clinic/sessions.py: cached_db,
-    # each cached copy living a minute at most): the database query every
+    # Sessions read from Redis, written to both (clinic/sessions.py: the database
+    # store read through the cache, each copy living a minute at most): the database query every
     # signed-in or booking request made (~0.5 ms of its CPU) is gone, and a Redis
     # outage reads from the database. Only with a shared cache: a per-process one
     # would keep a signed-out session alive in the other processes.
