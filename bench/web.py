@@ -40,8 +40,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-SECONDS = 2 if QUICK else 10  # each URL, after a 1-second warm-up
-BASE_SECONDS = 2 if QUICK else 5  # the minimal view, just before each URL
+SECONDS = 1 if QUICK else 10  # each URL, after a 1-second warm-up
+BASE_SECONDS = 1 if QUICK else 5  # the minimal view, just before each URL
 CONNECTIONS = 16
 THREADS = 2
 LOCUST_USERS = 20

@@ -4,8 +4,9 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
 
+from clinic import demo as clinic_demo
+from education import demo as education_demo
 from education.models import FAQ, Article, Source, Treatment
 from education.readability import MAX_GRADE, reading_grade
 
@@ -13,9 +14,17 @@ pytestmark = pytest.mark.django_db
 LD_JSON = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
 
+def _content():
+    """The demo's content: the clinic's details and education's pages. The booking
+    demo (courses booked through the services) is tested in tests/clinic/test_seed_demo.py,
+    which also runs the whole seed_demo twice."""
+    clinic_demo.seed()
+    education_demo.seed()
+
+
 @pytest.fixture
 def demo():
-    call_command("seed_demo", "--quiet-logins")
+    _content()
 
 
 def published_texts():
@@ -95,7 +104,7 @@ def test_seeding_twice_changes_nothing(demo):
         FAQ.objects.count(),
         Source.objects.count(),
     )
-    call_command("seed_demo", "--quiet-logins")
+    _content()
     assert counts == (
         Treatment.objects.count(),
         Article.objects.count(),
