@@ -88,6 +88,13 @@ def appointments(request):
                     ],
                 }
             )
+        # In the order they happen: a course's first session, then when it was booked.
+        courses.sort(
+            key=lambda c: (
+                min((row["session"].start for row in c["sessions"]), default=now),
+                c["course"].created_at,
+            )
+        )
     return render(
         request,
         "booking/appointments.html",

@@ -10,6 +10,7 @@ from icalendar import Calendar
 from booking.models import Session
 from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory
+from tests.education.factories import TreatmentFactory
 from tests.helpers import at, book
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,15 @@ def test_the_page_lists_each_session_in_clinic_time(signed_in, course):
     assert "Session 2 of 3" in html
     assert "Wednesday 8 July 2026, 10:00" in html
     assert "no-store" in signed_in.get(reverse("booking:appointments"))["Cache-Control"]
+
+
+def test_courses_are_listed_in_the_order_they_happen(signed_in, course, patient, practitioner):
+    """A course booked later but starting sooner comes first (its first session decides)."""
+    other = TreatmentFactory(name="Skin check", slug="skin-check")
+    practitioner.treatments.add(other)
+    book(patient, other, practitioner, [at(6, 5, 10)])
+    html = signed_in.get(reverse("booking:appointments")).content.decode()
+    assert html.index("Friday 5 June 2026, 10:00") < html.index("Wednesday 10 June 2026, 10:00")
 
 
 def test_move_a_session_inside_its_window(signed_in, course, practitioner):
