@@ -12,7 +12,15 @@ from simple_history.utils import bulk_update_with_history
 from .. import reminders
 from ..availability import Slot
 from ..models import BookingRules, Course, Session
-from .checks import change_refusal, lock, replan_or_refuse, slot_for, slots_free, staff_rules
+from .checks import (
+    change_refusal,
+    lock,
+    replan_or_refuse,
+    sessions_shift,
+    slot_for,
+    slots_free,
+    staff_rules,
+)
 from .errors import BookingError
 
 logger = logging.getLogger(__name__)
@@ -99,11 +107,14 @@ def session_cancel(
         )
     _mark_cancelled(cancelled, now)
     reminders.queue_for_cancel(cancelled, now=now, notify=notify)
-    for moved, slot in moves:
-        moved.start, moved.end, moved.practitioner_id = slot.start, slot.end, slot.practitioner_id
-        moved.sequence += 1
-        moved.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
-        reminders.queue_for_move(moved, now=now)
+    if moves:
+        sessions_shift(
+            moves,
+            treatment=course.treatment,
+            patient=session.patient,
+            now=now,
+            exclude_session_ids=[m.pk for m, _slot in moves],
+        )
     if not course.sessions.active().exists():
         course.status = Course.Status.CANCELLED
         course.save(update_fields=["status"])

@@ -6,11 +6,12 @@ from copy import copy
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from education.models import Treatment
 
-from .. import rulebook, selectors
+from .. import reminders, rulebook, selectors
 from ..availability import Slot
 from ..courses import course_replan
 from ..models import BookingRules, Course, Patient, Practitioner, Session
@@ -239,3 +240,39 @@ def slots_free(
         exclude_session_ids=exclude,
         practitioners=practitioners,
     )
+
+
+def sessions_shift(
+    moves: Sequence[tuple[Session, Slot]],
+    *,
+    treatment: Treatment,
+    patient: Patient,
+    now: datetime,
+    practitioner_id: int | None = None,
+    exclude_session_ids: Sequence[int] = (),
+) -> None:
+    """Write the new times of `moves` ((session, slot) pairs, checked free by the caller)
+    and re-time their reminders. A clash the re-check missed (another booking committed
+    in between) writes nothing and comes back as SlotTaken with the nearest free times.
+    For session_move and session_cancel alike."""
+    for moved, slot in moves:
+        moved.start, moved.end, moved.practitioner_id = slot.start, slot.end, slot.practitioner_id
+        moved.sequence += 1
+    try:
+        with transaction.atomic():
+            for moved, _slot in sorted(moves, key=lambda m: -m[0].number):  # later first
+                moved.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
+            for moved, _slot in moves:
+                reminders.queue_for_move(moved, now=now)
+    except IntegrityError as exc:
+        raise SlotTaken(
+            TAKEN_MESSAGE,
+            alternatives=nearest_alternatives(
+                treatment=treatment,
+                wanted=moves[0][1].start,
+                now=now,
+                patient=patient,
+                practitioner_id=practitioner_id,
+                exclude_session_ids=exclude_session_ids,
+            ),
+        ) from exc

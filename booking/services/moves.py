@@ -4,24 +4,24 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from .. import reminders, rulebook
+from .. import rulebook
 from ..availability import Slot
 from ..models import BookingRules, Practitioner, Session
 from .checks import (
     change_refusal,
     lock,
-    nearest_alternatives,
     refuse,
     replan_or_refuse,
+    sessions_shift,
     slot_for,
     slots_free,
     staff_rules,
 )
-from .errors import TAKEN_MESSAGE, BookingError, SlotTaken
+from .errors import BookingError
 
 logger = logging.getLogger(__name__)
 
@@ -109,26 +109,13 @@ def session_move(
         rules=rules,
         exclude=moved_ids,
     )
-    for moved, slot in moves:
-        moved.start, moved.end, moved.practitioner_id = slot.start, slot.end, slot.practitioner_id
-        moved.sequence += 1
-    try:
-        with transaction.atomic():
-            for moved, _slot in sorted(moves, key=lambda m: -m[0].number):  # later first
-                moved.save(update_fields=["start", "end", "practitioner", "sequence", "updated_at"])
-            for moved, _slot in moves:
-                reminders.queue_for_move(moved, now=now)
-    except IntegrityError as exc:
-        raise SlotTaken(
-            TAKEN_MESSAGE,
-            alternatives=nearest_alternatives(
-                treatment=treatment,
-                wanted=moves[0][1].start,
-                now=now,
-                patient=session.patient,
-                practitioner_id=practitioner_id,
-                exclude_session_ids=moved_ids,
-            ),
-        ) from exc
+    sessions_shift(
+        moves,
+        treatment=treatment,
+        patient=session.patient,
+        now=now,
+        practitioner_id=practitioner_id,
+        exclude_session_ids=moved_ids,
+    )
     logger.info("session moved", extra={"session_id": session.pk, "with": len(moves) - 1})
     return MoveResult(moves[0][0], [moved for moved, _slot in moves[1:]])
