@@ -201,6 +201,36 @@ def change_breach(status: str, start: datetime, now: datetime, rules, *, by_staf
     return None
 
 
+def change_rules(rules, *, phone: str, course_of_sessions: bool = True) -> list[str]:
+    """CHANGE, in the sentences patients read before they book and whenever they look at
+    their sessions (templates/booking/includes/change_rules.html, and the emails' text).
+    The cancellation policy adds its sentences here."""
+    hours = rules.change_notice_hours
+    sentences = [
+        ngettext(
+            "You can move or cancel a session here up to %(hours)d hour before it starts.",
+            "You can move or cancel a session here up to %(hours)d hours before it starts.",
+            hours,
+        )
+        % {"hours": hours},
+        ngettext(
+            "Less than %(hours)d hour before, please call us on %(phone)s.",
+            "Less than %(hours)d hours before, please call us on %(phone)s.",
+            hours,
+        )
+        % {"hours": hours, "phone": phone},
+    ]
+    if course_of_sessions:
+        sentences.append(
+            gettext(
+                "Your skin needs the same gap between sessions. So when one session moves "
+                "or is cancelled, the sessions after it may have to move too. We always "
+                "show you where before anything changes."
+            )
+        )
+    return sentences
+
+
 def earliest_new_course(last_start: datetime, spacing: Spacing, zone: ZoneInfo) -> date:
     return last_start.astimezone(zone).date() + timedelta(days=spacing.min_days)
 

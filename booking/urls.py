@@ -24,6 +24,11 @@ urlpatterns = [
     path("emails/stop/<str:token>/", emails.email_unsubscribe, name="email_unsubscribe"),
     path("appointments/sessions/<int:pk>/move/", appointments.move_session, name="session_move"),
     path(
+        "appointments/sessions/<int:pk>/move/confirm/",
+        appointments.move_confirm,
+        name="session_move_confirm",
+    ),
+    path(
         "appointments/sessions/<int:pk>/cancel/", appointments.cancel_session, name="session_cancel"
     ),
     path(

@@ -180,7 +180,7 @@ def book_online(client, treatment, *, sessions=3, details=None, yes=()) -> Cours
         client.post(reverse("booking:consultation_instead"), follow=True)
     client.post(reverse("booking:practitioner"), {"practitioner": "any"}, follow=True)
     week = monday_after(timezone.localdate())
-    page = client.get(reverse("booking:time") + f"?week={week}").content.decode()
+    page = client.get(reverse("booking:time") + f"?day={week}").content.decode()
     client.post(reverse("booking:time"), {"slot": SLOT.search(page).group(1)}, follow=True)
     client.get(reverse("booking:plan"))
     if details:  # the address checked with its emailed code, then name, phone and password
@@ -199,14 +199,17 @@ def move_second_session(client, course) -> None:
     second = course.sessions.get(number=2)
     start = timezone.localtime(second.start)
     url = reverse("booking:session_move", args=[second.pk])
-    page = client.get(f"{url}?week={start.date() - timedelta(days=start.weekday())}")
+    page = client.get(f"{url}?day={start.date()}")
     values = SLOT.findall(page.content.decode())
     value = next(
         v
         for v in values
         if v.startswith(start.date().isoformat()) and v.split("|")[0] != start.isoformat()
     )
-    response = client.post(url, {"slot": value}, follow=True)
+    confirm = reverse("booking:session_move_confirm", args=[second.pk])
+    page = client.get(confirm, {"slot": value}).content.decode()
+    later = dict(re.findall(r'name="(later_\d+)" value="([^"]+)"', page))
+    response = client.post(confirm, {"slot": value, **later}, follow=True)
     if "replan" in response.request["PATH_INFO"]:
         client.post(response.request["PATH_INFO"], follow=True)
 
@@ -415,7 +418,7 @@ def test_no_health_data_in_any_query_string(clinic):
         for html, _type in getattr(message, "alternatives", []):
             email_links += HREF.findall(html)
     page_links = [link for page in client.pages for link in HREF.findall(page)]
-    assert any("week=" in url for url in client.urls)  # query strings were seen at all
+    assert any("day=" in url for url in client.urls)  # query strings were seen at all
     assert any("/appointments/" in link for link in email_links)  # and the emails' links
     bad = {
         url: found

@@ -23,21 +23,31 @@ from .free_times import (
     practitioners_for,
     slot_finder,
     slot_is_free,
-    week_of_slots,
+    slot_picker,
 )
 from .people import patient_of
-from .plans import course_proposal, plan_session_change, plan_session_choices
+from .plans import (
+    MovePreview,
+    course_proposal,
+    later_sessions_replan,
+    move_preview,
+    plan_session_change,
+    plan_session_choices,
+)
 from .staff_schedule import schedule_data
 
 __all__ = [
     "AvailabilityInputs",
     "CourseBreaches",
+    "MovePreview",
     "availability_inputs",
     "bookable_bounds",
     "clinic_zone",
     "course_proposal",
     "courses_breaking_rules",
     "free_slots",
+    "later_sessions_replan",
+    "move_preview",
     "patient_of",
     "plan_session_change",
     "plan_session_choices",
@@ -46,6 +56,6 @@ __all__ = [
     "schedule_data",
     "slot_finder",
     "slot_is_free",
+    "slot_picker",
     "treatment_history",
-    "week_of_slots",
 ]

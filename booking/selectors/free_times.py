@@ -19,6 +19,7 @@ from django.db import connection
 from clinic import caching
 from education.models import Treatment
 
+from .. import picker
 from ..availability import Calendar, Interval, Shift, Slot, slots_available
 from ..courses import FindSlots, end_of_day
 from ..models import (
@@ -260,42 +261,55 @@ def slot_finder(
     return find
 
 
-def week_of_slots(
+def slot_picker(
     *,
     treatment,
     practitioners,
     patient,
-    week: date,
     now: datetime,
+    first_day: date,
+    last_day: date,
+    day: date | None = None,
+    start: date | None = None,
     earliest=None,
     latest=None,
     exclude_session_ids=(),
     rules=None,
     one_per_time: bool = True,
-) -> list[tuple[date, list]]:
-    """(day, [slot, ...]) for the 7 days of `week`; one slot per start time, or (not
-    `one_per_time`) each practitioner's, for a page that names whom each time is with."""
-    found = free_slots(
-        treatment=treatment,
-        day_from=week,
-        day_to=week + timedelta(days=6),
-        now=now,
-        practitioners=practitioners,
-        patient=patient,
-        earliest=earliest,
-        latest=latest,
-        exclude_session_ids=exclude_session_ids,
-        rules=rules,
-    )
+    keep=(),
+    current: Slot | None = None,
+) -> picker.Picker:
+    """The time picker (booking/picker.py) over free times from `first_day` to `last_day`:
+    one query a strip of days. One slot per start time, or (not `one_per_time`) each
+    practitioner's, for a page that offers several practitioners at the same time."""
     zone = clinic_zone()
-    days = {week + timedelta(days=n): [] for n in range(7)}
-    seen = set()
-    for slot in found:  # sorted by start, then practitioner: the first one wins a time
-        if one_per_time and slot.start in seen:
-            continue
-        seen.add(slot.start)
-        days[slot.start.astimezone(zone).date()].append(slot)
-    return list(days.items())
+
+    def fetch(day_from: date, day_to: date):
+        found = free_slots(
+            treatment=treatment,
+            day_from=day_from,
+            day_to=day_to,
+            now=now,
+            practitioners=practitioners,
+            patient=patient,
+            earliest=earliest,
+            latest=latest,
+            exclude_session_ids=exclude_session_ids,
+            rules=rules,
+        )
+        return picker.by_day(found, zone, one_per_time=one_per_time)
+
+    return picker.pick(
+        fetch,
+        first_day=first_day,
+        last_day=last_day,
+        zone=zone,
+        day=day,
+        start=start,
+        keep=keep,
+        names={p.pk: p.display_name for p in practitioners},
+        current=current,
+    )
 
 
 def slot_is_free(
@@ -305,8 +319,12 @@ def slot_is_free(
     practitioners: Sequence[Practitioner],
     patient: Patient | None,
     now: datetime,
+    earliest: datetime | None = None,
+    latest: datetime | None = None,
+    exclude_session_ids: Sequence[int] = (),
 ) -> bool:
-    """Whether `slot` is still one of the free times offered (a posted choice, checked)."""
+    """Whether `slot` is still one of the free times offered (a posted choice, checked);
+    `exclude_session_ids`: sessions that would make way (the one being moved)."""
     day = slot.start.astimezone(clinic_zone()).date()
     found = free_slots(
         treatment=treatment,
@@ -315,5 +333,8 @@ def slot_is_free(
         now=now,
         practitioners=practitioners,
         patient=patient,
+        earliest=earliest,
+        latest=latest,
+        exclude_session_ids=exclude_session_ids,
     )
     return slot in set(found)

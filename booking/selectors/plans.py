@@ -1,15 +1,20 @@
 """Course plans: the proposal from a chosen first session, and changes to a planned session."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from education.models import Treatment
 
+from .. import rulebook
 from ..availability import Slot
+from ..courses import PlannedSession, course_replan
 from ..models import (
     BookingRules,
+    Course,
     Patient,
     Practitioner,
+    Session,
 )
 from .free_times import clinic_zone, free_slots, practitioners_for, slot_finder
 
@@ -129,3 +134,72 @@ def plan_session_change(
     for proposal in proposals:
         changed[proposal.number - 1] = proposal.slot
     return changed, [p.number for p in proposals]
+
+
+def later_sessions_replan(
+    *,
+    course: Course,
+    starts: dict[int, datetime],
+    first_breach: int | None,
+    now: datetime,
+    exclude_session_ids: Sequence[int],
+) -> list[PlannedSession]:
+    """Where the later sessions of `course` could go when `starts` (number -> start of each
+    active session, with the change in it) leaves them outside their windows, from the
+    first one that breaks (`first_breach`): course_replan's choice, the same practitioner
+    first. Numbered as the sessions are (course_replan counts the active ones)."""
+    treatment, zone = course.treatment, clinic_zone()
+    numbers = sorted(starts)
+    planned = course_replan(
+        starts=[starts[n] for n in numbers],
+        changed=numbers.index(first_breach) if first_breach in numbers else 1,
+        spacing=rulebook.spacing_of(treatment),
+        zone=zone,
+        practitioner_id=course.practitioner_id,
+        find_slots=slot_finder(
+            treatment=treatment,
+            practitioner=course.practitioner,
+            now=now,
+            patient=course.patient,
+            exclude_session_ids=exclude_session_ids,
+        ),
+    )
+    return [replace(p, number=numbers[p.number - 1]) for p in planned]
+
+
+@dataclass(frozen=True)
+class MovePreview:
+    """What moving a session to a slot would do, before anything changes."""
+
+    refusal: str  # why it cannot move there ("" when it can)
+    later: list[tuple[Session, Slot | None]]  # later sessions that would move, and where
+
+    @property
+    def complete(self) -> bool:
+        """Every later session that has to move has somewhere to go."""
+        return not self.refusal and all(slot for _session, slot in self.later)
+
+
+def move_preview(*, session: Session, slot: Slot, now: datetime) -> MovePreview:
+    """The course after moving `session` to `slot`, judged by the rulebook as
+    services.session_move judges it (which checks it all again, under its locks)."""
+    course = session.course
+    siblings = {s.number: s for s in course.sessions.active().select_related("practitioner")}
+    starts = {n: s.start for n, s in siblings.items()}
+    starts[session.number] = slot.start
+    breaches = rulebook.course_breaches(
+        starts.items(), rulebook.spacing_of(course.treatment), clinic_zone()
+    )
+    own = [b for b in breaches if b.number is not None and b.number <= session.number]
+    if own:
+        return MovePreview(own[0].message, [])
+    if not breaches:
+        return MovePreview("", [])
+    planned = later_sessions_replan(
+        course=course,
+        starts=starts,
+        first_breach=breaches[0].number,
+        now=now,
+        exclude_session_ids=[s.pk for s in siblings.values()],
+    )
+    return MovePreview("", [(siblings[p.number], p.slot) for p in planned])

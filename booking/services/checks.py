@@ -3,7 +3,6 @@ nearest alternatives, and the rulebook's refusals and overrides."""
 
 from collections.abc import Sequence
 from copy import copy
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -13,7 +12,6 @@ from education.models import Treatment
 
 from .. import reminders, rulebook, selectors
 from ..availability import Slot
-from ..courses import course_replan
 from ..models import BookingRules, Course, Patient, Practitioner, Session
 from .errors import TAKEN_MESSAGE, BookingError, NeedsReplan, SlotTaken
 
@@ -194,23 +192,13 @@ def replan_or_refuse(
     if by_staff and override_reason and all(b.rule == rulebook.WINDOW for b in breaches):
         record_override(course, rule=rulebook.WINDOW, reason=override_reason, by=by, what=what)
         return
-    numbers = sorted(starts)
-    planned = course_replan(
-        starts=[starts[n] for n in numbers],
-        changed=numbers.index(breaches[0].number) if breaches[0].number in numbers else 1,
-        spacing=spacing,
-        zone=zone,
-        practitioner_id=course.practitioner_id,
-        find_slots=selectors.slot_finder(
-            treatment=treatment,
-            practitioner=course.practitioner,
-            now=now,
-            patient=course.patient,
-            exclude_session_ids=exclude_session_ids,
-        ),
+    proposals = selectors.later_sessions_replan(
+        course=course,
+        starts=starts,
+        first_breach=breaches[0].number,
+        now=now,
+        exclude_session_ids=exclude_session_ids,
     )
-    # course_replan counts the active sessions; their numbers are what pages look up.
-    proposals = [replace(p, number=numbers[p.number - 1]) for p in planned]
     message = " ".join(b.message for b in breaches)
     waivable = all(b.rule == rulebook.WINDOW for b in breaches)
     raise NeedsReplan(message, proposals=proposals, waivable=waivable)

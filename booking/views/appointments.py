@@ -4,23 +4,23 @@ Every lookup is scoped to the patient: another patient's course or session is
 a 404, for every URL and method, never a 403 that says it exists.
 """
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import rulebook, selectors, services
+from ..availability import Slot
 from ..calendar_files import sessions_ics
 from ..forms import EmailPreferencesForm, posted_slot
 from ..journey import parse_slot, slot_value
 from ..models import BookingRules, Course, Patient, Practitioner, Session
-from .week import week_start
+from .picker import asked_day, picker_context
 
 
 def _own_session(request, pk) -> Session:
@@ -44,14 +44,14 @@ def _can_change(session: Session, now, rules: BookingRules) -> bool:
 REPLAN_KEY = "booking_replan"
 
 
-def _offer_replan(request, *, session, action: str, slot, needed) -> HttpResponse:
-    """Keep the change asked for, and the later sessions it would move, until the patient
-    chooses (booking/replan.html): nothing is changed before that."""
+def _offer_replan(request, *, session, needed) -> HttpResponse:
+    """Keep the cancellation asked for, and the later sessions it would move, until the
+    patient chooses (booking/replan.html): nothing is changed before that. (A move shows
+    the same on its confirm page.)"""
     request.session[REPLAN_KEY] = {
         "course": session.course_id,
         "session": session.pk,
-        "action": action,
-        "slot": slot_value(slot) if slot else "",
+        "action": "cancel",
         "message": needed.message,
         "proposals": [
             (p.number, slot_value(p.slot) if p.slot else "", p.reason) for p in needed.proposals
@@ -119,98 +119,174 @@ def preferences(request):
     return redirect("booking:appointments")
 
 
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
-def move_session(request, pk):
-    session = _own_session(request, pk)
-    treatment = session.course.treatment
-    now, rules = timezone.now(), BookingRules.current()
+def _move_bounds(session: Session, now, rules: BookingRules):
+    """The days a session may move to (its window after the one before, never inside the
+    minimum notice; a course's first, never past the horizon), the window, and the window
+    that keeps the sessions after it where they are."""
     zone = selectors.clinic_zone()
-    if not _can_change(session, now, rules):
-        messages.error(request, gettext("This session cannot be changed online. Please call us."))
-        return redirect("booking:appointments")
     starts = [(s.number, s.start) for s in session.course.sessions.active()]
-    spacing = rulebook.spacing_of(treatment)
+    spacing = rulebook.spacing_of(session.course.treatment)
     window = rulebook.window_after_previous(starts, session.number, spacing, zone)
     keeps_others = rulebook.move_window(starts, session.number, spacing, zone)
-    if request.method == "POST":
-        slot = posted_slot(request.POST.get("slot", ""), treatment)
-        if slot is None:
-            messages.error(request, gettext("Please choose one of the free times shown."))
-            return redirect("booking:session_move", pk=pk)
-        try:
-            services.session_move(
-                session=session,
-                new_start=slot.start,
-                now=now,
-                practitioner=session.practitioner
-                if slot.practitioner_id == session.practitioner_id
-                else _practitioner(slot.practitioner_id, treatment),
-                by=request.user,
-            )
-        except services.NeedsReplan as needed:
-            return _offer_replan(request, session=session, action="move", slot=slot, needed=needed)
-        except services.BookingError as error:
-            messages.error(request, error.message)
-            return redirect("booking:session_move", pk=pk)
-        messages.success(
-            request, gettext("Session %(number)d is moved.") % {"number": session.number}
-        )
-        return redirect("booking:appointments")
-    week = week_start(
-        request.GET.get("week"), (window.first_day if window else timezone.localdate())
-    )
     earliest = now + rules.min_notice
     latest = window.ends_at(zone) if window else None
     if session.number == min(n for n, _start in starts):  # a course's first: the horizon too
         latest = min(latest, now + rules.horizon) if latest else now + rules.horizon
+    first_day = earliest.astimezone(zone).date()
+    if window:
+        first_day = max(first_day, window.first_day)
+    last_day = latest.astimezone(zone).date()
+    if keeps_others == window or max(starts)[0] == session.number:
+        keeps_others = None  # nothing after it to move, or it all fits anyway
+    return first_day, last_day, earliest, latest, window, keeps_others
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def move_session(request, pk):
+    """The times a session can move to; choosing one shows what changes (move_confirm)."""
+    session = _own_session(request, pk)
+    treatment = session.course.treatment
+    now, rules = timezone.now(), BookingRules.current()
+    if not _can_change(session, now, rules):
+        messages.error(request, gettext("This session cannot be changed online. Please call us."))
+        return redirect("booking:appointments")
+    first_day, last_day, earliest, latest, window, keeps_others = _move_bounds(session, now, rules)
     # The session keeps its practitioner unless the patient asks to see everyone's times;
-    # then each time says whom it is with.
+    # each time says whom it is with.
     everyone = selectors.practitioners_for(treatment)
     anyone = request.GET.get("with") == "any"
-    shown = everyone if anyone else [p for p in everyone if p.pk == session.practitioner_id]
-    days = selectors.week_of_slots(
+    picker = selectors.slot_picker(
         treatment=treatment,
-        practitioners=shown,
+        practitioners=everyone
+        if anyone
+        else [p for p in everyone if p.pk == session.practitioner_id],
         patient=session.patient,
-        week=week,
         now=now,
+        first_day=first_day,
+        last_day=last_day,
+        day=asked_day(request, "day"),
+        start=asked_day(request, "from"),
         earliest=earliest,
         latest=latest,
         exclude_session_ids=[session.pk],
         rules=rules,
         one_per_time=not anyone,
+        current=Slot(session.start, session.end, session.practitioner_id),
     )
-    outside = set()
-    if window:
-        outside = {d for d, _s in days if not window.first_day <= d <= window.last_day}
-        days = [(d, [] if d in outside else s) for d, s in days]
-    first_week = (
-        week_start(None, window.first_day) if window else week_start(None, timezone.localdate())
-    )
-    last_week = week_start(None, window.last_day) if window else None
     context = {
         "session": session,
         "window": window,
-        "days": days,
-        "week": week,
-        "previous_week": week - timedelta(days=7) if week > first_week else None,
-        "next_week": week + timedelta(days=7) if last_week is None or week < last_week else None,
-        "form_action": request.path,
-        "week_url": request.path,
-        "week_query": "&with=any" if anyone else "",
-        "chosen": None,
-        "outside": outside,
+        "keeps_others": keeps_others,
         "anyone": anyone,
-        "names": {p.pk: p.display_name for p in everyone} if anyone else None,
-        "keeps_others": keeps_others
-        if keeps_others and keeps_others != window and max(starts)[0] != session.number
-        else None,
+        "current": session,
+        "current_day": timezone.localtime(session.start).date(),
+        "form_method": "get",
+        "form_action": reverse("booking:session_move_confirm", args=[session.pk]),
+        **picker_context(
+            request,
+            picker,
+            first_day=first_day,
+            last_day=last_day,
+            picker_query="&with=any" if anyone else "",
+        ),
     }
     if request.htmx:
-        return render(request, "booking/includes/week.html", context)
+        return render(request, "booking/includes/picker.html", context)
     return render(request, "booking/session_move.html", context)
+
+
+def _posted_later(request) -> dict[int, str]:
+    """The later sessions' new times the confirm page showed (later_<number> fields)."""
+    return {
+        int(name.removeprefix("later_")): value
+        for name, value in request.POST.items()
+        if name.startswith("later_") and name.removeprefix("later_").isdigit()
+    }
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def move_confirm(request, pk):
+    """Old and new side by side, with what the move does to the sessions after it; the
+    session moves only when the patient confirms what they were shown."""
+    session = _own_session(request, pk)
+    treatment = session.course.treatment
+    now, rules = timezone.now(), BookingRules.current()
+    if not _can_change(session, now, rules):
+        messages.error(request, gettext("This session cannot be changed online. Please call us."))
+        return redirect("booking:appointments")
+    source = request.POST if request.method == "POST" else request.GET
+    slot = posted_slot(source.get("slot", ""), treatment)
+    if (
+        slot is None
+        or slot.start == session.start
+        and slot.practitioner_id == session.practitioner_id
+    ):
+        messages.error(request, gettext("Please choose one of the free times shown."))
+        return redirect("booking:session_move", pk=pk)
+    practitioner = _practitioner(slot.practitioner_id, treatment)
+    preview = selectors.move_preview(session=session, slot=slot, now=now)
+    later = {s.number: slot_value(p) for s, p in preview.later if p}
+    if request.method == "POST" and preview.complete:
+        if _posted_later(request) != later:
+            messages.warning(
+                request,
+                gettext(
+                    "Free times changed while you were choosing. Please check the new "
+                    "times below before you confirm."
+                ),
+            )
+        else:
+            try:
+                services.session_move(
+                    session=session,
+                    new_start=slot.start,
+                    now=now,
+                    practitioner=practitioner,
+                    also={s.number: p for s, p in preview.later if p},
+                    by=request.user,
+                )
+            except services.NeedsReplan:
+                messages.warning(
+                    request,
+                    gettext("Free times changed while you were choosing. Please check again."),
+                )
+            except services.BookingError as error:
+                messages.error(request, error.message)
+                return redirect("booking:session_move", pk=pk)
+            else:
+                messages.success(
+                    request, gettext("Session %(number)d is moved.") % {"number": session.number}
+                )
+                return redirect("booking:appointments")
+            preview = selectors.move_preview(session=session, slot=slot, now=now)
+    _first, _last, earliest, latest, _window, _keeps = _move_bounds(session, now, rules)
+    free = selectors.slot_is_free(
+        slot,
+        treatment=treatment,
+        practitioners=[practitioner],
+        patient=session.patient,
+        now=now,
+        earliest=earliest,
+        latest=latest,
+        exclude_session_ids=[session.pk],
+    )
+    return render(
+        request,
+        "booking/session_move_confirm.html",
+        {
+            "session": session,
+            "slot": slot,
+            "slot_value": slot_value(slot),
+            "practitioner": practitioner,
+            "preview": preview,
+            "free": free,
+            "later_values": [(s.number, slot_value(p)) for s, p in preview.later if p],
+        },
+    )
 
 
 def _practitioner(pk, treatment):
@@ -221,15 +297,15 @@ def _practitioner(pk, treatment):
 @login_required
 @require_http_methods(["GET", "POST"])
 def replan(request, pk):
-    """A move or cancellation that would leave later sessions outside their windows.
+    """A cancellation that would leave later sessions outside their windows.
 
     The patient sees which sessions would have to move and to when, and
-    chooses: make the change with those moves, (for a cancellation) cancel the
-    later sessions too, or keep things as they are. Nothing is stored until then.
+    chooses: cancel and make those moves, cancel the later sessions too, or
+    keep things as they are. Nothing is stored until then.
     """
     course = _own_course(request, pk)
     stored = request.session.get(REPLAN_KEY) or {}
-    if stored.get("course") != course.pk or stored.get("action") not in ("move", "cancel"):
+    if stored.get("course") != course.pk or stored.get("action") != "cancel":
         return redirect("booking:appointments")  # nothing asked, or kept from an older page
     session = course.sessions.active().filter(pk=stored.get("session")).first()
     if session is None:
@@ -241,7 +317,6 @@ def replan(request, pk):
         for n, v, reason in stored["proposals"]
         if n in sessions
     ]
-    slot = parse_slot(stored.get("slot") or "", course.treatment)
     complete = all(p_slot for _s, p_slot, _r in proposals)
     names = {p.pk: p for p in selectors.practitioners_for(course.treatment)}
     if request.method == "POST":
@@ -249,23 +324,14 @@ def replan(request, pk):
         request.session.pop(REPLAN_KEY, None)
         also = {s.number: p_slot for s, p_slot, _r in proposals if p_slot}
         try:
-            if choice == "together" and complete and stored["action"] == "move" and slot:
-                services.session_move(
-                    session=session,
-                    new_start=slot.start,
-                    practitioner=_practitioner(slot.practitioner_id, course.treatment),
-                    also=also,
-                    by=request.user,
-                )
-                messages.success(request, gettext("Your sessions are moved."))
-            elif choice == "together" and complete and stored["action"] == "cancel":
+            if choice == "together" and complete:
                 services.session_cancel(session=session, also=also, by=request.user)
                 messages.success(
                     request,
                     gettext("Session %(number)d is cancelled and later sessions moved.")
                     % {"number": session.number},
                 )
-            elif choice == "with_later" and stored["action"] == "cancel":
+            elif choice == "with_later":
                 services.session_cancel(session=session, with_later=True, by=request.user)
                 messages.success(
                     request,
@@ -285,8 +351,6 @@ def replan(request, pk):
         {
             "course": course,
             "session": session,
-            "action": stored["action"],
-            "slot": slot,
             "message": stored.get("message", ""),
             "proposals": [
                 (later, p_slot, reason, names.get(p_slot.practitioner_id) if p_slot else None)
@@ -317,9 +381,7 @@ def cancel_session(request, pk):
         try:
             services.session_cancel(session=session, by=request.user)
         except services.NeedsReplan as needed:
-            return _offer_replan(
-                request, session=session, action="cancel", slot=None, needed=needed
-            )
+            return _offer_replan(request, session=session, needed=needed)
         except services.BookingError as error:
             messages.error(request, error.message)
         else:

@@ -63,3 +63,26 @@ def first_free_slot(treatment, practitioner, *, days_ahead: int = 7):
         now=timezone.now(),
         practitioners=[practitioner],
     )[0]
+
+
+def move_page(client, session, start, practitioner):
+    """The move's confirm page for `session` at `start` with `practitioner` (nothing moves)."""
+    return client.get(
+        reverse("booking:session_move_confirm", args=[session.pk]),
+        {"slot": f"{start.isoformat()}|{practitioner.pk}"},
+    )
+
+
+def confirm_move(client, session, start, practitioner, **extra):
+    """Move `session` as a patient does: the confirm page, then its Confirm button (with
+    what the page showed, or without a form to post when it offers none)."""
+    page = move_page(client, session, start, practitioner)
+    fields = dict(
+        re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.content.decode())
+    )
+    fields.pop("csrfmiddlewaretoken", None)
+    if "slot" not in fields:
+        return page
+    return client.post(
+        reverse("booking:session_move_confirm", args=[session.pk]), {**fields, **extra}
+    )

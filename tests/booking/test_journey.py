@@ -6,8 +6,11 @@ from datetime import datetime
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils.html import escape
 
-from booking.models import ConsentText, Course, Patient, Session
+from booking import rulebook
+from booking.models import BookingRules, ConsentText, Course, Patient, Session
+from clinic.models import ClinicDetails
 from tests.booking.conftest import LONDON, email_code_sign_in
 from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.education.factories import (
@@ -36,15 +39,19 @@ def answer_all(client, treatment, yes=()):
 
 
 def first_slot_value(client):
-    html = client.get(reverse("booking:time") + "?week=2026-06-08").content.decode()
+    html = client.get(reverse("booking:time") + "?day=2026-06-08").content.decode()
     return re.search(r'name="slot" value="([^"]+)"', html).group(1)
 
 
-def walk_to_plan(client, treatment, sessions=3):
+def walk_to_time(client, treatment, sessions=3):
     client.get(reverse("booking:start_with", args=[treatment.slug]))
     client.post(reverse("booking:length"), {"sessions": sessions})
     answer_all(client, treatment)
     client.post(reverse("booking:practitioner"), {"practitioner": "any"})
+
+
+def walk_to_plan(client, treatment, sessions=3):
+    walk_to_time(client, treatment, sessions)
     value = first_slot_value(client)
     client.post(reverse("booking:time"), {"slot": value})
     return value
@@ -67,6 +74,13 @@ def test_a_new_patient_books_a_course_from_start_to_finish(
     assert response.status_code == 302
     client.post(reverse("booking:consent"), {"agree": "on"})
     confirm = client.get(reverse("booking:confirm"))
+    current = BookingRules.current()
+    rules = rulebook.change_rules(
+        current, phone=ClinicDetails.current().phone, course_of_sessions=True
+    )
+    assert len(rules) == 3 and f"up to {current.change_notice_hours} hours before" in rules[0]
+    for sentence in rules:  # the clinic's move and cancel rules, before the patient commits
+        assert escape(sentence) in confirm.content.decode()
     key = re.search(r'name="key" value="([^"]+)"', confirm.content.decode()).group(1)
     with django_capture_on_commit_callbacks(execute=True):
         done = client.post(reverse("booking:confirm"), {"key": key})
@@ -86,6 +100,9 @@ def test_a_new_patient_books_a_course_from_start_to_finish(
     confirmation = next(m for m in mail.outbox if "is confirmed" in m.subject)
     assert confirmation.to == ["nia@example.org"]
     assert confirmation.attachments[0][0] == "course.ics"
+    html = confirmation.alternatives[0][0]
+    for sentence in rules:  # and in the confirmation, both parts
+        assert f"- {sentence}" in confirmation.body and escape(sentence) in html
 
 
 def test_double_clicking_confirm_books_once(client, clinic_ready, patient):
@@ -218,24 +235,56 @@ def test_no_health_data_in_urls(client, clinic_ready):
     assert Patient.objects.count() == 0
 
 
-def test_the_week_view_names_each_time_by_day_date_and_time(client, clinic_ready):
+def test_the_picker_opens_on_the_first_bookable_day_with_times_by_part_of_the_day(
+    client, clinic_ready, practitioner
+):
+    walk_to_time(client, clinic_ready)
+    html = client.get(reverse("booking:time")).content.decode()
+    # Monday 1 June, 08:00: 24 hours' notice makes Tuesday the first day with times.
+    assert re.search(r'aria-current="date">\s*<span class="day-chip-weekday">Tue</span>', html)
+    assert 'id="picker-day" tabindex="-1">Tuesday 2 June</h2>' in html
+    name = practitioner.display_name
+    # Each time is named by its date, start, end (75 minutes) and practitioner.
+    assert f'aria-label="Tuesday 2 June 2026, 09:00 to 10:15 with {name}"' in html
+    assert "Monday 1 June 2026" not in html  # before the notice ends
+    # Six times to a part of the day, spread over it; the rest behind "more times".
+    morning = html.split('id="part-morning"')[1].split("</section>")[0]
+    shown, more = morning.split("<details")
+    assert shown.count('name="slot"') == 6 and "11:45 to 13:00" in shown
+    assert 'name="slot"' in more and "6 more morning times" in more
+    assert 'id="part-afternoon"' in html and 'id="part-evening"' not in html
+
+
+def test_choosing_a_day_in_the_strip_and_the_htmx_fragment(client, clinic_ready):
     walk_to_plan(client, clinic_ready)
-    html = client.get(reverse("booking:time") + "?week=2026-06-08").content.decode()
-    assert 'aria-label="Monday 8 June 2026, 09:00"' in html
-    fragment = client.get(reverse("booking:time") + "?week=2026-06-15", HTTP_HX_REQUEST="true")
-    assert fragment.content.decode().lstrip().startswith("{#") is False
-    assert "<html" not in fragment.content.decode()
-    assert 'aria-label="Monday 15 June 2026, 09:00"' in fragment.content.decode()
+    html = client.get(reverse("booking:time") + "?day=2026-06-09").content.decode()
+    assert 'aria-label="Tuesday 9 June 2026, 09:00 to 10:15 with ' in html
+    assert "Earlier days" in html  # strips run from Tuesday 2 June, the first day
+    # Saturday and Sunday have no times: shown, not links.
+    assert html.count('<span class="day-chip is-empty') == 2
+    fragment = client.get(
+        reverse("booking:time") + "?day=2026-06-10", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in fragment and 'id="picker-status" hx-swap-oob' in fragment
+    assert "autofocus" in fragment and "Wednesday 10 June 2026, 09:00 to 10:15" in fragment
+
+
+def test_from_a_date_shows_the_first_day_with_times_on_or_after_it(client, clinic_ready):
+    walk_to_time(client, clinic_ready)
+    html = client.get(reverse("booking:time") + "?from=2026-06-13").content.decode()
+    assert 'id="picker-day" tabindex="-1">Monday 15 June</h2>' in html  # past the weekend
 
 
 def test_times_are_shown_in_the_clinic_zone(client, clinic_ready):
     walk_to_plan(client, clinic_ready)
-    html = client.get(reverse("booking:time") + "?week=2026-06-08").content.decode()
+    html = client.get(reverse("booking:time") + "?day=2026-06-08").content.decode()
     first = re.search(r'value="([^"|]+)\|', html).group(1)
     assert datetime.fromisoformat(first).astimezone(LONDON).hour == 9
 
 
-@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "nonsense"])
-def test_any_week_in_the_time_picker_gives_a_page(client, clinic_ready, week):
+@pytest.mark.parametrize("name", ["day", "from"])
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "nonsense", "2026-02-30"])
+def test_any_day_in_the_time_picker_gives_a_page(client, clinic_ready, name, value):
     walk_to_plan(client, clinic_ready)
-    assert client.get(reverse("booking:time"), {"week": week}).status_code == 200
+    response = client.get(reverse("booking:time"), {name: value})
+    assert response.status_code == 200 and b'name="slot"' in response.content

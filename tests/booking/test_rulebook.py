@@ -16,7 +16,7 @@ from booking.courses import Spacing
 from booking.models import BookingRules, ConsentText, Course, Session
 from booking.services import NeedsReplan, course_cancel, session_move
 from clinic.roles import RECEPTION
-from tests.booking.conftest import LONDON
+from tests.booking.conftest import LONDON, confirm_move, move_page
 from tests.booking.test_journey import answer_all, walk_to_plan
 from tests.education.factories import ConsultationFactory, usual_questions
 from tests.helpers import at, book
@@ -153,8 +153,7 @@ def course(clinic_ready, patient, practitioner):
 
 
 def move(client, session, start, practitioner):
-    value = f"{start.isoformat()}|{practitioner.pk}"
-    return client.post(reverse("booking:session_move", args=[session.pk]), {"slot": value})
+    return confirm_move(client, session, start, practitioner)
 
 
 def starts_of(course):
@@ -164,10 +163,9 @@ def starts_of(course):
 def test_declining_the_retiming_leaves_the_course_as_it_was(client, course, practitioner):
     client.force_login(course.patient.user)
     before = starts_of(course)
-    response = move(client, course.sessions.get(number=2), at(7, 9, 10), practitioner)
-    assert response.url == reverse("booking:replan", args=[course.pk])  # 3 would be 27 days on
-    client.post(response.url, {"choice": "keep"})
-    assert starts_of(course) == before
+    page = move_page(client, course.sessions.get(number=2), at(7, 9, 10), practitioner)
+    assert "Session 3: from" in page.content.decode()  # 3 would be 27 days on
+    assert starts_of(course) == before  # the page moves nothing; leaving it keeps it so
     assert (
         rulebook.course_breaches(
             [(s.number, s.start) for s in course.sessions.active()], SPACING, LONDON
@@ -187,9 +185,8 @@ def test_a_first_session_cannot_move_past_the_horizon(client, course, practition
 def test_a_first_session_cannot_pass_the_ones_after_it(client, course, practitioner):
     client.force_login(course.patient.user)
     first = course.sessions.get(number=1)
-    response = move(client, first, at(8, 12), practitioner)  # after sessions 2 and 3
-    assert response.url == reverse("booking:replan", args=[course.pk])
-    client.post(response.url, {"choice": "keep"})
+    page = move_page(client, first, at(8, 12), practitioner)  # after sessions 2 and 3
+    assert "Session 2: from" in page.content.decode()
     assert starts_of(course) == [at(6, 10), at(7, 8), at(8, 5)]
 
 
@@ -301,7 +298,7 @@ def test_a_consultation_never_speaks_of_spacing(client, now, practitioner):
     pages.append(client.get(reverse("booking:length"), follow=True))
     answer_all(client, consultation)
     client.post(reverse("booking:practitioner"), {"practitioner": "any"})
-    html = client.get(reverse("booking:time") + "?week=2026-06-08").content.decode()
+    html = client.get(reverse("booking:time") + "?day=2026-06-08").content.decode()
     value = re.search(r'name="slot" value="([^"]+)"', html).group(1)
     client.post(reverse("booking:time"), {"slot": value})
     pages.append(client.get(reverse("booking:plan")))
@@ -415,13 +412,13 @@ def test_a_move_offers_the_same_practitioner_unless_the_patient_asks_for_anyone(
     client.force_login(course.patient.user)
     second = course.sessions.get(number=2)
     url = reverse("booking:session_move", args=[second.pk])
-    own = client.get(url, {"week": "2026-07-06"}).content.decode()
+    own = client.get(url, {"day": "2026-07-08"}).content.decode()
     values = re.findall(r'name="slot" value="[^"|]+\|(\d+)"', own)
     assert values and set(values) == {str(practitioner.pk)}
     assert f"Showing free times with {practitioner.display_name}" in own
-    anyone = client.get(url, {"week": "2026-07-06", "with": "any"}).content.decode()
-    assert re.search(r'aria-label="Wednesday 8 July 2026, 10:00 with Dr Other"', anyone)
-    assert f"10:00 with {practitioner.display_name}" in anyone
+    anyone = client.get(url, {"day": "2026-07-08", "with": "any"}).content.decode()
+    assert 'aria-label="Wednesday 8 July 2026, 10:00 to 11:15 with Dr Other"' in anyone
+    assert f'10:00 to 11:15</span><span class="slot-who">with {practitioner.display_name}' in anyone
 
 
 def test_a_session_with_someone_else_is_shown_as_such_on_the_plan(

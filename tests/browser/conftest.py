@@ -94,3 +94,31 @@ def email_code_in_browser(page, email: str) -> None:
     page.get_by_label("The 6-digit code from the email").fill(emailed_code(email))
     page.get_by_role("button", name="Check the code").click()
     page.get_by_role("heading", name="Your details").wait_for()
+
+
+def show_day(page, label: str, most: int = 8) -> None:
+    """In the time picker, show the day whose strip entry reads `label` (e.g. "4 Feb"),
+    going to later days until the strip holds it; waits for that day's heading."""
+    for _ in range(most):
+        chip = page.locator(".day-strip .day-chip", has_text=label)
+        if chip.count():
+            if chip.get_attribute("aria-current") != "date":
+                chip.click()
+            page.locator(".day-strip [aria-current='date']", has_text=label).wait_for()
+            return
+        before = page.locator(".day-strip li").first.inner_text()
+        page.get_by_role("link", name="Later days").click()
+        page.locator(".day-strip li").first.filter(has_not_text=before).wait_for()
+    raise AssertionError(f"no day {label!r} in the picker")
+
+
+def choose_time(page, name) -> None:
+    """Click the picker's button named `name` (a string or a pattern), opening the
+    "more times" of its part of the day when it is kept there."""
+    button = page.get_by_role("button", name=name)
+    if not button.is_visible():
+        for summary in page.locator("details.more-times:not([open]) > summary").all():
+            summary.click()
+            if button.is_visible():
+                break
+    button.click()

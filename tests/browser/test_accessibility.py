@@ -40,7 +40,7 @@ from education.services import CONFIRM_PURPOSE
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.booking.factories import book_course as course_agreed
 from tests.browser.axe import axe_report, axe_violations
-from tests.browser.conftest import other_origin_requests, save_if_failed
+from tests.browser.conftest import choose_time, other_origin_requests, save_if_failed, show_day
 from tests.education.factories import (
     ArticleFactory,
     ConsultationFactory,
@@ -419,9 +419,14 @@ def _journey(step, then=None, signed_in=True):
     return reach
 
 
-def _next_week(page, world):
-    page.get_by_role("link", name="Next week").click()
-    page.get_by_role("heading", name=re.compile("Week of Monday 2 February")).wait_for()
+def _later_days(page, world):
+    page.get_by_role("link", name="Later days").click()
+    page.get_by_role("heading", name="Tuesday 3 February").wait_for()
+
+
+def _more_times(page, world):
+    """The picker with a part of the day's "more times" open."""
+    page.locator("details.more-times > summary").first.click()
 
 
 def _empty(name):
@@ -456,7 +461,7 @@ def _bad_questions(page, world):
 
 def _bad_time(page, world):
     """A time that was free when the page loaded, gone by the click (here: forged)."""
-    _next_week(page, world)
+    _later_days(page, world)
     tamper(page, "button[name='slot']", "2026-02-04T10:00:00+00:00|999")
     click_and_load(page, page.locator("button[name='slot']").first)
 
@@ -542,10 +547,26 @@ def _add_session(page, world):
     page.goto(f"/appointments/courses/{sessions[1].course_id}/add/")
 
 
-def _move_next_week(page, world):
+def _move_later_days(page, world):
     _move(page, world)
-    page.get_by_role("link", name="Next week").click()
-    page.get_by_role("heading", name=re.compile("Week of Monday 9 March")).wait_for()
+    page.get_by_role("link", name="Later days").click()
+    page.get_by_role("heading", name="Wednesday 11 March").wait_for()
+
+
+def _move_confirm(page, world):
+    """A new time chosen: old and new side by side, nothing moved yet."""
+    _move(page, world)
+    choose_time(page, re.compile("^Wednesday 4 March 2026, 11:15 to"))
+    page.get_by_role("heading", name="Check the move of session 2").wait_for()
+
+
+def _move_confirm_later(page, world):
+    """A new time that moves the session after it too: shown before anything changes."""
+    _move(page, world)
+    show_day(page, "17 Mar")
+    choose_time(page, re.compile("^Tuesday 17 March 2026, 10:00 to"))
+    page.get_by_role("heading", name="Check the move of session 2").wait_for()
+    assert page.get_by_text("Session 3: from").is_visible()
 
 
 def _move_bad(page, world):
@@ -640,7 +661,8 @@ STATES = [
         errors=True,
     ),
     State("book-time", _journey("time")),
-    State("book-time-next-week", _journey("time", _next_week)),
+    State("book-time-later-days", _journey("time", _later_days)),
+    State("book-time-more-times", _journey("time", _more_times)),
     State("book-time-taken", _journey("time", _bad_time), errors=True),
     State("book-plan", _journey("plan")),
     State("book-plan-session", _journey("plan", _plan_session)),
@@ -672,7 +694,9 @@ STATES = [
     State("appointments-cancelled-session", _appointments_cancelled),
     State("appointments-preferences-saved", _preferences_saved),
     State("move", _move),
-    State("move-next-week", _move_next_week),
+    State("move-later-days", _move_later_days),
+    State("move-confirm", _move_confirm),
+    State("move-confirm-later-sessions", _move_confirm_later),
     State("move-bad-time", _move_bad, errors=True),
     State("move-no-time", _move_empty, errors=True),
     State("session-cancel", _session_cancel),
@@ -772,11 +796,12 @@ def test_slot_buttons_are_at_least_24_css_px(page, world, width):
     page.set_viewport_size({"width": width, "height": 800})
     sign_in(page, world)
     journey_at(page, world, "time")
-    _next_week(page, world)
-    boxes = page.locator("#week button.slot-button").evaluate_all(
+    _later_days(page, world)
+    _more_times(page, world)
+    boxes = page.locator("#picker button.slot-button:visible").evaluate_all(
         "els => els.map(el => el.getBoundingClientRect().toJSON())"
     )
-    assert len(boxes) > 20
+    assert len(boxes) > 12  # a day's times, one part's "more times" open
     assert all(box["width"] >= 24 and box["height"] >= 24 for box in boxes), boxes
     # WCAG 2.5.8's spacing: no two buttons overlap.
     for a, b in zip(boxes, boxes[1:], strict=False):
@@ -790,16 +815,16 @@ def test_messages_are_status_messages(page, world):
     assert status.get_attribute("aria-live") == "polite"
 
 
-def test_new_week_is_announced_by_a_live_region_that_stays_in_the_page(page, world):
+def test_new_day_is_announced_by_a_live_region_that_stays_in_the_page(page, world):
     sign_in(page, world)
     journey_at(page, world, "time")
-    region = page.locator("#week-status")
+    region = page.locator("#picker-status")
     assert region.get_attribute("role") == "status"
     assert region.inner_text() == ""
     region.evaluate("el => { el.dataset.before = 'swap'; }")  # gone if htmx replaced it
-    page.get_by_role("link", name="Next week").click()
-    page.get_by_role("heading", name=re.compile("Week of Monday 2 February")).wait_for()
-    region = page.get_by_role("status").filter(has_text="week of Monday 2 February 2026")
+    page.get_by_role("link", name="Later days").click()
+    page.get_by_role("heading", name="Tuesday 3 February").wait_for()
+    region = page.get_by_role("status").filter(has_text="free times for Tuesday 3 February")
     region.wait_for(state="attached")
     assert region.get_attribute("data-before") == "swap"
 

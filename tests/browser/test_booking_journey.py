@@ -16,7 +16,12 @@ import time_machine
 
 from booking.models import ConsentText, Course, Session
 from tests.booking.factories import PractitionerFactory
-from tests.browser.conftest import email_code_in_browser, other_origin_requests
+from tests.browser.conftest import (
+    choose_time,
+    email_code_in_browser,
+    other_origin_requests,
+    show_day,
+)
 from tests.education.factories import FAQFactory, SuitabilityQuestionFactory, TreatmentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,10 +75,11 @@ def test_new_patient_books_moves_and_cancels(page, live_server, clinic, viewport
         assert_no_horizontal_scroll(page)
         page.get_by_role("button", name="Next").click()
 
-        page.get_by_role("link", name="Next week").click()
-        page.get_by_role("heading", name=re.compile("Week of Monday 2 February")).wait_for()
+        # The picker opens on the first day with times: Tuesday 27 January.
+        page.get_by_role("heading", name="Tuesday 27 January").wait_for()
+        show_day(page, "4 Feb")
         assert_no_horizontal_scroll(page)
-        page.get_by_role("button", name="Wednesday 4 February 2026, 10:00").click()
+        choose_time(page, "Wednesday 4 February 2026, 10:00 to 11:15 with Dr Demo")
 
         plan = page.locator("ol.plan")
         plan.wait_for()
@@ -106,9 +112,14 @@ def test_new_patient_books_moves_and_cancels(page, live_server, clinic, viewport
 
         page.get_by_role("link", name="See or change your appointments").click()
         page.get_by_role("link", name="Move session 2").click()
-        page.get_by_role("button", name="Wednesday 4 March 2026, 11:30").wait_for()
+        page.get_by_role("heading", name="Wednesday 4 March").wait_for()  # its window opens
+        assert page.locator(".slot-current").inner_text().startswith("10:00 to 11:15")
         assert_no_horizontal_scroll(page)
-        page.get_by_role("button", name="Wednesday 4 March 2026, 11:30").click()
+        choose_time(page, re.compile("^Wednesday 4 March 2026, 11:30 to 12:45"))
+        page.get_by_role("heading", name="Check the move of session 2").wait_for()
+        assert_no_horizontal_scroll(page)
+        assert Session.objects.get(number=2).start.astimezone(LONDON).hour == 10  # not yet
+        page.get_by_role("button", name="Confirm: move session 2").click()
         page.get_by_role("heading", name="My appointments").wait_for()
         assert_no_horizontal_scroll(page)
 
@@ -130,7 +141,7 @@ def test_new_patient_books_moves_and_cancels(page, live_server, clinic, viewport
     assert page.console_errors == []
 
 
-def test_changing_week_keeps_keyboard_focus_on_the_new_week(page, clinic):
+def test_changing_day_keeps_keyboard_focus_on_the_new_day(page, clinic):
     with time_machine.travel(datetime(2026, 1, 26, 9, tzinfo=LONDON), tick=True):
         page.goto("/book/treatment/microneedling/")
         page.get_by_role("button", name="Next").click()  # 3 sessions, the usual, preselected
@@ -143,17 +154,17 @@ def test_changing_week_keeps_keyboard_focus_on_the_new_week(page, clinic):
             if page.evaluate("typeof window.htmx") == "object":
                 break
             page.wait_for_timeout(100)
-        page.get_by_role("link", name="Next week").focus()
+        page.get_by_role("link", name="Later days").focus()
         page.keyboard.press("Enter")
-        page.get_by_role("heading", name=re.compile("Week of Monday 2 February")).wait_for()
-        # htmx fires afterSwap just after the new week is in the page: wait for the focus move.
+        page.get_by_role("heading", name="Tuesday 3 February").wait_for()
+        # htmx fires afterSwap just after the new day is in the page: wait for the focus move.
         # (Polled from here: wait_for_function evaluates a string, which the CSP forbids.)
         for _ in range(50):
-            if page.evaluate("document.activeElement.id") == "week-title":
+            if page.evaluate("document.activeElement.id") == "picker-day":
                 break
             page.wait_for_timeout(100)
-        assert page.evaluate("document.activeElement.id") == "week-title"
-        outline = page.get_by_role("link", name="Next week").evaluate(
+        assert page.evaluate("document.activeElement.id") == "picker-day"
+        outline = page.get_by_role("link", name="Earlier days").evaluate(
             "el => { el.focus(); return getComputedStyle(el).outlineStyle; }"
         )
         assert outline == "solid"

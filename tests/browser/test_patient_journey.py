@@ -19,7 +19,12 @@ from icalendar import Calendar
 from booking.models import ConsentText, Course, Session
 from tests.booking.conftest import emailed_code
 from tests.booking.factories import PractitionerFactory
-from tests.browser.conftest import email_code_in_browser, other_origin_requests
+from tests.browser.conftest import (
+    choose_time,
+    email_code_in_browser,
+    other_origin_requests,
+    show_day,
+)
 from tests.education.factories import FAQFactory, SuitabilityQuestionFactory, TreatmentFactory
 from tests.worker import send_all_due
 
@@ -103,9 +108,8 @@ def test_patient_reads_checks_books_moves_cancels_and_signs_out(page, live_serve
         page.get_by_role("button", name="Next").click()
 
         assert heading(page, "Choose a time for your first session").is_visible()
-        page.get_by_role("link", name="Next week").click()
-        heading(page, re.compile("Week of Monday 2 February"), level=2)
-        page.get_by_role("button", name="Wednesday 4 February 2026, 10:00").click()
+        show_day(page, "4 Feb")
+        choose_time(page, re.compile("^Wednesday 4 February 2026, 10:00 to"))
 
         assert heading(page, "Your course of 3 sessions").is_visible()
         plan = page.locator("ol.plan")
@@ -163,8 +167,12 @@ def test_patient_reads_checks_books_moves_cancels_and_signs_out(page, live_serve
         # Move session 2 to another time inside its window.
         page.get_by_role("link", name="Move session 2").click()
         assert heading(page, "Move session 2").is_visible()
-        assert page.get_by_text("It is now on Wednesday 4 March 2026 at 10:00").is_visible()
-        page.get_by_role("button", name="Wednesday 4 March 2026, 11:30").click()
+        assert page.get_by_text(
+            "It is now on Wednesday 4 March 2026, 10:00 to 11:15 with Dr Demo"
+        ).is_visible()
+        choose_time(page, re.compile("^Wednesday 4 March 2026, 11:30 to"))
+        heading(page, "Check the move of session 2")
+        page.get_by_role("button", name="Confirm: move session 2").click()
         heading(page, "My appointments")
         assert "Session 2 is moved." in status_text(page)
         session_2 = page.get_by_role("listitem").filter(has_text="Session 2 of 3")
@@ -329,17 +337,21 @@ def test_patient_books_a_course_with_the_keyboard_alone(page, live_server, clini
         tab_to(page, "Next", most=1)
         activate(page)
 
-        # First session: htmx swaps in the next week and moves focus to its heading.
+        # First session: htmx swaps in the later days and moves focus to the day shown.
         heading(page, "Choose a time for your first session")
-        tab_to(page, "Next week")
+        tab_to(page, re.compile("^Later days"))
         page.keyboard.press("Enter")
-        heading(page, re.compile("Week of Monday 2 February"), level=2)
-        wait_for_focus(page, "week-title")
+        heading(page, "Tuesday 3 February", level=2)
+        wait_for_focus(page, "picker-day")
         assert_focus_visible(page)
-        assert focused_name(page) == "Week of Monday 2 February 2026"
-        # The next stop is in the new week, not back at the top of the page.
-        tab_to(page, "Previous week", most=1)
-        tab_to(page, "Wednesday 4 February 2026, 10:00")
+        assert focused_name(page) == "Tuesday 3 February"
+        # The next stops are the new days, not back at the top of the page: back to the
+        # strip, then the next day's entry, which shows Wednesday's times.
+        tab_to(page, re.compile("^Wed 4 Feb"), backwards=True)
+        page.keyboard.press("Enter")
+        heading(page, "Wednesday 4 February", level=2)
+        wait_for_focus(page, "picker-day")
+        tab_to(page, re.compile("^Wednesday 4 February 2026, 10:00 to"))
         activate(page, "Space")
 
         # The course plan: from the end of the page backwards to "Next".

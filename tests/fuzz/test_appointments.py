@@ -74,9 +74,15 @@ ENDPOINTS = [
         "move a session",
         ints_in(
             "/appointments/sessions/{}/move/",
+            "/appointments/sessions/{}/move/confirm/",
             real=lambda c: [s.pk for s in c.sessions] + [c.other_course.sessions.first().pk],
         ),
-        lambda c: {"slot": slot_values(c), "week": DATES},
+        lambda c: {
+            "slot": slot_values(c),
+            "day": DATES,
+            "from": DATES,
+            "later_3": slot_values(c),
+        },
         check=patient_moves_check,
         setup=signed_in("patient"),
         max_examples=40,

@@ -22,7 +22,8 @@ def journey_fields(clinic: Clinic) -> dict:
         **{f"q{q.pk}": st.sampled_from(["no", "yes"]) for q in clinic.questions},
         "practitioner": st.sampled_from(["any", str(clinic.a.pk), str(clinic.b.pk)]),
         "slot": slot_values(clinic),
-        "week": st.sampled_from(["2026-06-08", "2026-07-06"]),
+        "day": st.sampled_from(["2026-06-08", "2026-07-06"]),
+        "from": st.sampled_from(["2026-06-08", "2026-07-06"]),
     }
 
 

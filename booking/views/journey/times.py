@@ -1,6 +1,5 @@
-"""When: the first session's week of free times, then the course plan and its changes."""
-
-from datetime import date, timedelta
+"""When: the first session's free times (the picker, booking/picker.py), then the course plan
+and its changes."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -14,11 +13,11 @@ from django.views.decorators.http import require_http_methods
 from education.models import Treatment
 
 from ... import rulebook, selectors
-from ...availability import Slot
 from ...forms import posted_slot
 from ...journey import Journey, parse_slot, slot_value
 from ...models import BookingRules, Practitioner
-from ..week import week_start
+from ...picker import by_day, pick
+from ..picker import asked_day, picker_context
 from .steps import guard, step_page
 
 
@@ -64,37 +63,38 @@ def time(request):
         journey.plan = [slot_value(p.slot) if p.slot else "" for p in planned]
         journey.save(request)
         return redirect("booking:plan")
-    today = timezone.localdate()
-    first_week = week_start(None, (now + rules.min_notice).astimezone(zone).date())
-    last_week = week_start(None, (now + rules.horizon).astimezone(zone).date())
-    week = min(max(week_start(request.GET.get("week"), today), first_week), last_week)
-    days = selectors.week_of_slots(
+    chosen = journey.slots(treatment)[0] if journey.plan else None
+    first_day = (now + rules.min_notice).astimezone(zone).date()
+    last_day = (now + rules.horizon).astimezone(zone).date()
+    day, start = asked_day(request, "day"), asked_day(request, "from")
+    if chosen and not (day or start):  # back to change it: the day it is on
+        day = chosen.start.astimezone(zone).date()
+    picker = selectors.slot_picker(
         treatment=treatment,
         practitioners=_practitioners(journey, treatment),
         patient=patient,
-        week=week,
         now=now,
+        first_day=first_day,
+        last_day=last_day,
+        day=day,
+        start=start,
         rules=rules,
+        keep=[chosen.start] if chosen else (),
     )
-    chosen = journey.slots(treatment)[0] if journey.plan else None
     context = {
         "journey": journey,
         "treatment": treatment,
-        "days": days,
-        "week": week,
-        "previous_week": week - timedelta(days=7) if week > first_week else None,
-        "next_week": week + timedelta(days=7) if week < last_week else None,
-        "chosen": chosen,
+        "chosen_start": chosen.start if chosen else None,
         "alternatives": [
             slot
             for value in request.session.pop("booking_alternatives", [])
             if (slot := parse_slot(value, treatment))
         ],
         "form_action": reverse("booking:time"),
-        "week_url": reverse("booking:time"),
+        **picker_context(request, picker, first_day=first_day, last_day=last_day),
     }
     if request.htmx:
-        return render(request, "booking/includes/week.html", context)
+        return render(request, "booking/includes/picker.html", context)
     return step_page(request, "time", "booking/journey/time.html", context)
 
 
@@ -173,22 +173,37 @@ def plan_session(request, number: int):
         journey.plan = [slot_value(s) if s else "" for s in slots]
         journey.save(request)
         return redirect("booking:plan")
-    days: dict[date, list[Slot]] = {}
-    seen = set()
-    for slot in found:
-        if slot.start not in seen:
-            seen.add(slot.start)
-            days.setdefault(slot.start.astimezone(zone).date(), []).append(slot)
+    current = slots[number - 1]
+    first_day = max(
+        window.first_day, (now + BookingRules.current().min_notice).astimezone(zone).date()
+    )
+    found_by_day = by_day(found, zone, one_per_time=True)
+    picker = pick(
+        lambda _first, _last: found_by_day,  # the window's free times, found above
+        first_day=first_day,
+        last_day=window.last_day,
+        zone=zone,
+        day=asked_day(request, "day")
+        or (current.start.astimezone(zone).date() if current else None),
+        start=asked_day(request, "from"),
+        keep=[current.start] if current else (),
+        names={p.pk: p.display_name for p in selectors.practitioners_for(treatment)},
+    )
+    context = {
+        "journey": journey,
+        "treatment": treatment,
+        "number": number,
+        "window": window,
+        "current_plan": current,
+        "chosen_start": current.start if current else None,
+        "form_action": request.path,
+        **picker_context(request, picker, first_day=first_day, last_day=window.last_day),
+    }
+    if request.htmx:
+        return render(request, "booking/includes/picker.html", context)
     return step_page(
         request,
         "plan",
         "booking/journey/plan_session.html",
-        {
-            "journey": journey,
-            "treatment": treatment,
-            "number": number,
-            "window": window,
-            "days": sorted(days.items()),
-            "current": slots[number - 1],
-        },
+        context,
     )
