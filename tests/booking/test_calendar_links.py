@@ -1,15 +1,18 @@
 """'Add to Google Calendar' and 'Add to Outlook': the session's event, in UTC, nothing personal."""
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.urls import reverse
 from icalendar import Calendar
 
+from booking import services
 from booking.calendar_files import google_calendar_url, outlook_calendar_url, sessions_ics
 from clinic.models import ClinicDetails
 from tests.booking.factories import CourseFactory, PatientFactory, SessionFactory
-from tests.helpers import at
+from tests.helpers import at, book
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +91,72 @@ def test_links_and_calendar_file_say_the_same_and_nothing_about_the_patient(clin
         assert "+" not in urlsplit(url).query  # spaces as %20: Outlook shows a "+" as it is
         for personal in ("Orla", "O'Brien", "O%27Brien", session.patient.user.email):
             assert personal not in url
+
+
+# --- On the pages ----------------------------------------------------------------------------
+
+
+def external_link(host: str) -> re.Pattern:
+    return re.compile(rf'<a [^>]*href="https://{re.escape(host)}/[^"]*" rel="noopener noreferrer"')
+
+
+GOOGLE_LINK, OUTLOOK_LINK = external_link("calendar.google.com"), external_link("outlook.live.com")
+
+
+@pytest.fixture
+def course(now, patient, treatment, practitioner):
+    return book(patient, treatment, practitioner, [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)])
+
+
+@pytest.fixture
+def signed_in(client, patient):
+    client.force_login(patient.user)
+    return client
+
+
+def link_names(html: str) -> list[str]:
+    """Each link's name as a screen reader says it: its text, hidden words and all."""
+    return [
+        " ".join(re.sub(r"<[^>]+>", "", text).split())
+        for text in re.findall(r"<a [^>]*>(.*?)</a>", html, flags=re.S)
+    ]
+
+
+def test_my_appointments_offers_each_active_session_to_three_calendars(signed_in, course):
+    services.session_cancel(session=course.sessions.get(number=3), with_later=True)
+    html = signed_in.get(reverse("booking:appointments")).content.decode()
+    assert len(GOOGLE_LINK.findall(html)) == len(OUTLOOK_LINK.findall(html)) == 2
+    names = link_names(html)
+    for number in (1, 2):
+        assert f"Calendar file for session {number} (.ics)" in names
+        assert f"Add session {number} to Google Calendar" in names
+        assert f"Add session {number} to Outlook" in names
+    assert "Add session 3 to Google Calendar" not in names  # cancelled
+    assert "Calendar file for the whole course (.ics)" in names
+    assert "&amp;dates=20260610T090000Z/20260610T101500Z&amp;" in html  # 10:00 BST, escaped
+
+
+def test_the_done_page_offers_each_session_to_google_and_outlook(signed_in, course):
+    html = signed_in.get(reverse("booking:done", args=[course.pk])).content.decode()
+    names = link_names(html)
+    for number in (1, 2, 3):
+        assert f"Add session {number} to Google Calendar" in names
+        assert f"Add session {number} to Outlook" in names
+    assert "Add all sessions to your calendar (.ics)" in names
+    assert not [name for name in names if name.startswith("Calendar file for session")]
+
+
+def test_the_links_cost_the_pages_no_query_per_session(
+    signed_in, course, django_assert_max_num_queries
+):
+    def queries(url: str) -> int:
+        with django_assert_max_num_queries(100) as counted:
+            signed_in.get(url)
+        return len(counted)
+
+    pages = [reverse("booking:appointments"), reverse("booking:done", args=[course.pk])]
+    for url in pages:  # the clinic's details and the rules, kept from here on
+        signed_in.get(url)
+    before = [queries(url) for url in pages]
+    SessionFactory(course=course, start=at(9, 16, 10))
+    assert [queries(url) for url in pages] == before
