@@ -6,15 +6,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
 from icalendar import Calendar
 
 from booking import services
 from booking.calendar_files import google_calendar_url, outlook_calendar_url, sessions_ics
+from booking.models import Reminder
+from booking.reminder_emails import build_message
 from clinic.models import ClinicDetails
 from tests.booking.factories import CourseFactory, PatientFactory, SessionFactory
 from tests.helpers import at, book
 
 pytestmark = pytest.mark.django_db
+Kind = Reminder.Kind
+CALENDAR_URLS = (google_calendar_url, outlook_calendar_url)
 
 
 @pytest.fixture
@@ -160,3 +166,41 @@ def test_the_links_cost_the_pages_no_query_per_session(
     before = [queries(url) for url in pages]
     SessionFactory(course=course, start=at(9, 16, 10))
     assert [queries(url) for url in pages] == before
+
+
+# --- In the emails ---------------------------------------------------------------------------
+
+
+def email_of(course, kind: str, number: int = 1):
+    session = course.sessions.get(number=number)
+    reminder = Reminder.objects.filter(session=session, kind=kind).first()
+    reminder = reminder or Reminder.objects.create(
+        session=session, kind=kind, due_at=timezone.now()
+    )
+    message = build_message(reminder)
+    return message.body, message.alternatives[0][0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "numbers"),
+    [(Kind.CONFIRMATION, [1, 2, 3]), (Kind.CHANGED, [1, 2, 3]), (Kind.REMINDER, [2])],
+)
+def test_emails_that_add_sessions_link_each_to_google_and_outlook(course, kind, numbers):
+    text, html = email_of(course, kind, number=2)
+    for number in numbers:
+        session = course.sessions.get(number=number)
+        google, outlook = (url(session, ClinicDetails.current()) for url in CALENDAR_URLS)
+        assert f"Add session {number} to Google Calendar: {google}\n" in text
+        assert f"Add session {number} to Outlook: {outlook}\n" in text
+        assert f'<a href="{escape(google)}" rel="noopener noreferrer"' in html
+        assert f'<a href="{escape(outlook)}" rel="noopener noreferrer"' in html
+    assert len(GOOGLE_LINK.findall(html)) == len(numbers)
+    assert text.count("https://calendar.google.com/") == len(numbers)
+
+
+@pytest.mark.parametrize("kind", [Kind.CANCELLED, Kind.CLINIC_NOTICE, Kind.AFTERCARE])
+def test_emails_that_add_nothing_to_a_calendar_have_no_calendar_links(course, kind):
+    if kind == Kind.CANCELLED:
+        services.session_cancel(session=course.sessions.get(number=3), with_later=True)
+    for part in email_of(course, kind, number=3 if kind == Kind.CANCELLED else 1):
+        assert "calendar.google.com" not in part and "outlook.live.com" not in part
