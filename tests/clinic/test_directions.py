@@ -5,12 +5,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
 from booking.models import Reminder
 from booking.reminder_emails import build_message
+from clinic import caching
 from clinic.models import ClinicDetails
 from tests.booking.conftest import NOW
 from tests.booking.factories import PatientFactory, PractitionerFactory
@@ -94,6 +96,16 @@ def test_the_ends_of_the_globe_and_no_coordinates_are_fine():
     details(latitude=Decimal(90), longitude=Decimal(-180)).full_clean()
     details(latitude=Decimal(-90), longitude=Decimal(180)).full_clean()
     details().full_clean()
+
+
+def test_a_copy_kept_before_the_directions_were_added_is_not_read_back(clinic):
+    """The key the clinic's details were kept under before this change (no fields in it)."""
+    old = ClinicDetails.unsaved_default()
+    for field in ("travel_notes", "latitude", "longitude"):
+        del old.__dict__[field]
+    version = caching.current_version(caching.settings_row(ClinicDetails).version)
+    cache.set("kept:settings:clinic.clinicdetails:1", (version, old), 60)
+    assert ClinicDetails.current().travel_notes == NOTES
 
 
 def test_staff_edit_the_directions_in_the_admin_and_pages_show_them_at_once(
