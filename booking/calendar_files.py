@@ -1,13 +1,19 @@
-"""iCalendar (.ics) files: one VEVENT per session, a stable UID, a rising SEQUENCE.
+"""A session in the patient's calendar: .ics files, and "add to" links for web calendars.
 
-Calendar apps match events by UID and keep the copy with the highest
-SEQUENCE, so a moved session replaces the old entry and a cancelled one
-(METHOD:CANCEL, STATUS:CANCELLED) removes it. RFC 5545 / RFC 5546.
+The .ics: one VEVENT per session, a stable UID, a rising SEQUENCE. Calendar
+apps match events by UID and keep the copy with the highest SEQUENCE, so a
+moved session replaces the old entry and a cancelled one (METHOD:CANCEL,
+STATUS:CANCELLED) removes it. RFC 5545 / RFC 5546.
+
+The links open Google Calendar or Outlook on the web with the event filled in
+(times in UTC). They carry the same title, place and note as the .ics
+(`event_text`), none of which names the patient.
 """
 
 from collections.abc import Iterable
-from datetime import date
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -27,35 +33,48 @@ def session_uid(session: Session) -> str:
     return f"session-{session.pk}@{host}"
 
 
-def _event(session: Session, clinic: ClinicDetails, stamp) -> Event:
-    event = Event()
+@dataclass(frozen=True)
+class EventText:
+    title: str
+    location: str
+    description: str
+
+
+def event_text(session: Session, clinic: ClinicDetails) -> EventText:
+    """What a calendar shows for the session, for the .ics and the links alike."""
     course = session.course
-    event.add("uid", session_uid(session))
-    event.add("sequence", session.sequence)
-    event.add("dtstamp", stamp)
-    zone = ZoneInfo(settings.TIME_ZONE)  # local times with TZID, so calendars show wall time
-    event.add("dtstart", session.start.astimezone(zone))
-    event.add("dtend", session.end.astimezone(zone))
-    event.add(
-        "summary",
-        gettext("%(treatment)s: session %(number)d of %(planned)d at %(clinic)s")
+    return EventText(
+        title=gettext("%(treatment)s: session %(number)d of %(planned)d at %(clinic)s")
         % {
             "treatment": course.treatment.name,
             "number": session.number,
             "planned": course.sessions_planned,
             "clinic": clinic.name,
         },
-    )
-    event.add("location", vText(", ".join([clinic.name, *clinic.address_lines])))
-    event.add(
-        "description",
-        gettext("With %(practitioner)s. To change or cancel, go to %(url)s or call %(phone)s.")
+        location=", ".join([clinic.name, *clinic.address_lines]),
+        description=gettext(
+            "With %(practitioner)s. To change or cancel, go to %(url)s or call %(phone)s."
+        )
         % {
             "practitioner": session.practitioner.display_name,
             "url": f"{settings.SITE_URL}/appointments/",
             "phone": clinic.phone,
         },
     )
+
+
+def _event(session: Session, clinic: ClinicDetails, stamp) -> Event:
+    event = Event()
+    text = event_text(session, clinic)
+    event.add("uid", session_uid(session))
+    event.add("sequence", session.sequence)
+    event.add("dtstamp", stamp)
+    zone = ZoneInfo(settings.TIME_ZONE)  # local times with TZID, so calendars show wall time
+    event.add("dtstart", session.start.astimezone(zone))
+    event.add("dtend", session.end.astimezone(zone))
+    event.add("summary", text.title)
+    event.add("location", vText(text.location))
+    event.add("description", text.description)
     organizer = vCalAddress(f"mailto:{clinic.email}")
     organizer.params["cn"] = vText(clinic.name)
     event.add("organizer", organizer)
@@ -88,3 +107,44 @@ def sessions_ics(
     for session in sessions:
         calendar.add_component(_event(session, clinic, stamp))
     return calendar.to_ical()
+
+
+def _link(base: str, params: dict[str, str]) -> str:
+    # %20 for spaces, not "+": Outlook shows a "+" as it is. "/" and ":" may stand in a query.
+    return f"{base}?{urlencode(params, quote_via=quote, safe='/:')}"
+
+
+def _utc(moment: datetime, pattern: str) -> str:
+    return moment.astimezone(UTC).strftime(pattern)
+
+
+def google_calendar_url(session: Session, clinic: ClinicDetails) -> str:
+    """Google Calendar's "new event" page with the session filled in."""
+    text = event_text(session, clinic)
+    start, end = (_utc(t, "%Y%m%dT%H%M%SZ") for t in (session.start, session.end))
+    return _link(
+        "https://calendar.google.com/calendar/render",
+        {
+            "action": "TEMPLATE",
+            "text": text.title,
+            "dates": f"{start}/{end}",
+            "details": text.description,
+            "location": text.location,
+        },
+    )
+
+
+def outlook_calendar_url(session: Session, clinic: ClinicDetails) -> str:
+    """Outlook on the web's "new event" page with the session filled in."""
+    text = event_text(session, clinic)
+    return _link(
+        "https://outlook.live.com/calendar/0/action/compose",
+        {
+            "rru": "addevent",
+            "subject": text.title,
+            "startdt": _utc(session.start, "%Y-%m-%dT%H:%M:%SZ"),
+            "enddt": _utc(session.end, "%Y-%m-%dT%H:%M:%SZ"),
+            "body": text.description,
+            "location": text.location,
+        },
+    )

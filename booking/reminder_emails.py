@@ -62,6 +62,8 @@ def _context(reminder: Reminder, clinic: ClinicDetails) -> dict:
         "patient": session.patient,
         "sessions": [s for s in sessions if s.is_active],
         "cancelled_sessions": cancelled_together or [session],
+        # Beside a calendar file that adds sessions, links that add them to web calendars.
+        "calendar_links": KINDS[reminder.kind].calendar in ("course", "session"),
         "clinic": clinic,
         "site_url": settings.SITE_URL,
         # Booked by phone: the patient has no password yet, so a link to choose one.

@@ -43,3 +43,16 @@ class SingletonAdmin(FieldAccessAdmin):
 @admin.register(ClinicDetails)
 class ClinicDetailsAdmin(SingletonAdmin):
     list_display = ["name", "phone", "email"]
+    fieldsets = [
+        (None, {"fields": ["name", "address", "phone", "email", "opening_hours"]}),
+        (
+            _("Directions"),
+            {
+                "fields": ["travel_notes", "latitude", "longitude"],
+                "description": _(
+                    'Shown as "Finding us" after booking, on My appointments and in the '
+                    "emails before a visit, with a link to the clinic on OpenStreetMap."
+                ),
+            },
+        ),
+    ]

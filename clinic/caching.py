@@ -31,6 +31,7 @@ the database; without REDIS_URL it is each process's own memory.
 
 import functools
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -65,9 +66,15 @@ PRACTITIONERS_FOR = Kind("practitioners-for", PRACTITIONERS, 10 * 60)
 
 @functools.cache
 def settings_row(model) -> Kind:
-    """The one row of a SingletonModel (clinic/models.py): its own version."""
+    """The one row of a SingletonModel (clinic/models.py): its own version.
+
+    The key names the row's fields: a copy kept before a migration added one is
+    never read back (it would load the new field with a query, or fail for the
+    unsaved default, which has no row to load it from).
+    """
     label = f"settings:{model._meta.label_lower}"
-    return Kind(label, label, 5 * 60)
+    fields = ",".join(field.attname for field in model._meta.concrete_fields)
+    return Kind(f"{label}:{zlib.crc32(fields.encode()):08x}", label, 5 * 60)
 
 
 def _version_key(version: str) -> str:

@@ -5,6 +5,7 @@ nothing. Later parts of the app add their own demo rows through ``seed``.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
@@ -54,6 +55,18 @@ DEMO_CLINIC = {
     "opening_hours": (
         "Monday to Friday: 9am to 6pm\nSaturday: 9am to 1pm\nSunday and bank holidays: closed"
     ),
+    "travel_notes": "\n".join(
+        [
+            "The nearest Tube stations are London Bridge and Southwark. Each is a 10-minute walk.",
+            "Buses 344 and 381 stop on Southwark Street, 2 minutes from our door.",
+            "We have no car park. You can pay to park on nearby streets, but spaces are hard "
+            "to find on weekdays.",
+            "Our door is the blue one next to the café. Press the bell that says Riverside.",
+            "We are on the first floor. There is a lift, and there are no steps at the door.",
+        ]
+    ),
+    "latitude": Decimal("51.506800"),
+    "longitude": Decimal("-0.096500"),
 }
 
 

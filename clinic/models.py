@@ -1,6 +1,11 @@
 """Project-wide models: the user (keyed by email) and the clinic's own details."""
 
+from decimal import Decimal
+from urllib.parse import quote, urlencode
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -104,7 +109,9 @@ class SingletonModel(models.Model):
 
 
 class ClinicDetails(SingletonModel):
-    """The clinic's name and contact details, shown on every page and email.
+    """The clinic's name and contact details, shown on every page and email, and the
+    directions ("Finding us") on the booked page, My appointments and the emails before
+    a visit.
 
     One row, edited by staff in the admin; ``ClinicDetails.current()`` reads it
     through the cache so the footer costs no query.
@@ -116,6 +123,34 @@ class ClinicDetails(SingletonModel):
     email = models.EmailField(_("email"), help_text=_("Where the clinic's notices are sent."))
     opening_hours = models.TextField(
         _("opening hours"), help_text=_("One line per row, e.g. 'Monday to Friday: 9am to 6pm'.")
+    )
+    travel_notes = models.TextField(
+        _("travel notes"),
+        blank=True,
+        help_text=_(
+            "How to get here: parking, buses and trains, which door to use. One line per row."
+        ),
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+        help_text=_(
+            "With the longitude, puts a pin at the door on the map, e.g. 51.507600. "
+            "Leave both empty and the map searches for the address."
+        ),
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+        help_text=_("For example -0.099400 (below zero west of Greenwich)."),
     )
 
     class Meta:
@@ -132,6 +167,27 @@ class ClinicDetails(SingletonModel):
     @property
     def opening_hours_lines(self):
         return [line.strip() for line in self.opening_hours.splitlines() if line.strip()]
+
+    @property
+    def travel_notes_lines(self):
+        return [line.strip() for line in self.travel_notes.splitlines() if line.strip()]
+
+    def clean(self):
+        super().clean()
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(
+                _("Give both the latitude and the longitude, or leave both empty.")
+            )
+
+    @property
+    def map_url(self) -> str:
+        """The clinic on OpenStreetMap: a pin at the coordinates, else a search for the address."""
+        if self.latitude is not None and self.longitude is not None:
+            # 51.5068, as given or as read back (51.506800): the same link either way.
+            lat, lon = (f"{Decimal(str(v)).normalize():f}" for v in (self.latitude, self.longitude))
+            return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+        query = urlencode({"query": ", ".join(self.address_lines)}, quote_via=quote)
+        return f"https://www.openstreetmap.org/search?{query}"
 
     @classmethod
     def unsaved_default(cls) -> "ClinicDetails":

@@ -103,6 +103,7 @@ def appointments(request):
             "courses": courses,
             "preferences": EmailPreferencesForm(instance=patient) if patient else None,
             "rules": rules,
+            "most_sessions": max((c["course"].sessions_planned for c in courses), default=0),
         },
     )
 

@@ -11,7 +11,8 @@ case.
 Emails: every kind in clinic/emails.py EMAIL_KINDS is sent here as the app
 sends it, and every link in its text and HTML parts is opened in a fresh
 browser as its reader would: each starts with SITE_URL and answers below 500
-inside the site's layout. The tests below each declare the kinds they send;
+inside the site's layout. Links to a web calendar or the map (EXTERNAL) are
+checked for their form and not opened. The tests below each declare the kinds they send;
 `test_every_kind_of_email_is_walked` requires their union to be the whole list,
 so a new kind of email cannot be added without being walked.
 """
@@ -23,7 +24,7 @@ import hmac
 import re
 import struct
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -156,6 +157,51 @@ def email_links(message) -> set[str]:
     return links
 
 
+# Links that leave the site on purpose (a web calendar, the map): each is checked for its
+# form here and never opened, as a test must not reach another origin.
+UTC_STAMP = r"\d{8}T\d{6}Z"
+UTC_ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+EXTERNAL = {
+    "calendar.google.com": {
+        "/calendar/render": {
+            "action": "TEMPLATE",
+            "text": ".+",
+            "dates": f"{UTC_STAMP}/{UTC_STAMP}",
+            "details": ".+",
+            "location": ".+",
+        }
+    },
+    "outlook.live.com": {
+        "/calendar/0/action/compose": {
+            "rru": "addevent",
+            "subject": ".+",
+            "startdt": UTC_ISO,
+            "enddt": UTC_ISO,
+            "body": ".+",
+            "location": ".+",
+        }
+    },
+    "www.openstreetmap.org": {
+        "/": {"mlat": r"-?\d+\.\d+", "mlon": r"-?\d+\.\d+"},
+        "/search": {"query": ".+"},
+    },
+}
+
+
+def external_link_problem(link: str) -> str | None:
+    """Why this link to another site is not one the app writes, or None when it is."""
+    parts = urlsplit(link)
+    paths = EXTERNAL[parts.hostname]
+    if parts.scheme != "https" or parts.path not in paths:
+        return f"{link}: not https, or not a page of {parts.hostname} the app links to"
+    fields = paths[parts.path]
+    query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+    if set(query) != set(fields):
+        return f"{link}: {sorted(query)} is not {sorted(fields)}"
+    wrong = [name for name, form in fields.items() if not re.fullmatch(form, query[name])]
+    return f"{link}: {wrong} out of form" if wrong else None
+
+
 def check_email(message) -> None:
     kind = message.extra_headers.get(KIND_HEADER)
     assert kind in EMAIL_KINDS, f"{message.subject!r} is of no kind in clinic/emails.py"
@@ -182,6 +228,9 @@ def walk_emails(chromium, live_server, messages, expected: set[str]) -> None:
         if message.extra_headers.get(KIND_HEADER) not in ("booking.email_code",):
             assert found, f"{message.extra_headers[KIND_HEADER]}: no link at all"
         for link in found:
+            if urlsplit(link).hostname in EXTERNAL:
+                assert external_link_problem(link) is None, external_link_problem(link)
+                continue
             assert link.startswith(settings.SITE_URL + "/"), f"{link} is not on SITE_URL"
             links.setdefault(link, message.extra_headers[KIND_HEADER])
     context = chromium.new_context(base_url=live_server.url)

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from clinic import demo as clinic_demo
+from clinic.models import ClinicDetails
 from education import demo as education_demo
 from education.models import FAQ, Article, Source, Treatment
 from education.readability import MAX_GRADE, reading_grade
@@ -28,6 +29,7 @@ def demo():
 
 
 def published_texts():
+    yield "clinic travel notes", ClinicDetails.current().travel_notes
     for article in Article.objects.published():
         yield f"article {article.slug}", article.body
         yield f"article summary {article.slug}", article.summary
@@ -44,6 +46,13 @@ def test_every_published_text_reads_at_grade_8_or_lower(demo):
     assert len(grades) >= 25
     too_hard = {name: round(g, 1) for name, g in grades.items() if g > MAX_GRADE}
     assert too_hard == {}
+
+
+def test_the_demo_clinic_says_how_to_find_it(demo):
+    clinic = ClinicDetails.current()
+    assert len(clinic.travel_notes_lines) >= 4
+    assert clinic.map_url.startswith("https://www.openstreetmap.org/?mlat=51.5068&mlon=-0.0965")
+    clinic.full_clean()
 
 
 def test_demo_has_the_content_the_clinic_needs(demo):
