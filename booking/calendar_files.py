@@ -40,17 +40,28 @@ class EventText:
     description: str
 
 
-def event_text(session: Session, clinic: ClinicDetails) -> EventText:
-    """What a calendar shows for the session, for the .ics and the links alike."""
+def event_text(session: Session, clinic: ClinicDetails, *, treatment: bool = True) -> EventText:
+    """What a calendar shows for the session, for the .ics and the links alike.
+
+    Not `treatment`: the title leaves the treatment out, for the Google and Outlook
+    links, whose query strings reach another company's servers and logs (the app puts
+    no health data in a URL: tests/test_privacy_logs.py). The .ics file stays on the
+    patient's device and names it."""
     course = session.course
+    values = {
+        "treatment": course.treatment.name,
+        "number": session.number,
+        "planned": course.sessions_planned,
+        "clinic": clinic.name,
+    }
+    if treatment:
+        title = gettext("%(treatment)s: session %(number)d of %(planned)d at %(clinic)s")
+    elif course.sessions_planned > 1:
+        title = gettext("Session %(number)d of %(planned)d at %(clinic)s")
+    else:
+        title = gettext("Appointment at %(clinic)s")
     return EventText(
-        title=gettext("%(treatment)s: session %(number)d of %(planned)d at %(clinic)s")
-        % {
-            "treatment": course.treatment.name,
-            "number": session.number,
-            "planned": course.sessions_planned,
-            "clinic": clinic.name,
-        },
+        title=title % values,
         location=", ".join([clinic.name, *clinic.address_lines]),
         description=gettext(
             "With %(practitioner)s. To change or cancel, go to %(url)s or call %(phone)s."
@@ -120,7 +131,7 @@ def _utc(moment: datetime, pattern: str) -> str:
 
 def google_calendar_url(session: Session, clinic: ClinicDetails) -> str:
     """Google Calendar's "new event" page with the session filled in."""
-    text = event_text(session, clinic)
+    text = event_text(session, clinic, treatment=False)
     start, end = (_utc(t, "%Y%m%dT%H%M%SZ") for t in (session.start, session.end))
     return _link(
         "https://calendar.google.com/calendar/render",
@@ -136,7 +147,7 @@ def google_calendar_url(session: Session, clinic: ClinicDetails) -> str:
 
 def outlook_calendar_url(session: Session, clinic: ClinicDetails) -> str:
     """Outlook on the web's "new event" page with the session filled in."""
-    text = event_text(session, clinic)
+    text = event_text(session, clinic, treatment=False)
     return _link(
         "https://outlook.live.com/calendar/0/action/compose",
         {

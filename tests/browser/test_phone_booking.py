@@ -5,9 +5,11 @@ one day's times by part of the day) and changes a later session; the demo
 patient moves a session and confirms the move on the page that shows old and
 new side by side. On the phone no step is taller than 2,500 CSS px; every
 step passes axe (WCAG 2.2 AA) at both sizes and leaves a full-page screenshot,
-var/test-artifacts/screens/<size>-<step>.png, for whoever looks at them.
+var/test-artifacts/screens/<size>-<step>.png, for whoever looks at them, and the
+heights in <size>-heights.json.
 """
 
+import json
 import re
 
 import pytest
@@ -130,6 +132,7 @@ def test_booking_and_moving_with_the_demo_data(page, live_server, demo, size):
     moved = Session.objects.get(pk=session.pk)
     assert moved.start != session.start and moved.sequence == session.sequence + 1
 
+    (step.folder / f"{size}-heights.json").write_text(json.dumps(step.heights, indent=1))
     if size == "phone":
         too_tall = {name: px for name, px in step.heights.items() if px > TALLEST_PX}
         assert not too_tall, f"taller than {TALLEST_PX} px on a 390 px phone: {step.heights}"
