@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 from .availability import Slot
@@ -40,6 +41,21 @@ class StripDay:
     day: date
     free: int  # how many free times
     selected: bool
+
+    # What the strip writes for it (the `date` filter costs ~80 µs a call; these, ~1).
+    @property
+    def iso(self) -> str:
+        return self.day.isoformat()
+
+    @property
+    def weekday(self) -> str:
+        """'Tue' (in the active language)."""
+        return str(WEEKDAYS_ABBR[self.day.weekday()])
+
+    @property
+    def day_month(self) -> str:
+        """'8 Dec' (in the active language)."""
+        return f"{self.day.day} {MONTHS_3[self.day.month].title()}"
 
 
 @dataclass(frozen=True)
