@@ -5,9 +5,11 @@ One module per concern: free_times (the one availability read and the slot
 finder on it), plans (course proposals and changes to a planned session),
 course_rules (the booking rules across a patient's courses), people (the
 signed-in user's patient record), staff_schedule (what the staff schedule
-shows). Callers use this package's names: `from booking import selectors`.
+shows), appointments (what My appointments lists). Callers use this package's
+names: `from booking import selectors`.
 """
 
+from .appointments import courses_by_next_session
 from .course_rules import (
     CourseBreaches,
     courses_breaking_rules,
@@ -36,6 +38,7 @@ __all__ = [
     "bookable_bounds",
     "clinic_zone",
     "course_proposal",
+    "courses_by_next_session",
     "courses_breaking_rules",
     "free_slots",
     "patient_of",
