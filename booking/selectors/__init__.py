@@ -9,10 +9,11 @@ shows), appointments (what My appointments lists). Callers use this package's
 names: `from booking import selectors`.
 """
 
-from .appointments import courses_by_next_session
+from .appointments import courses_by_next_session, rebook_refusal, session_to_book_again
 from .course_rules import (
     CourseBreaches,
     courses_breaking_rules,
+    next_course_start,
     previous_active,
     treatment_history,
 )
@@ -41,12 +42,15 @@ __all__ = [
     "courses_by_next_session",
     "courses_breaking_rules",
     "free_slots",
+    "next_course_start",
     "patient_of",
     "plan_session_change",
     "plan_session_choices",
     "practitioners_for",
     "previous_active",
+    "rebook_refusal",
     "schedule_data",
+    "session_to_book_again",
     "slot_finder",
     "slot_is_free",
     "treatment_history",
