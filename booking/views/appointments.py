@@ -72,6 +72,7 @@ def appointments(request):
         for course in selectors.courses_by_next_session(patient=patient, now=now):
             sessions = sorted(course.sessions.all(), key=lambda s: (s.number, s.start))
             active = [s for s in sessions if s.is_active]
+            again = selectors.session_to_book_again(course, sessions)
             courses.append(
                 {
                     "course": course,
@@ -82,6 +83,7 @@ def appointments(request):
                             "session": s,
                             "can_change": _can_change(s, now, rules),
                             "upcoming": s.start > now and s.status == Session.Status.BOOKED,
+                            "can_rebook": s == again,
                         }
                         for s in sessions
                     ],

@@ -168,7 +168,12 @@ def test_another_patients_course_and_sessions_are_404(client, course, method):
     session = course.sessions.first()
     urls = [
         reverse(name, args=[session.pk])
-        for name in ("booking:session_move", "booking:session_cancel", "booking:session_ics")
+        for name in (
+            "booking:session_move",
+            "booking:session_cancel",
+            "booking:session_ics",
+            "booking:session_rebook",
+        )
     ]
     urls += [
         reverse(name, args=[course.pk])

@@ -1,13 +1,17 @@
-"""Booking a cancelled session again: the rule and the service."""
+"""Booking a cancelled session again: the rule, the service, the page, My appointments' button
+and the email that links to it."""
 
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 
 from booking import rulebook
 from booking.availability import Slot
+from booking.journey import slot_value
 from booking.models import Course, Reminder, Session
 from booking.services import (
     BookingError,
@@ -19,7 +23,7 @@ from booking.services import (
     session_rebook,
 )
 from tests.booking.conftest import LONDON
-from tests.booking.factories import SessionFactory
+from tests.booking.factories import PatientFactory, SessionFactory
 from tests.helpers import at, book
 from tests.worker import send_all_due
 
@@ -211,3 +215,110 @@ def test_a_time_taken_after_the_check_comes_back_as_slot_taken(course, monkeypat
     with pytest.raises(SlotTaken):
         session_rebook(session=third, slot=slot)
     assert active_numbers(course) == [1, 2]
+
+
+# --- the page --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def signed_in(client, patient):
+    client.force_login(patient.user)
+    return client
+
+
+def url(session):
+    return reverse("booking:session_rebook", args=[session.pk])
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_patients_session_is_404(client, course, method):
+    third = cancelled(course)
+    client.force_login(PatientFactory().user)
+    assert getattr(client, method)(url(third)).status_code == 404
+    assert active_numbers(course) == [1, 2]
+
+
+def test_the_page_lists_free_times_after_the_last_session(signed_in, course):
+    third = cancelled(course)
+    html = signed_in.get(url(third)).content.decode()
+    assert "Book session 3 again" in html
+    assert "It was on Wednesday 5 August 2026, 10:00 to 11:15." in html
+    assert "Wednesday 5 August 2026, 10:00 to 11:15 with" in html  # free again: offered
+    values = re.findall(r'name="slot" id="time-\d+" value="([^"]+)"', html)
+    assert values and all(v.startswith("2026-08-") for v in values)
+    assert "Book this session" in html
+
+
+def test_booking_from_the_page_books_it_and_emails_the_patient(signed_in, course, practitioner):
+    third = cancelled(course)
+    send_all_due()  # the first booking's emails
+    mail.outbox.clear()
+    slot = slot_at(at(8, 5), practitioner, course.treatment)
+    response = signed_in.post(url(third), {"slot": slot_value(slot)}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("booking:appointments")
+    assert "Session 3 is booked again. We have emailed you." in response.content.decode()
+    assert course.sessions.active().get(number=3).start == at(8, 5)
+    send_all_due()
+    (confirmation,) = [m for m in mail.outbox if "is confirmed" in m.subject]
+    assert confirmation.to == [course.patient.user.email]
+    assert "Wednesday 5 August" in confirmation.body
+
+
+@pytest.mark.parametrize("value", ["nonsense", "", "2026-08-26T10:00:00+01:00|{p}"])
+def test_a_bad_or_refused_time_returns_to_the_page_with_the_reason(
+    signed_in, course, practitioner, value
+):
+    third = cancelled(course)
+    response = signed_in.post(url(third), {"slot": value.format(p=practitioner.pk)}, follow=True)
+    assert response.redirect_chain[-1][0] == url(third)
+    html = response.content.decode()
+    assert "Please choose one of the times shown." in html or "must be between" in html
+    assert active_numbers(course) == [1, 2]
+
+
+def test_a_session_that_cannot_be_booked_again_goes_back_to_my_appointments(signed_in, course):
+    second = course.sessions.get(number=2)
+    response = signed_in.get(url(second), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("booking:appointments")
+    assert "Only a cancelled session can be booked again." in response.content.decode()
+
+
+def test_the_next_window_email_links_to_the_page_for_that_session(signed_in, course):
+    third = cancelled(course)
+    next_window = third.reminders.get(kind=Reminder.Kind.NEXT_WINDOW)
+    send_all_due(now=next_window.due_at)
+    email = next(m for m in mail.outbox if "book your next" in m.subject)
+    link = f"/appointments/sessions/{third.pk}/again/"
+    assert link in email.body and link in email.alternatives[0][0]
+    assert "/book/" not in email.body
+    assert signed_in.get(link).status_code == 200
+
+
+# --- My appointments -------------------------------------------------------------------
+
+
+def offered(client) -> list[str]:
+    """The "Book session N again" links on My appointments."""
+    html = client.get(reverse("booking:appointments")).content.decode()
+    return re.findall(r'href="(/appointments/sessions/\d+/again/)"', html)
+
+
+def test_my_appointments_offers_only_the_session_that_can_be_booked_again(signed_in, course):
+    assert offered(signed_in) == []
+    second = cancelled(course, 2, with_later=True)
+    assert offered(signed_in) == [url(second)]  # not session 3: session 2 comes first
+    html = signed_in.get(reverse("booking:appointments")).content.decode()
+    assert "Book session 2 again" in html
+    session_rebook(session=second, slot=extension_proposals(course=course, now=at(6, 1, 8))[0])
+    third = course.sessions.get(number=3)
+    assert offered(signed_in) == [url(third)]
+    session_rebook(session=third, slot=extension_proposals(course=course, now=at(6, 1, 8))[0])
+    assert offered(signed_in) == []
+
+
+def test_no_offer_when_a_later_session_stays_or_the_course_is_cancelled(signed_in, course):
+    cancelled(course)
+    course_extend(course=course, slot=extension_proposals(course=course, now=at(6, 1, 8))[0])
+    assert offered(signed_in) == []  # session 4 comes after session 3
+    course_cancel(course=course)  # every session to come: no active one is left
+    assert offered(signed_in) == []
