@@ -215,6 +215,15 @@ def earliest_new_course(last_start: datetime, spacing: Spacing, zone: ZoneInfo) 
     return last_start.astimezone(zone).date() + timedelta(days=spacing.min_days)
 
 
+def _open_courses_breaches(
+    open_courses: int, allowed: int, message: str, treatment_name: str
+) -> list[Breach]:
+    """ONE_COURSE: one more open course than `allowed` of a treatment (`message` names it)."""
+    if open_courses < allowed:
+        return []
+    return [Breach(ONE_COURSE, message % {"treatment": treatment_name.lower()})]
+
+
 def new_course_breaches(
     *,
     first_start: datetime,
@@ -226,18 +235,15 @@ def new_course_breaches(
     treatment_name: str,
 ) -> list[Breach]:
     """ONE_COURSE and AFTER_LAST for a patient's new course of one treatment."""
-    found = []
-    if open_courses >= allowed:
-        found.append(
-            Breach(
-                ONE_COURSE,
-                gettext(
-                    "You already have a %(treatment)s course with sessions booked. You can add "
-                    "sessions to it on My appointments instead of booking a new course."
-                )
-                % {"treatment": treatment_name.lower()},
-            )
-        )
+    found = _open_courses_breaches(
+        open_courses,
+        allowed,
+        gettext(
+            "You already have a %(treatment)s course with sessions booked. You can add "
+            "sessions to it on My appointments instead of booking a new course."
+        ),
+        treatment_name,
+    )
     if last_start is not None:
         earliest = earliest_new_course(last_start, spacing, zone)
         if first_start.astimezone(zone).date() < earliest:
@@ -280,18 +286,15 @@ def added_session_breaches(
     session of the patient's next course of the treatment after `start`, if any:
     it must still start the treatment's minimum gap after the new session.
     """
-    found = []
-    if open_courses >= allowed:
-        found.append(
-            Breach(
-                ONE_COURSE,
-                gettext(
-                    "You have another %(treatment)s course with sessions booked. "
-                    "Please call us to add a session to this one."
-                )
-                % {"treatment": treatment_name.lower()},
-            )
-        )
+    found = _open_courses_breaches(
+        open_courses,
+        allowed,
+        gettext(
+            "You have another %(treatment)s course with sessions booked. "
+            "Please call us to add a session to this one."
+        ),
+        treatment_name,
+    )
     if next_course_start is not None:
         next_day = next_course_start.astimezone(zone).date()
         if next_day < earliest_new_course(start, spacing, zone):

@@ -447,15 +447,16 @@ class Bookings(RuleBasedStateMachine):
         """One more session after a course's last, as My appointments offers it."""
         booked = self._booked_sessions()
         course = booked[data.draw(st.integers(0, len(booked) - 1), label="course")].course
-        proposals = extension_proposals(course=course, now=self.now)
+        self._add(course_extend, course, pick, by_staff, course=course)
+
+    def _add(self, call, of, pick: int, by_staff: bool, *, otherwise=(), **target) -> None:
+        """course_extend or session_rebook at one of the times My appointments offers for
+        course `of` (or one of `otherwise` when it offers none)."""
+        proposals = extension_proposals(course=of, now=self.now) or list(otherwise)
         if not proposals:
             return
         added = self._refused(
-            course_extend,
-            course=course,
-            slot=proposals[pick % len(proposals)],
-            now=self.now,
-            by_staff=by_staff,
+            call, **target, slot=proposals[pick % len(proposals)], now=self.now, by_staff=by_staff
         )
         if added is not None:
             self._placed([added])
@@ -476,18 +477,10 @@ class Bookings(RuleBasedStateMachine):
                 return
         session = cancelled[data.draw(st.integers(0, len(cancelled) - 1), label="cancelled")]
         # With no time offered (no active session left, or none free), its old time.
-        proposals = extension_proposals(course=session.course, now=self.now) or [
-            Slot(session.start, session.end, session.practitioner_id)
-        ]
-        again = self._refused(
-            session_rebook,
-            session=session,
-            slot=proposals[pick % len(proposals)],
-            now=self.now,
-            by_staff=by_staff,
+        old_time = Slot(session.start, session.end, session.practitioner_id)
+        self._add(
+            session_rebook, session.course, pick, by_staff, otherwise=[old_time], session=session
         )
-        if again is not None:
-            self._placed([again])
 
     @precondition(lambda self: Course.objects.filter(status=Course.Status.ACTIVE).exists())
     @rule(data=st.data(), by_staff=st.booleans())
