@@ -22,6 +22,15 @@ The rules:
   treatment's minimum gap after their last attended or booked session of it
   (`new_course_breaches`).
 
+- MOST_SESSIONS and REBOOK (adding to a course): a course keeps at most the
+  treatment's most sessions (`most_sessions_breach`). A cancelled session can
+  be booked again only when no active session of its course comes after it or
+  has its number, the course still has an active session, and it is the
+  first such one (`rebook_breach`). A session added either way goes after the
+  last active one, in its window; it may not make the course one open course
+  too many, nor come too close before the patient's next course of the
+  treatment (`added_session_breaches`).
+
 - ANSWERS, SUITABILITY and CONSENT (on every path): every course records the
   answers to its treatment's health questions and the consent version, with
   how it was given: online, read aloud by phone by named staff, or on paper
@@ -48,6 +57,7 @@ ORDER, WINDOW = "order", "window"
 NOTICE, HORIZON, CHANGE = "notice", "horizon", "change"
 ONE_COURSE, AFTER_LAST = "one_course", "after_last"
 ANSWERS, SUITABILITY, CONSENT = "answers", "suitability", "consent"
+MOST_SESSIONS, REBOOK = "most_sessions", "rebook"
 STAFF_MAY_WAIVE = (NOTICE, WINDOW)
 
 
@@ -235,6 +245,15 @@ def earliest_new_course(last_start: datetime, spacing: Spacing, zone: ZoneInfo) 
     return last_start.astimezone(zone).date() + timedelta(days=spacing.min_days)
 
 
+def _open_courses_breaches(
+    open_courses: int, allowed: int, message: str, treatment_name: str
+) -> list[Breach]:
+    """ONE_COURSE: one more open course than `allowed` of a treatment (`message` names it)."""
+    if open_courses < allowed:
+        return []
+    return [Breach(ONE_COURSE, message % {"treatment": treatment_name.lower()})]
+
+
 def new_course_breaches(
     *,
     first_start: datetime,
@@ -246,18 +265,15 @@ def new_course_breaches(
     treatment_name: str,
 ) -> list[Breach]:
     """ONE_COURSE and AFTER_LAST for a patient's new course of one treatment."""
-    found = []
-    if open_courses >= allowed:
-        found.append(
-            Breach(
-                ONE_COURSE,
-                gettext(
-                    "You already have a %(treatment)s course with sessions booked. You can add "
-                    "sessions to it on My appointments instead of booking a new course."
-                )
-                % {"treatment": treatment_name.lower()},
-            )
-        )
+    found = _open_courses_breaches(
+        open_courses,
+        allowed,
+        gettext(
+            "You already have a %(treatment)s course with sessions booked. You can add "
+            "sessions to it on My appointments instead of booking a new course."
+        ),
+        treatment_name,
+    )
     if last_start is not None:
         earliest = earliest_new_course(last_start, spacing, zone)
         if first_start.astimezone(zone).date() < earliest:
@@ -281,6 +297,120 @@ def new_course_breaches(
                 )
             )
     return found
+
+
+def added_session_breaches(
+    *,
+    start: datetime,
+    open_courses: int,
+    allowed: int,
+    next_course_start: datetime | None,
+    spacing: Spacing,
+    zone: ZoneInfo,
+    treatment_name: str,
+) -> list[Breach]:
+    """ONE_COURSE and AFTER_LAST for a session added to a course that has one already.
+
+    `open_courses` counts the patient's other open courses of the treatment: with a
+    session to come, this course is open too. `next_course_start` is the first
+    session of the patient's next course of the treatment after `start`, if any:
+    it must still start the treatment's minimum gap after the new session.
+    """
+    found = _open_courses_breaches(
+        open_courses,
+        allowed,
+        gettext(
+            "You have another %(treatment)s course with sessions booked. "
+            "Please call us to add a session to this one."
+        ),
+        treatment_name,
+    )
+    if next_course_start is not None:
+        next_day = next_course_start.astimezone(zone).date()
+        if next_day < earliest_new_course(start, spacing, zone):
+            found.append(
+                Breach(
+                    AFTER_LAST,
+                    ngettext(
+                        "Your next %(treatment)s course starts on %(date)s. Your skin needs "
+                        "%(days)d day before it, so this session must be on %(last)s or earlier.",
+                        "Your next %(treatment)s course starts on %(date)s. Your skin needs "
+                        "%(days)d days before it, so this session must be on %(last)s or earlier.",
+                        spacing.min_days,
+                    )
+                    % {
+                        "treatment": treatment_name.lower(),
+                        "date": f"{next_day:%A %-d %B %Y}",
+                        "days": spacing.min_days,
+                        "last": f"{next_day - timedelta(days=spacing.min_days):%A %-d %B %Y}",
+                    },
+                )
+            )
+    return found
+
+
+def most_sessions_breach(sessions: int, sessions_max: int, treatment_name: str) -> Breach | None:
+    """MOST_SESSIONS: a course with `sessions` active sessions keeps the treatment's most."""
+    if sessions <= sessions_max:
+        return None
+    return Breach(
+        MOST_SESSIONS,
+        ngettext(
+            "A course of %(treatment)s has at most %(max)d session.",
+            "A course of %(treatment)s has at most %(max)d sessions.",
+            sessions_max,
+        )
+        % {"treatment": treatment_name, "max": sessions_max},
+    )
+
+
+def rebook_breach(
+    number: int,
+    status: str,
+    sessions: Iterable[tuple[int, str]],
+    sessions_max: int,
+    treatment_name: str,
+) -> Breach | None:
+    """REBOOK: can a session (its `number` and `status`) be booked again, in a course whose
+    sessions, cancelled ones too, are `sessions` ((number, status) pairs)?
+
+    Yes for the first cancelled number after the course's last active session
+    (so no active session comes after it or has its number, and a course's
+    sessions are booked again in order), while the course has an active session
+    and one more keeps it within the treatment's most sessions.
+    """
+    sessions = list(sessions)
+    active = [n for n, state in sessions if state != "cancelled"]
+    if status != "cancelled":
+        return Breach(REBOOK, gettext("Only a cancelled session can be booked again."), number)
+    if not active:
+        return Breach(
+            REBOOK,
+            gettext("This course has no sessions left. Please book a new course instead."),
+            number,
+        )
+    if number in active:
+        return Breach(
+            REBOOK, gettext("Session %(number)d is already booked.") % {"number": number}, number
+        )
+    if max(active) > number:
+        return Breach(
+            REBOOK,
+            gettext(
+                "Session %(number)d cannot be booked again because session %(later)d comes "
+                "after it."
+            )
+            % {"number": number, "later": max(active)},
+            number,
+        )
+    first = min(n for n, state in sessions if state == "cancelled" and n > max(active))
+    if number != first:
+        return Breach(
+            REBOOK,
+            gettext("Please book session %(first)d again first.") % {"first": first},
+            number,
+        )
+    return most_sessions_breach(len(active) + 1, sessions_max, treatment_name)
 
 
 def suitability_breach(

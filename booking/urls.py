@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import appointments, emails
+from .views import appointments, emails, rebook
 from .views.journey import choose, confirm, details, times
 
 app_name = "booking"
@@ -34,6 +34,7 @@ urlpatterns = [
     path(
         "appointments/sessions/<int:pk>/calendar.ics", appointments.session_ics, name="session_ics"
     ),
+    path("appointments/sessions/<int:pk>/again/", rebook.rebook_session, name="session_rebook"),
     path("appointments/courses/<int:pk>/cancel/", appointments.cancel_course, name="course_cancel"),
     path("appointments/courses/<int:pk>/replan/", appointments.replan, name="replan"),
     path("appointments/courses/<int:pk>/add/", appointments.extend_course, name="course_extend"),

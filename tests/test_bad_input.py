@@ -82,6 +82,7 @@ def test_junk_never_gives_a_server_error(client):
         f"/appointments/sessions/{session.pk}/move/",
         f"/appointments/sessions/{session.pk}/move/confirm/",
         f"/appointments/sessions/{session.pk}/cancel/",
+        f"/appointments/sessions/{session.pk}/again/",
         f"/appointments/courses/{course.pk}/cancel/",
         f"/appointments/courses/{course.pk}/replan/",
         "/appointments/preferences/",

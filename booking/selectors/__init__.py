@@ -5,12 +5,15 @@ One module per concern: free_times (the one availability read and the slot
 finder on it), plans (course proposals and changes to a planned session),
 course_rules (the booking rules across a patient's courses), people (the
 signed-in user's patient record), staff_schedule (what the staff schedule
-shows). Callers use this package's names: `from booking import selectors`.
+shows), appointments (what My appointments lists). Callers use this package's
+names: `from booking import selectors`.
 """
 
+from .appointments import courses_by_next_session, rebook_refusal, session_to_book_again
 from .course_rules import (
     CourseBreaches,
     courses_breaking_rules,
+    next_course_start,
     previous_active,
     treatment_history,
 )
@@ -44,16 +47,20 @@ __all__ = [
     "bookable_bounds",
     "clinic_zone",
     "course_proposal",
+    "courses_by_next_session",
     "courses_breaking_rules",
     "free_slots",
     "later_sessions_replan",
     "move_preview",
+    "next_course_start",
     "patient_of",
     "plan_session_change",
     "plan_session_choices",
     "practitioners_for",
     "previous_active",
+    "rebook_refusal",
     "schedule_data",
+    "session_to_book_again",
     "slot_finder",
     "slot_is_free",
     "slot_picker",

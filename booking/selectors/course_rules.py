@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils.translation import gettext
 
 from education.models import Treatment
@@ -32,6 +32,25 @@ def treatment_history(
         last=Max("start", filter=Q(status__in=[Session.Status.BOOKED, Session.Status.ATTENDED])),
     )
     return found["open"], found["last"]
+
+
+def next_course_start(
+    *, patient: Patient, treatment: Treatment, after: datetime, exclude_course_id: int
+) -> datetime | None:
+    """For a session added to a course: the first session of the patient's next course of
+    `treatment` (another course whose first active session comes after `after`), if any
+    (booking/rulebook.py added_session_breaches)."""
+    return (
+        Session.objects.active()
+        .filter(course__patient=patient, course__treatment=treatment)
+        .exclude(course_id=exclude_course_id)
+        .values("course")
+        .annotate(first=Min("start"))
+        .filter(first__gt=after)
+        .order_by("first")
+        .values_list("first", flat=True)
+        .first()
+    )
 
 
 def previous_active(session) -> "Session | None":

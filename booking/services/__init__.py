@@ -7,8 +7,9 @@ conflict that slips past the re-check comes back as SlotTaken with the nearest
 free alternatives, never as an IntegrityError.
 
 One module per concern: accounts (the patient and their account), book (a new
-course), moves, cancels, extend (sessions added to a course); checks holds what
-they share (locks, the re-check, refusals and overrides), errors the refusals.
+course), moves, cancels, extend (sessions added to a course, or booked again);
+checks holds what they share (locks, the re-check, refusals and overrides),
+errors the refusals.
 Callers use this package's names: `from booking import services`.
 """
 
@@ -17,7 +18,7 @@ from .book import course_book, online_agreement
 from .cancels import course_cancel, course_status_after_cancel, session_cancel
 from .checks import is_clinician, nearest_alternatives, staff_rules
 from .errors import TAKEN_MESSAGE, BookingError, NeedsReplan, SlotTaken
-from .extend import course_extend, extension_proposals
+from .extend import course_extend, extension_proposals, session_rebook
 from .moves import MoveResult, session_move
 
 __all__ = [
@@ -39,5 +40,6 @@ __all__ = [
     "patient_register",
     "session_cancel",
     "session_move",
+    "session_rebook",
     "staff_rules",
 ]

@@ -1,4 +1,5 @@
-"""Adding sessions to a course."""
+"""Adding sessions to a course: one more after the last (course_extend), or a cancelled one
+booked again (session_rebook). Both are planned and checked the same way (_session_add)."""
 
 import logging
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from simple_history.utils import bulk_create_with_history
 from .. import reminders, rulebook, selectors
 from ..availability import Slot
 from ..models import BookingRules, Course, Session
-from .checks import lock, slot_for, slots_free, staff_rules
+from .checks import lock, refuse, slot_for, slots_free, staff_rules
 from .errors import TAKEN_MESSAGE, BookingError, SlotTaken
 
 logger = logging.getLogger(__name__)
@@ -28,23 +29,80 @@ def course_extend(
     session inside its window, never inside the minimum notice); the patient
     gets a confirmation listing every session, and the clinic its notice.
     """
-    now = now or timezone.now()
-    rules = BookingRules.current()
-    lock([slot.practitioner_id], course.patient)
-    course = Course.objects.select_related("treatment", "patient").get(pk=course.pk)
+    course, active = _locked(course, slot)
     treatment = course.treatment
-    active = list(course.sessions.active().order_by("number"))
-    if len(active) + 1 > treatment.sessions_max:
-        raise BookingError(
-            ngettext(
-                "A course of %(treatment)s has at most %(max)d session.",
-                "A course of %(treatment)s has at most %(max)d sessions.",
-                treatment.sessions_max,
-            )
-            % {"treatment": treatment.name, "max": treatment.sessions_max}
-        )
+    refuse(rulebook.most_sessions_breach(len(active) + 1, treatment.sessions_max, treatment.name))
     if not any(s.status == Session.Status.BOOKED for s in active) and not by_staff:
         raise BookingError(gettext("This course has finished. Please book a new course instead."))
+    return _session_add(
+        course=course,
+        active=active,
+        slot=slot,
+        number=course.sessions.aggregate(top=Max("number"))["top"] + 1,
+        now=now,
+        by_staff=by_staff,
+        planned=1,
+    )
+
+
+@transaction.atomic
+def session_rebook(
+    *, session: Session, slot: Slot, now: datetime | None = None, by_staff: bool = False
+) -> Session:
+    """Book a cancelled session again: a new session with its number, after the course's
+    last active one, when the rulebook lets it (booking/rulebook.py rebook_breach).
+
+    The course keeps its number of sessions, and becomes active again if the
+    rest had been cancelled. Checked and confirmed as course_extend is.
+    """
+    course, active = _locked(session.course, slot)
+    current = Session.objects.get(pk=session.pk)  # as it is now, under the lock
+    treatment = course.treatment
+    refuse(
+        rulebook.rebook_breach(
+            current.number,
+            current.status,
+            course.sessions.values_list("number", "status"),
+            treatment.sessions_max,
+            treatment.name,
+        )
+    )
+    return _session_add(
+        course=course,
+        active=active,
+        slot=slot,
+        number=current.number,
+        now=now,
+        by_staff=by_staff,
+        planned=0,
+    )
+
+
+def _locked(course: Course, slot: Slot) -> tuple[Course, list[Session]]:
+    """Lock the slot's practitioner and the patient; the course and its active sessions,
+    read again under the lock."""
+    lock([slot.practitioner_id], course.patient)
+    course = Course.objects.select_related("treatment", "patient").get(pk=course.pk)
+    return course, list(course.sessions.active().order_by("number"))
+
+
+def _session_add(
+    *,
+    course: Course,
+    active: list[Session],
+    slot: Slot,
+    number: int,
+    now: datetime | None,
+    by_staff: bool,
+    planned: int,
+) -> Session:
+    """Book session `number` of `course` at `slot`, after its `active` sessions, and count
+    `planned` more sessions on the course: the minimum notice (none for staff), its
+    window after the last active session, the patient's other courses of the treatment,
+    the time still free; then the confirmation and the clinic's notice."""
+    now = now or timezone.now()
+    rules = BookingRules.current()
+    treatment, zone = course.treatment, selectors.clinic_zone()
     slot = slot_for(slot.start, treatment, slot.practitioner_id)
     if slot.start < now + (timedelta(0) if by_staff else rules.min_notice):
         raise BookingError(
@@ -55,13 +113,23 @@ def course_extend(
             )
             % {"hours": rules.min_notice_hours}
         )
-    number = course.sessions.aggregate(top=Max("number"))["top"] + 1
     starts = [(s.number, s.start) for s in active] + [(number, slot.start)]
-    breaches = rulebook.course_breaches(
-        starts, rulebook.spacing_of(treatment), selectors.clinic_zone()
-    )
+    breaches = rulebook.course_breaches(starts, rulebook.spacing_of(treatment), zone)
     if breaches:
         raise BookingError(breaches[0].message)
+    others = {"patient": course.patient, "treatment": treatment, "exclude_course_id": course.pk}
+    open_courses, _last = selectors.treatment_history(**others, now=now)
+    across = rulebook.added_session_breaches(
+        start=slot.start,
+        open_courses=open_courses,
+        allowed=rules.courses_per_treatment,
+        next_course_start=selectors.next_course_start(**others, after=slot.start),
+        spacing=rulebook.spacing_of(treatment),
+        zone=zone,
+        treatment_name=treatment.name,
+    )
+    if across:
+        raise BookingError(" ".join(b.message for b in across))
     slots_free(
         moves=[(None, slot)],
         treatment=treatment,
@@ -85,19 +153,23 @@ def course_extend(
                 ],
                 Session,
             )
-            course.sessions_planned += 1
+            course.sessions_planned += planned
             course.status = Course.Status.ACTIVE
             course.save(update_fields=["sessions_planned", "status"])
             reminders.queue_for_course([session], now=now)
     except IntegrityError as exc:
         raise SlotTaken(TAKEN_MESSAGE) from exc
-    logger.info("course extended", extra={"course_id": course.pk, "session_id": session.pk})
+    logger.info(
+        "session added",
+        extra={"course_id": course.pk, "session_id": session.pk, "number": number},
+    )
     return session
 
 
 def extension_proposals(*, course: Course, now: datetime, limit: int = 6) -> list[Slot]:
-    """Free times for one more session: inside its window after the last active one,
-    the course's practitioner first, nearest the preferred gap."""
+    """Free times for a session after the course's last active one, added (course_extend)
+    or a cancelled one booked again (session_rebook): inside its window, the course's
+    practitioner first, nearest the preferred gap."""
     from ..courses import preferred_start, session_window
 
     treatment, zone = course.treatment, selectors.clinic_zone()

@@ -68,11 +68,11 @@ def appointments(request):
     now, rules = timezone.now(), BookingRules.current()
     courses = []
     if patient:
-        for course in patient.courses.select_related("treatment", "practitioner").prefetch_related(
-            "sessions__practitioner"
-        ):
+        # A session to come first, the soonest next; then the rest, latest last session first.
+        for course in selectors.courses_by_next_session(patient=patient, now=now):
             sessions = sorted(course.sessions.all(), key=lambda s: (s.number, s.start))
             active = [s for s in sessions if s.is_active]
+            again = selectors.session_to_book_again(course, sessions)
             courses.append(
                 {
                     "course": course,
@@ -83,18 +83,12 @@ def appointments(request):
                             "session": s,
                             "can_change": _can_change(s, now, rules),
                             "upcoming": s.start > now and s.status == Session.Status.BOOKED,
+                            "can_rebook": s == again,
                         }
                         for s in sessions
                     ],
                 }
             )
-        # In the order they happen: a course's first session, then when it was booked.
-        courses.sort(
-            key=lambda c: (
-                min((row["session"].start for row in c["sessions"]), default=now),
-                c["course"].created_at,
-            )
-        )
     return render(
         request,
         "booking/appointments.html",

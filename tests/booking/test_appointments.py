@@ -8,6 +8,7 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from booking.models import Session
+from booking.services import course_cancel
 from tests.booking.conftest import LONDON, confirm_move, move_page
 from tests.booking.factories import PatientFactory
 from tests.education.factories import TreatmentFactory
@@ -34,13 +35,26 @@ def test_the_page_lists_each_session_in_clinic_time(signed_in, course):
     assert "no-store" in signed_in.get(reverse("booking:appointments"))["Cache-Control"]
 
 
-def test_courses_are_listed_in_the_order_they_happen(signed_in, course, patient, practitioner):
-    """A course booked later but starting sooner comes first (its first session decides)."""
-    other = TreatmentFactory(name="Skin check", slug="skin-check")
-    practitioner.treatments.add(other)
-    book(patient, other, practitioner, [at(6, 5, 10)])
+def test_courses_are_listed_by_their_next_session_then_the_finished_ones(
+    signed_in, now, patient, practitioner, treatment
+):
+    """What comes next first, whenever the course began; then courses with nothing to come,
+    the most recent last session first."""
+    peel = TreatmentFactory(name="Peel", slug="peel", sessions_usual=1)
+    check = TreatmentFactory(name="Skin check", slug="skin-check", sessions_usual=1)
+    practitioner.treatments.add(peel, check)
+    finished_long_ago = book(patient, check, practitioner, [at(4, 14, 10)], now=at(4, 1, 8))
+    older = book(patient, treatment, practitioner, [at(5, 11), at(6, 15)], now=at(5, 1, 8))
+    newer = book(patient, peel, practitioner, [at(6, 5, 10)])
+    cancelled = book(patient, check, practitioner, [at(6, 25, 10)])
+    course_cancel(course=cancelled)
     html = signed_in.get(reverse("booking:appointments")).content.decode()
-    assert html.index("Friday 5 June 2026, 10:00") < html.index("Wednesday 10 June 2026, 10:00")
+    listed = sorted(
+        [newer, older, cancelled, finished_long_ago],
+        key=lambda c: html.index(f'aria-labelledby="course-{c.pk}"'),
+    )
+    # Next on 5 June, next on 15 June (began 11 May), last on 25 June (cancelled), 14 April.
+    assert listed == [newer, older, cancelled, finished_long_ago]
 
 
 def test_move_a_session_inside_its_window(signed_in, course, practitioner):
@@ -203,6 +217,7 @@ def test_another_patients_course_and_sessions_are_404(client, course, method):
             "booking:session_move_confirm",
             "booking:session_cancel",
             "booking:session_ics",
+            "booking:session_rebook",
         )
     ]
     urls += [

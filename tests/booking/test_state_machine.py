@@ -6,10 +6,11 @@ practitioners and four patients over a few weeks, with the clock moving on
 between steps: booking as the journey does and at any times (as phone booking
 may, with staff overrides, consent read aloud or to sign on paper), moving and
 cancelling as patients and staff (taking the re-timing offered or not),
-adding a session to a course, cancelling the rest, marking attendance and
-no-shows (recording a paper consent form first, or not), and time off handed
-over or cancelled. 50 examples of up to 25 steps, about 25 s on 2 cores. Refusals (BookingError,
-SlotTaken) are legitimate answers and must leave the database as it was.
+adding a session to a course, booking a cancelled one again, cancelling the
+rest, marking attendance and no-shows (recording a paper consent form first,
+or not), and time off handed over or cancelled. 50 examples of up to 25
+steps, about 25 s on 2 cores. Refusals (BookingError, SlotTaken) are
+legitimate answers and must leave the database as it was.
 After every step the invariants are checked against the database:
 
 - no two active sessions of one practitioner overlap, the clinic's buffer included;
@@ -23,6 +24,8 @@ After every step the invariants are checked against the database:
   which the machine takes or not;
 - a patient's own change keeps the course's first session inside the horizon;
 - a course with no active session is cancelled, and a cancelled one has none;
+  its sessions are numbered 1 to its planned number (one booked again keeps
+  the number of the one cancelled);
 - reminders follow the sessions (the worker sends what is due as the clock moves):
   a booked session's aftercare and check-in rows are due at the times its current
   start gives, and its reminder row exactly when one was due after it was last
@@ -67,6 +70,7 @@ from booking.services import (
     extension_proposals,
     session_cancel,
     session_move,
+    session_rebook,
 )
 from booking.time_off import CANCEL, handover_choices, time_off_add
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
@@ -443,18 +447,40 @@ class Bookings(RuleBasedStateMachine):
         """One more session after a course's last, as My appointments offers it."""
         booked = self._booked_sessions()
         course = booked[data.draw(st.integers(0, len(booked) - 1), label="course")].course
-        proposals = extension_proposals(course=course, now=self.now)
+        self._add(course_extend, course, pick, by_staff, course=course)
+
+    def _add(self, call, of, pick: int, by_staff: bool, *, otherwise=(), **target) -> None:
+        """course_extend or session_rebook at one of the times My appointments offers for
+        course `of` (or one of `otherwise` when it offers none)."""
+        proposals = extension_proposals(course=of, now=self.now) or list(otherwise)
         if not proposals:
             return
         added = self._refused(
-            course_extend,
-            course=course,
-            slot=proposals[pick % len(proposals)],
-            now=self.now,
-            by_staff=by_staff,
+            call, **target, slot=proposals[pick % len(proposals)], now=self.now, by_staff=by_staff
         )
         if added is not None:
             self._placed([added])
+
+    @precondition(lambda self: Session.objects.filter(status=Session.Status.CANCELLED).exists())
+    @rule(data=st.data(), pick=st.integers(0, 5), by_staff=st.booleans(), offered=st.booleans())
+    def book_a_cancelled_session_again(self, data, pick, by_staff, offered):
+        """A cancelled session booked again at a free time after its course's last active
+        one: one My appointments offers, or any (refused unless the rulebook lets it)."""
+        cancelled = list(
+            Session.objects.filter(status=Session.Status.CANCELLED)
+            .select_related("course__treatment", "patient")
+            .order_by("pk")
+        )
+        if offered:
+            cancelled = [s for s in cancelled if selectors.rebook_refusal(s) is None]
+            if not cancelled:
+                return
+        session = cancelled[data.draw(st.integers(0, len(cancelled) - 1), label="cancelled")]
+        # With no time offered (no active session left, or none free), its old time.
+        old_time = Slot(session.start, session.end, session.practitioner_id)
+        self._add(
+            session_rebook, session.course, pick, by_staff, otherwise=[old_time], session=session
+        )
 
     @precondition(lambda self: Course.objects.filter(status=Course.Status.ACTIVE).exists())
     @rule(data=st.data(), by_staff=st.booleans())
@@ -539,7 +565,9 @@ class Bookings(RuleBasedStateMachine):
         for course in Course.objects.all():
             has_active = course.sessions.active().exists()
             assert has_active == (course.status != Course.Status.CANCELLED), course.pk
-            assert course.sessions.count() == course.sessions_planned
+            # A session booked again keeps its number: the numbers, not the rows, are planned.
+            numbers = set(course.sessions.values_list("number", flat=True))
+            assert len(numbers) == max(numbers) == course.sessions_planned, course.pk
 
     @invariant()
     def reminders_follow_the_sessions(self):

@@ -547,6 +547,15 @@ def _add_session(page, world):
     page.goto(f"/appointments/courses/{sessions[1].course_id}/add/")
 
 
+def _book_again(page, world):
+    """Session 3 cancelled: the free times to book it again."""
+    sessions = book_course(world)
+    services.session_cancel(session=sessions[3])
+    sign_in(page, world)
+    page.goto(f"/appointments/sessions/{sessions[3].pk}/again/")
+    page.get_by_role("radio").first.wait_for()  # the page itself, with times to choose
+
+
 def _move_later_days(page, world):
     _move(page, world)
     page.get_by_role("link", name="Later days").click()
@@ -704,6 +713,7 @@ STATES = [
     State("course-cancel", _course_cancel),
     State("replan-after-cancel", _replan),
     State("add-a-session", _add_session),
+    State("book-a-session-again", _book_again),
 ]
 
 

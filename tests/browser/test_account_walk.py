@@ -551,6 +551,8 @@ def test_every_link_in_the_booking_and_newsletter_emails_opens(world, chromium, 
     messages = sent_since(before)
     confirmation = next(m for m in messages if m.extra_headers[KIND_HEADER].endswith("firmation"))
     assert "/accounts/welcome/" in confirmation.body  # booked by phone: choose a password
+    next_window = next(m for m in messages if m.extra_headers[KIND_HEADER].endswith("window"))
+    assert f"/appointments/sessions/{session.pk}/again/" in next_window.body  # book it again
     walk_emails(chromium, live_server, messages, SENDS["booking"])
 
 

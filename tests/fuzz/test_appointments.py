@@ -4,8 +4,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from hypothesis import strategies as st
 
+from booking.journey import slot_value
 from booking.models import BookingRules, Course, Session
 from booking.selectors import bookable_bounds, courses_breaking_rules
+from booking.services import extension_proposals, session_cancel
 from tests.booking.conftest import NOW
 from tests.fuzz.clinic import Clinic, slot_values
 from tests.fuzz.endpoints import Endpoint, fixed, fuzz, ints_in, no_fields
@@ -30,7 +32,8 @@ def patient_moves_check(clinic, request, before, after):
 
 
 def course_extend_check(clinic, request, before, after):
-    """At most one session added, to the patient's own course, and every rule still held."""
+    """At most one session added (one more, or a cancelled one booked again), to the patient's
+    own course, and every rule still held."""
     nothing_stored(before, after, but={"Session", "Reminder", "Course"})
     assert new_rows(Course, before, after) == 0
     assert new_rows(Session, before, after) in (0, 1)
@@ -43,6 +46,15 @@ def course_extend_check(clinic, request, before, after):
         assert_bookable(added, by_staff=False)
         broken = courses_breaking_rules(now=NOW, courses=Course.objects.filter(pk=added.course_id))
         assert broken == [], [b.message for e in broken for b in e.breaches]
+
+
+def rebook_setup(client, clinic):
+    """Session 3 cancelled, so it can be booked again; its free times among the slots posted."""
+    signed_in("patient")(client, clinic)
+    session_cancel(session=clinic.sessions[2], now=NOW)
+    clinic.extra["again"] = [
+        slot_value(s) for s in extension_proposals(course=clinic.course, now=NOW)
+    ]
 
 
 def replan_setup(client, clinic):
@@ -114,6 +126,17 @@ ENDPOINTS = [
         lambda c: {"slot": slot_values(c)},
         check=course_extend_check,
         setup=signed_in("patient"),
+        max_examples=20,
+    ),
+    Endpoint(
+        "book a cancelled session again",
+        ints_in(
+            "/appointments/sessions/{}/again/",
+            real=lambda c: [s.pk for s in c.sessions] + [c.other_course.sessions.first().pk],
+        ),
+        lambda c: {"slot": st.sampled_from(c.extra["again"]) | slot_values(c)},
+        check=course_extend_check,
+        setup=rebook_setup,
         max_examples=20,
     ),
 ]

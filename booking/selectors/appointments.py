@@ -1,0 +1,63 @@
+"""What My appointments shows: the patient's courses in the order that matters to them,
+and the cancelled session each course offers to book again."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from .. import rulebook
+from ..models import Course, Patient, Session
+
+
+def courses_by_next_session(*, patient: Patient, now: datetime) -> list[Course]:
+    """The patient's courses, each with its sessions (and their practitioners) read.
+
+    Courses with a booked session still to come come first, the soonest next
+    session first: that is what the patient needs next, whenever the course
+    began. Then the courses with nothing to come, the one whose last session
+    (cancelled ones too) was most recent first. Ties: the course booked first.
+    """
+    courses = list(
+        patient.courses.select_related("treatment", "practitioner").prefetch_related(
+            "sessions__practitioner"
+        )
+    )
+
+    def order(course: Course) -> tuple:
+        sessions = course.sessions.all()
+        to_come = [s.start for s in sessions if s.status == Session.Status.BOOKED and s.start > now]
+        if to_come:
+            return (0, min(to_come).timestamp(), course.created_at)
+        last = max((s.start for s in sessions), default=course.created_at)
+        return (1, -last.timestamp(), course.created_at)
+
+    return sorted(courses, key=order)
+
+
+def rebook_refusal(session: Session, sessions: Sequence[Session] | None = None):
+    """Why `session` cannot be booked again (booking/rulebook.py rebook_breach), or None.
+
+    `sessions`: its course's sessions, cancelled ones too, when already read.
+    """
+    course = session.course
+    return _rebook_breach(course, session, course.sessions.all() if sessions is None else sessions)
+
+
+def session_to_book_again(course: Course, sessions: Sequence[Session]) -> Session | None:
+    """The cancelled session My appointments offers to book again, if any: of the rows the
+    rule allows (one number; it may have been cancelled more than once), the latest."""
+    allowed = [
+        s
+        for s in sessions
+        if s.status == Session.Status.CANCELLED and _rebook_breach(course, s, sessions) is None
+    ]
+    return max(allowed, key=lambda s: s.pk, default=None)
+
+
+def _rebook_breach(course: Course, session: Session, sessions: Sequence[Session]):
+    return rulebook.rebook_breach(
+        session.number,
+        session.status,
+        [(s.number, s.status) for s in sessions],
+        course.treatment.sessions_max,
+        course.treatment.name,
+    )

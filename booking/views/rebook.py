@@ -1,0 +1,62 @@
+"""Booking a cancelled session again, from My appointments or the email that says it can be.
+
+Scoped to the signed-in patient like every page of My appointments: another
+patient's session is a 404.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from .. import selectors, services
+from ..forms import posted_slot
+from ..journey import slot_value
+from .appointments import _own_session
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def rebook_session(request, pk):
+    """The free times after the course's last active session, and the booking of one.
+
+    Only for the session the rulebook lets the patient book again
+    (selectors.rebook_refusal, as My appointments asks); any other goes back to
+    My appointments with the reason.
+    """
+    session = _own_session(request, pk)
+    refusal = selectors.rebook_refusal(session)
+    if refusal is not None:
+        messages.error(request, refusal.message)
+        return redirect("booking:appointments")
+    course, now = session.course, timezone.now()
+    if request.method == "POST":
+        slot = posted_slot(request.POST.get("slot", ""), course.treatment)
+        if slot is None:
+            messages.error(request, gettext("Please choose one of the times shown."))
+            return redirect("booking:session_rebook", pk=pk)
+        try:
+            services.session_rebook(session=session, slot=slot, now=now)
+        except services.BookingError as error:
+            messages.error(request, error.message)
+            return redirect("booking:session_rebook", pk=pk)
+        messages.success(
+            request,
+            gettext("Session %(number)d is booked again. We have emailed you.")
+            % {"number": session.number},
+        )
+        return redirect("booking:appointments")
+    names = {p.pk: p for p in selectors.practitioners_for(course.treatment)}
+    proposals = services.extension_proposals(course=course, now=now)
+    return render(
+        request,
+        "booking/session_rebook.html",
+        {
+            "session": session,
+            "times": [(slot_value(s), s, names.get(s.practitioner_id)) for s in proposals],
+        },
+    )
