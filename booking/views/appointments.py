@@ -23,7 +23,8 @@ from ..models import BookingRules, Course, Patient, Practitioner, Session
 from .picker import asked_day, picker_context
 
 
-def _own_session(request, pk) -> Session:
+def own_session(request, pk) -> Session:
+    """The signed-in patient's session `pk`, or 404 (for another patient's too)."""
     return get_object_or_404(
         Session.objects.select_related("course__treatment", "practitioner", "patient"),
         pk=pk,
@@ -31,7 +32,8 @@ def _own_session(request, pk) -> Session:
     )
 
 
-def _own_course(request, pk) -> Course:
+def own_course(request, pk) -> Course:
+    """The signed-in patient's course `pk`, or 404 (for another patient's too)."""
     return get_object_or_404(
         Course.objects.select_related("treatment", "patient"), pk=pk, patient__user=request.user
     )
@@ -141,7 +143,7 @@ def _move_bounds(session: Session, now, rules: BookingRules):
 @require_http_methods(["GET"])
 def move_session(request, pk):
     """The times a session can move to; choosing one shows what changes (move_confirm)."""
-    session = _own_session(request, pk)
+    session = own_session(request, pk)
     treatment = session.course.treatment
     now, rules = timezone.now(), BookingRules.current()
     if not _can_change(session, now, rules):
@@ -207,7 +209,7 @@ def _posted_later(request) -> dict[int, str]:
 def move_confirm(request, pk):
     """Old and new side by side, with what the move does to the sessions after it; the
     session moves only when the patient confirms what they were shown."""
-    session = _own_session(request, pk)
+    session = own_session(request, pk)
     treatment = session.course.treatment
     now, rules = timezone.now(), BookingRules.current()
     if not _can_change(session, now, rules):
@@ -298,7 +300,7 @@ def replan(request, pk):
     chooses: cancel and make those moves, cancel the later sessions too, or
     keep things as they are. Nothing is stored until then.
     """
-    course = _own_course(request, pk)
+    course = own_course(request, pk)
     stored = request.session.get(REPLAN_KEY) or {}
     if stored.get("course") != course.pk or stored.get("action") != "cancel":
         return redirect("booking:appointments")  # nothing asked, or kept from an older page
@@ -371,7 +373,7 @@ def _numbers(numbers: list[int]) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def cancel_session(request, pk):
-    session = _own_session(request, pk)
+    session = own_session(request, pk)
     if request.method == "POST":
         try:
             services.session_cancel(session=session, by=request.user)
@@ -391,7 +393,7 @@ def cancel_session(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def cancel_course(request, pk):
-    course = _own_course(request, pk)
+    course = own_course(request, pk)
     upcoming = list(
         course.sessions.filter(status=Session.Status.BOOKED, start__gt=timezone.now()).order_by(
             "number"
@@ -420,7 +422,7 @@ def _ics_response(content: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def session_ics(request, pk):
-    session = _own_session(request, pk)
+    session = own_session(request, pk)
     return _ics_response(
         sessions_ics([session], cancel=not session.is_active), f"session-{session.pk}.ics"
     )
@@ -430,7 +432,7 @@ def session_ics(request, pk):
 @login_required
 @require_http_methods(["GET"])
 def course_ics(request, pk):
-    course = _own_course(request, pk)
+    course = own_course(request, pk)
     sessions = course.sessions.active().select_related("course__treatment", "practitioner")
     return _ics_response(sessions_ics(sessions), f"course-{course.pk}.ics")
 
@@ -440,7 +442,7 @@ def course_ics(request, pk):
 @require_http_methods(["GET", "POST"])
 def extend_course(request, pk):
     """One more session for a course, up to the treatment's maximum: instead of a new course."""
-    course = _own_course(request, pk)
+    course = own_course(request, pk)
     now = timezone.now()
     if request.method == "POST":
         slot = posted_slot(request.POST.get("slot", ""), course.treatment)

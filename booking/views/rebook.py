@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from .. import selectors, services
 from ..forms import posted_slot
 from ..journey import slot_value
-from .appointments import _own_session
+from .appointments import own_session
 
 
 @never_cache
@@ -28,7 +28,7 @@ def rebook_session(request, pk):
     (selectors.rebook_refusal, as My appointments asks); any other goes back to
     My appointments with the reason.
     """
-    session = _own_session(request, pk)
+    session = own_session(request, pk)
     refusal = selectors.rebook_refusal(session)
     if refusal is not None:
         messages.error(request, refusal.message)
