@@ -20,8 +20,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import times
 from .availability import Slot
 from .journey import slot_value
 
@@ -77,6 +79,23 @@ class Choice:
     def value(self) -> str:
         """What a form posts for it (booking.journey.parse_slot reads it back)."""
         return slot_value(self.slot)
+
+    # What its button says: written here, once a time, not through template filters
+    # and {% blocktranslate %} (the picker's rendering was most of its cost).
+    @property
+    def span(self) -> str:
+        """'10:00 to 10:45'."""
+        return times.span(self.slot)
+
+    @property
+    def with_who(self) -> str:
+        """'with Dr Hart'."""
+        return gettext("with %(who)s") % {"who": self.who}
+
+    @property
+    def label(self) -> str:
+        """'Tuesday 8 December 2026, 10:00 to 10:45 with Dr Hart': its accessible name."""
+        return gettext("%(when)s with %(who)s") % {"when": times.when(self.slot), "who": self.who}
 
 
 @dataclass(frozen=True)

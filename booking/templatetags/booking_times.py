@@ -1,58 +1,16 @@
-"""How a session's or a slot's time reads on every page and in every email.
+"""How a session's or a slot's time reads (booking/times.py), as template filters:
 
-Anything with ``start`` and ``end`` (a Session, a Slot) reads the same way
-everywhere, start and end, in the clinic's time:
-
-    {{ session|when }}     Tuesday 8 December 2026, 10:00 to 10:45
-    {{ session|span }}     10:00 to 10:45
-    {{ session|day }}      Tuesday 8 December 2026
-
-Written with strftime and Django's translated day and month names rather than
-the `date` filter: a day of the time picker writes these for every time it
-offers, and the `date` filter (django.utils.dateformat) cost ~80 µs a call
-there, most of the page's rendering (`make bench`, the slot picker).
+{% load booking_times %}
+{{ session|when }}     Tuesday 8 December 2026, 10:00 to 10:45
+{{ session|span }}     10:00 to 10:45
+{{ session|day }}      Tuesday 8 December 2026
 """
 
-from datetime import date
-
 from django import template
-from django.utils import timezone
-from django.utils.dates import MONTHS, WEEKDAYS
-from django.utils.translation import gettext
+
+from .. import times
 
 register = template.Library()
-
-
-def _local(value):
-    return timezone.localtime(value) if timezone.is_aware(value) else value
-
-
-def long_date(value: date) -> str:
-    """'Tuesday 8 December 2026': the date filter's 'l j F Y', names in the active language."""
-    return f"{WEEKDAYS[value.weekday()]} {value.day} {MONTHS[value.month]} {value.year}"
-
-
-def _span(start, end) -> str:
-    return gettext("%(start)s to %(end)s") % {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
-
-
-@register.filter
-def day(item) -> str:
-    """'Tuesday 8 December 2026'."""
-    return long_date(_local(item.start).date())
-
-
-@register.filter
-def span(item) -> str:
-    """'10:00 to 10:45'."""
-    return _span(_local(item.start), _local(item.end))
-
-
-@register.filter
-def when(item) -> str:
-    """'Tuesday 8 December 2026, 10:00 to 10:45'."""
-    start = _local(item.start)
-    return gettext("%(day)s, %(span)s") % {
-        "day": long_date(start.date()),
-        "span": _span(start, _local(item.end)),
-    }
+register.filter("day", times.day)
+register.filter("span", times.span)
+register.filter("when", times.when)
