@@ -20,10 +20,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from . import times
 from .availability import Slot
 from .journey import slot_value
 
@@ -59,6 +58,11 @@ class StripDay:
         """'8 Dec' (in the active language)."""
         return f"{self.day.day} {MONTHS_3[self.day.month].title()}"
 
+    @property
+    def free_text(self) -> str:
+        """'4 times'."""
+        return ngettext("%(free)d time", "%(free)d times", self.free) % {"free": self.free}
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -79,23 +83,6 @@ class Choice:
     def value(self) -> str:
         """What a form posts for it (booking.journey.parse_slot reads it back)."""
         return slot_value(self.slot)
-
-    # What its button says: written here, once a time, not through template filters
-    # and {% blocktranslate %} (the picker's rendering was most of its cost).
-    @property
-    def span(self) -> str:
-        """'10:00 to 10:45'."""
-        return times.span(self.slot)
-
-    @property
-    def with_who(self) -> str:
-        """'with Dr Hart'."""
-        return gettext("with %(who)s") % {"who": self.who}
-
-    @property
-    def label(self) -> str:
-        """'Tuesday 8 December 2026, 10:00 to 10:45 with Dr Hart': its accessible name."""
-        return gettext("%(when)s with %(who)s") % {"when": times.when(self.slot), "who": self.who}
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,31 @@ def long_date(value: date) -> str:
     return f"{WEEKDAYS[value.weekday()]} {value.day} {MONTHS[value.month]} {value.year}"
 
 
-def _span(start, end) -> str:
-    return gettext("%(start)s to %(end)s") % {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+class Words:
+    """The words a time is written with, looked up once: a page writing many times (the
+    time picker's buttons) keeps one, and each day's name is written once."""
+
+    def __init__(self):
+        self.to = gettext("%(start)s to %(end)s")
+        self.comma = gettext("%(day)s, %(span)s")
+        self._days: dict[date, str] = {}
+
+    def long_date(self, value: date) -> str:
+        if value not in self._days:
+            self._days[value] = long_date(value)
+        return self._days[value]
+
+    def span(self, item) -> str:
+        """'10:00 to 10:45'."""
+        start, end = _local(item.start), _local(item.end)
+        return self.to % {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+
+    def when(self, item) -> str:
+        """'Tuesday 8 December 2026, 10:00 to 10:45'."""
+        return self.comma % {
+            "day": self.long_date(_local(item.start).date()),
+            "span": self.span(item),
+        }
 
 
 def day(item) -> str:
@@ -38,13 +61,9 @@ def day(item) -> str:
 
 def span(item) -> str:
     """'10:00 to 10:45'."""
-    return _span(_local(item.start), _local(item.end))
+    return Words().span(item)
 
 
 def when(item) -> str:
     """'Tuesday 8 December 2026, 10:00 to 10:45'."""
-    start = _local(item.start)
-    return gettext("%(day)s, %(span)s") % {
-        "day": long_date(start.date()),
-        "span": _span(start, _local(item.end)),
-    }
+    return Words().when(item)

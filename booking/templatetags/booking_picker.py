@@ -1,10 +1,11 @@
-"""The time picker's buttons, written in Python.
+"""The time picker's strip of days and its buttons, written in Python.
 
 A day offers up to thirty times. Through the template language each button
 cost an include, three lookups for its marks and a dozen variable lookups
 (most of /book/time/'s rendering: `make bench`, the slot picker); here it is
-one f-string. The markup is exactly what templates/booking/includes/picker_choice.html
-writes, which tests/booking/test_picker_markup.py keeps as the reference.
+one f-string; so is each day of the strip (a dozen lookups a day through the
+template). The markup is exactly what the templates they replace wrote, kept as
+references by tests/booking/test_picker_markup.py.
 Every value comes from dates and integers, or is a fixed string, but for the
 practitioner's name and the translated words around it, which are escaped.
 """
@@ -13,6 +14,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
+
+from .. import times
 
 register = template.Library()
 
@@ -32,31 +35,75 @@ _BUTTON = (
 def picker_choices(choices, chosen_start=None, current=None):
     """The <li> of each of `choices` (booking.picker.Choice): a button, or the moving
     session's own time (`current`), marked and not a button; `chosen_start` is marked
-    as chosen."""
+    as chosen. "" (a page that sets neither) marks nothing."""
+    words = times.Words()
+    with_who, named = gettext("with %(who)s"), gettext("%(when)s with %(who)s")
     rows = []
-    chosen_text = None
     for choice in choices:
-        span, who = escape(choice.span), escape(choice.with_who)
+        span = words.span(choice)
+        who = escape(with_who % {"who": choice.who})
         if (
-            current  # "" when the page has none
+            current
             and choice.start == current.start
             and choice.slot.practitioner_id == current.practitioner_id
         ):
-            rows.append(_CURRENT.format(span=span, who=who, note=escape(gettext("Your time now"))))
+            note = escape(gettext("Your time now"))
+            rows.append(_CURRENT.format(span=escape(span), who=who, note=note))
             continue
         chosen = choice.start == chosen_start
-        label = escape(choice.label)
-        if chosen:
-            chosen_text = chosen_text or escape(gettext("(chosen)"))
-            label = f"{label} {chosen_text}"
+        label = escape(named % {"when": words.when(choice), "who": choice.who})
         rows.append(
             _BUTTON.format(
                 value=escape(choice.value),
                 active=" active" if chosen else "",
                 current=' aria-current="true"' if chosen else "",
-                label=label,
-                span=span,
+                label=f"{label} {escape(gettext('(chosen)'))}" if chosen else label,
+                span=escape(span),
                 who=who,
+            )
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308
+
+
+_DAY_LINK = (
+    '<li><a class="day-chip{selected}" href="{href}" hx-get="{href}" hx-target="#picker" '
+    'hx-swap="outerHTML" hx-push-url="true"{current}><span class="day-chip-weekday">{weekday}'
+    '</span><span class="day-chip-date">{day_month}</span><span class="day-chip-count">{count}'
+    "</span>{yours}</a></li>"
+)
+_YOURS = '<span class="day-chip-yours">{}</span>'
+_DAY_NONE = (
+    '<li><span class="day-chip is-empty{selected}"{current}><span class="day-chip-weekday">'
+    '{weekday}</span><span class="day-chip-date">{day_month}</span><span class="day-chip-count">'
+    "{none}</span></span></li>"
+)
+
+
+@register.simple_tag
+def picker_strip(strip, url, query="", current_day=None):
+    """The <li> of each day of the strip (booking.picker.StripDay): a link to the day when
+    it has free times or holds the moving session's own time (`current_day`), else a
+    plain "none"."""
+    rows = []
+    for day in strip:
+        marks = {
+            "selected": " is-selected" if day.selected else "",
+            "current": ' aria-current="date"' if day.selected else "",
+            "weekday": escape(day.weekday),
+            "day_month": escape(day.day_month),
+        }
+        is_yours = bool(current_day) and day.day == current_day
+        if not (day.free or is_yours):
+            rows.append(_DAY_NONE.format(none=escape(gettext("none")), **marks))
+            continue
+        count = day.free_text if day.free else gettext("no others")
+        yours = _YOURS.format(escape(gettext("yours"))) if is_yours else ""
+        rows.append(
+            _DAY_LINK.format(
+                href=escape(f"{url}?day={day.iso}{query}"),
+                count=escape(count),
+                yours=yours,
+                **marks,
             )
         )
     return mark_safe("\n".join(rows))  # noqa: S308

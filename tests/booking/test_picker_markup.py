@@ -12,8 +12,8 @@ import pytest
 from django.template import Context, Template
 
 from booking.availability import Slot
-from booking.picker import Choice
-from booking.templatetags.booking_picker import picker_choices
+from booking.picker import Choice, StripDay
+from booking.templatetags.booking_picker import picker_choices, picker_strip
 from tests.helpers import LONDON
 
 REFERENCE = Template(
@@ -54,3 +54,27 @@ def test_a_page_without_marks_passes_empty_strings():
     """A template variable a page does not set arrives as "": nothing is marked."""
     offered = choices(DAYS[0], 9)
     assert "aria-current" not in str(picker_choices(offered, "", ""))
+
+
+STRIP_REFERENCE = Template(
+    "{% for strip_day in strip %}"
+    + (Path(__file__).parent / "picker_strip_reference.html").read_text()
+    + "{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("query", ["", "&with=any"])
+@pytest.mark.parametrize("yours", [None, date(2026, 6, 3), date(2026, 6, 4)])
+def test_the_strip_tag_writes_what_the_template_wrote(query, yours):
+    strip = [
+        StripDay(date(2026, 6, 1), 12, False),
+        StripDay(date(2026, 6, 2), 1, True),
+        StripDay(date(2026, 6, 3), 0, False),  # none, unless the session's own day
+        StripDay(date(2026, 6, 4), 0, True),  # asked for, none
+    ]
+    url = "/appointments/sessions/7/move/"
+    expected = STRIP_REFERENCE.render(
+        Context({"strip": strip, "picker_url": url, "picker_query": query, "current_day": yours})
+    )
+    assert _markup(picker_strip(strip, url, query, yours)) == _markup(expected)
+    assert _markup(picker_strip(strip, url, query, yours or "")) == _markup(expected)
