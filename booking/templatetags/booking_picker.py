@@ -65,17 +65,19 @@ def picker_choices(choices, chosen_start=None, current=None):
     return mark_safe("\n".join(rows))  # noqa: S308
 
 
+# The line breaks between the spans are the spaces that keep "Wed", "4 Feb" and "3 times"
+# apart in the link's accessible name (and in any text a browser reads from it).
 _DAY_LINK = (
-    '<li><a class="day-chip{selected}" href="{href}" hx-get="{href}" hx-target="#picker" '
-    'hx-swap="outerHTML" hx-push-url="true"{current}><span class="day-chip-weekday">{weekday}'
-    '</span><span class="day-chip-date">{day_month}</span><span class="day-chip-count">{count}'
-    "</span>{yours}</a></li>"
+    '<li>\n<a class="day-chip{selected}" href="{href}" hx-get="{href}" hx-target="#picker" '
+    'hx-swap="outerHTML" hx-push-url="true"{current}>\n<span class="day-chip-weekday">{weekday}'
+    '</span>\n<span class="day-chip-date">{day_month}</span>\n<span class="day-chip-count">'
+    "{count}</span>\n{yours}</a>\n</li>"
 )
-_YOURS = '<span class="day-chip-yours">{}</span>'
+_YOURS = '<span class="day-chip-yours">{}</span>\n'
 _DAY_NONE = (
-    '<li><span class="day-chip is-empty{selected}"{current}><span class="day-chip-weekday">'
-    '{weekday}</span><span class="day-chip-date">{day_month}</span><span class="day-chip-count">'
-    "{none}</span></span></li>"
+    '<li>\n<span class="day-chip is-empty{selected}"{current}>\n<span class="day-chip-weekday">'
+    '{weekday}</span>\n<span class="day-chip-date">{day_month}</span>\n'
+    '<span class="day-chip-count">{none}</span>\n</span>\n</li>'
 )
 
 

@@ -24,8 +24,9 @@ REFERENCE = Template(
 
 
 def _markup(html) -> str:
-    """The same HTML whatever the line breaks between its tags."""
-    return re.sub(r">\s+<", "><", str(html)).strip()
+    """The same HTML whatever the kind and number of spaces: where the template had
+    any, the tag must have some (a space between two spans is one in the text read)."""
+    return re.sub(r"\s+", " ", str(html)).strip()
 
 
 def choices(day: date, *hours: int, who: str = "Dr A") -> list[Choice]:
