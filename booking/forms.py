@@ -69,7 +69,8 @@ class PractitionerChoiceForm(forms.Form):
             for p in practitioners
         ]
         self.fields["practitioner"] = forms.ChoiceField(
-            label=_("Who would you like to see?"),
+            # Not the page's heading again ("Who would you like to see?"): the group's name.
+            label=_("Practitioner"),
             choices=choices,
             widget=forms.RadioSelect,
             initial="any",

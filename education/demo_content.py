@@ -132,18 +132,10 @@ Please tell us before you book if any of these apply to you:
 A yes does not always mean you cannot have it. We may ask you to wait, or to see a
 clinician first. Our short online questions will help you check.
 
-## When to contact us
+## After your session
 
-Some redness and swelling is normal for a few days. Contact us if:
-
-- redness or swelling gets worse after a few days
-- you see pus
-- the pain gets worse
-- the skin feels hot
-- you have a fever
-- you see any other sign of infection
-
-If you feel very unwell and we are closed, call NHS 111. In an emergency, call 999.
+Some redness and swelling is normal for a few days. The aftercare on this page says how to
+look after your skin, and when to call us.
 """
 
 MICRONEEDLING_WHO_IT_HELPS = """\
@@ -205,6 +197,8 @@ Redness and swelling should settle within a few days. Call us if:
 - you have a fever
 - you see any other sign of infection
 
+If you feel very unwell and we are closed, call NHS 111. In an emergency, call 999.
+
 Keep to the gap we planned between sessions. Please do not bring your next one forward. Your
 skin needs that time to heal.
 """
@@ -242,7 +236,7 @@ QUESTIONS = [
         "outcome": "not_suitable",
         "explanation": (
             "We do not offer this treatment while you are pregnant or breastfeeding. You are "
-            "welcome to book once you have stopped. Call us if you would like to talk it through."
+            "welcome to book once you have stopped."
         ),
     },
     {
@@ -708,7 +702,8 @@ _FAQS = [
         "Is it safe for my skin type?",
         "It is often said to suit many skin types. But the risks and results can differ with "
         "your skin type. For example, some people are more likely to get darker or lighter "
-        "patches after. This is why a practitioner checks your skin before you book.",
+        "patches after. So we ask you some health questions before you book, and your "
+        "practitioner looks at your skin before your first session starts.",
     ),
     (
         "your-appointment",

@@ -1,0 +1,40 @@
+"""Wording faults a patient noticed, kept from coming back (issue 19).
+
+The treatment page joins its body, "who it helps" and aftercare; the result of
+"Is it right for me?" adds its own "call us" line after a question's
+explanation; the practitioner step's heading asks the question its choices answer.
+"""
+
+import re
+
+from booking.forms import PractitionerChoiceForm
+from education import demo_content
+
+
+def headings(markdown: str) -> list[str]:
+    return [line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")]
+
+
+def test_the_treatment_page_has_no_heading_twice_and_one_list_of_when_to_call():
+    page = demo_content.MICRONEEDLING_BODY + demo_content.MICRONEEDLING_AFTERCARE
+    found = headings(page)
+    assert len(found) == len(set(found)), found
+    assert "you see pus" in page and page.count("you see pus") == 1
+    assert not {"When to contact us", "When to call us"} <= set(found)
+
+
+def test_no_question_says_what_the_result_page_says_after_it():
+    """The result page ends with "If you would like to talk it through, call us on …"."""
+    for question in demo_content.QUESTIONS:
+        assert "talk it through" not in question.get("explanation", ""), question["text"]
+
+
+def test_the_faq_promises_only_what_the_site_does():
+    """Online booking has no practitioner look at the skin before booking."""
+    answers = " ".join(str(faq) for faq in demo_content.FAQS)
+    assert not re.search(r"checks? your skin before you book", answers)
+
+
+def test_the_practitioner_choice_is_not_named_with_the_pages_heading_again():
+    form = PractitionerChoiceForm(practitioners=[])
+    assert form.fields["practitioner"].label != "Who would you like to see?"
