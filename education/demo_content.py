@@ -277,6 +277,33 @@ QUESTIONS = [
             "you choose a safe date."
         ),
     },
+    {
+        "text": (
+            "Have you had an allergy or a bad reaction to numbing cream (such as lidocaine) or "
+            "to a skin product?"
+        ),
+        "outcome": "consult",
+        "explanation": (
+            "We use a numbing cream and put products on your skin during the treatment. A "
+            "clinician will ask what happened and choose what is safe for you."
+        ),
+    },
+    {
+        "text": "Do you get cold sores in or near the area you want treated, such as your lips?",
+        "outcome": "consult",
+        "explanation": (
+            "The needles can set off a cold sore. A clinician may suggest a medicine to take "
+            "before your session to help stop one."
+        ),
+    },
+    {
+        "text": "Does your skin often get darker patches after a spot, cut or burn heals?",
+        "outcome": "consult",
+        "explanation": (
+            "Some skin can darken for a while after treatment. It usually fades. A clinician "
+            "may test a small patch first or use gentler settings."
+        ),
+    },
 ]
 
 CONSULTATION_BODY = """\

@@ -38,3 +38,26 @@ def test_the_faq_promises_only_what_the_site_does():
 def test_the_practitioner_choice_is_not_named_with_the_pages_heading_again():
     form = PractitionerChoiceForm(practitioners=[])
     assert form.fields["practitioner"].label != "Who would you like to see?"
+
+
+# Each item of the fact sheet's "Who should wait or ask first", and words its question uses.
+CAUTIONS = {
+    "infection, cold sore, acne, eczema or psoriasis flare": ["infection", "eczema"],
+    "isotretinoin in the last 6 months": ["isotretinoin"],
+    "keloid or raised scars": ["keloid"],
+    "pregnancy or breastfeeding": ["pregnant", "breastfeeding"],
+    "blood thinners or a bleeding disorder": ["thin your blood", "bleeding"],
+    "radiotherapy or chemotherapy": ["radiotherapy", "chemotherapy"],
+    "poorly controlled diabetes or slow healing": ["diabetes", "slows healing"],
+    "sunburn, tan, peel or laser": ["sunburn", "tan", "peel", "laser"],
+    "allergy to numbing cream or products": ["numbing cream", "lidocaine", "skin product"],
+    "a history of cold sores where treated": ["cold sores", "lips"],
+    "darkening of the skin after treatment": ["darker patches"],
+}
+
+
+def test_the_health_questions_ask_about_every_caution_of_the_fact_sheet():
+    texts = [q["text"] for q in demo_content.QUESTIONS]
+    for caution, words in CAUTIONS.items():
+        asked = [t for t in texts if all(w in t for w in words)]
+        assert len(asked) == 1, f"{caution}: {asked}"
