@@ -43,3 +43,19 @@ def book(patient, treatment, practitioner, starts: Iterable[datetime | Slot], **
         for s in starts
     ]
     return book_course(patient=patient, treatment=treatment, slots=slots, **service_kwargs)
+
+
+def clinic_details(**fields):
+    """The clinic's details row, saved: a clinic in Bristol unless `fields` say otherwise."""
+    from clinic.models import ClinicDetails
+
+    return ClinicDetails.objects.create(
+        **{
+            "name": "Harbour Skin Clinic",
+            "address": "1 Quay Street\nBristol",
+            "phone": "0117 496 0000",
+            "email": "desk@harbour.example",
+            "opening_hours": "Monday to Friday: 9am to 5pm",
+            **fields,
+        }
+    )

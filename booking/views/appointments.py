@@ -20,7 +20,7 @@ from ..calendar_files import sessions_ics
 from ..forms import EmailPreferencesForm, posted_slot
 from ..journey import parse_slot, slot_value
 from ..models import BookingRules, Course, Patient, Practitioner, Session
-from .picker import asked_day, picker_context
+from .picker import asked_day, book_posted_time, picker_context, time_choices
 
 
 def own_session(request, pk) -> Session:
@@ -138,17 +138,26 @@ def _move_bounds(session: Session, now, rules: BookingRules):
     return first_day, last_day, earliest, latest, window, keeps_others
 
 
+def _changeable(request, pk):
+    """The patient's session `pk` with the time and the rules, and, when it can no
+    longer be changed online, the answer to give instead (My appointments, with why)."""
+    session = own_session(request, pk)
+    now, rules = timezone.now(), BookingRules.current()
+    if _can_change(session, now, rules):
+        return session, now, rules, None
+    messages.error(request, gettext("This session cannot be changed online. Please call us."))
+    return session, now, rules, redirect("booking:appointments")
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET"])
 def move_session(request, pk):
     """The times a session can move to; choosing one shows what changes (move_confirm)."""
-    session = own_session(request, pk)
+    session, now, rules, refused = _changeable(request, pk)
+    if refused:
+        return refused
     treatment = session.course.treatment
-    now, rules = timezone.now(), BookingRules.current()
-    if not _can_change(session, now, rules):
-        messages.error(request, gettext("This session cannot be changed online. Please call us."))
-        return redirect("booking:appointments")
     first_day, last_day, earliest, latest, window, keeps_others = _move_bounds(session, now, rules)
     # The session keeps its practitioner unless the patient asks to see everyone's times;
     # each time says whom it is with.
@@ -209,12 +218,10 @@ def _posted_later(request) -> dict[int, str]:
 def move_confirm(request, pk):
     """Old and new side by side, with what the move does to the sessions after it; the
     session moves only when the patient confirms what they were shown."""
-    session = own_session(request, pk)
+    session, now, rules, refused = _changeable(request, pk)
+    if refused:
+        return refused
     treatment = session.course.treatment
-    now, rules = timezone.now(), BookingRules.current()
-    if not _can_change(session, now, rules):
-        messages.error(request, gettext("This session cannot be changed online. Please call us."))
-        return redirect("booking:appointments")
     source = request.POST if request.method == "POST" else request.GET
     slot = posted_slot(source.get("slot", ""), treatment)
     if (
@@ -445,23 +452,17 @@ def extend_course(request, pk):
     course = own_course(request, pk)
     now = timezone.now()
     if request.method == "POST":
-        slot = posted_slot(request.POST.get("slot", ""), course.treatment)
-        if slot is None:
-            messages.error(request, gettext("Please choose one of the times shown."))
-            return redirect("booking:course_extend", pk=pk)
-        try:
-            session = services.course_extend(course=course, slot=slot, now=now)
-        except services.BookingError as error:
-            messages.error(request, error.message)
-            return redirect("booking:course_extend", pk=pk)
-        messages.success(
+        return book_posted_time(
             request,
-            gettext("Session %(number)d is booked. We have emailed you.")
-            % {"number": session.number},
+            treatment=course.treatment,
+            book=lambda slot: services.course_extend(course=course, slot=slot, now=now),
+            retry=reverse("booking:course_extend", args=[pk]),
+            booked=lambda session: (
+                gettext("Session %(number)d is booked. We have emailed you.")
+                % {"number": session.number}
+            ),
         )
-        return redirect("booking:appointments")
     active = course.sessions.active().count()
-    names = {p.pk: p for p in selectors.practitioners_for(course.treatment)}
     proposals = (
         services.extension_proposals(course=course, now=now)
         if active < course.treatment.sessions_max
@@ -473,6 +474,6 @@ def extend_course(request, pk):
         {
             "course": course,
             "full": active >= course.treatment.sessions_max,
-            "times": [(slot_value(s), s, names.get(s.practitioner_id)) for s in proposals],
+            "times": time_choices(course.treatment, proposals),
         },
     )

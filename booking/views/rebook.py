@@ -7,15 +7,15 @@ patient's session is a 404.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from .. import selectors, services
-from ..forms import posted_slot
-from ..journey import slot_value
 from .appointments import own_session
+from .picker import book_posted_time, time_choices
 
 
 @never_cache
@@ -35,28 +35,22 @@ def rebook_session(request, pk):
         return redirect("booking:appointments")
     course, now = session.course, timezone.now()
     if request.method == "POST":
-        slot = posted_slot(request.POST.get("slot", ""), course.treatment)
-        if slot is None:
-            messages.error(request, gettext("Please choose one of the times shown."))
-            return redirect("booking:session_rebook", pk=pk)
-        try:
-            services.session_rebook(session=session, slot=slot, now=now)
-        except services.BookingError as error:
-            messages.error(request, error.message)
-            return redirect("booking:session_rebook", pk=pk)
-        messages.success(
+        return book_posted_time(
             request,
-            gettext("Session %(number)d is booked again. We have emailed you.")
-            % {"number": session.number},
+            treatment=course.treatment,
+            book=lambda slot: services.session_rebook(session=session, slot=slot, now=now),
+            retry=reverse("booking:session_rebook", args=[pk]),
+            booked=lambda booked: (
+                gettext("Session %(number)d is booked again. We have emailed you.")
+                % {"number": booked.number}
+            ),
         )
-        return redirect("booking:appointments")
-    names = {p.pk: p for p in selectors.practitioners_for(course.treatment)}
     proposals = services.extension_proposals(course=course, now=now)
     return render(
         request,
         "booking/session_rebook.html",
         {
             "session": session,
-            "times": [(slot_value(s), s, names.get(s.practitioner_id)) for s in proposals],
+            "times": time_choices(course.treatment, proposals),
         },
     )

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.education.factories import TreatmentFactory
-from tests.helpers import LONDON
+from tests.helpers import LONDON, at, book
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=LONDON)  # a Monday morning
 
@@ -86,3 +86,17 @@ def confirm_move(client, session, start, practitioner, **extra):
     return client.post(
         reverse("booking:session_move_confirm", args=[session.pk]), {**fields, **extra}
     )
+
+
+@pytest.fixture
+def course(now, patient, treatment, practitioner):
+    """A course of 3: 10 June, 8 July and 5 August 2026, 10:00 (the clock: 1 June, 08:00).
+    A test file with a course of its own defines its own fixture."""
+    return book(patient, treatment, practitioner, [at(6, 10), at(7, 8), at(8, 5)])
+
+
+@pytest.fixture
+def signed_in(client, patient):
+    """The test client, signed in as `patient`."""
+    client.force_login(patient.user)
+    return client

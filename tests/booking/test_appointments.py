@@ -17,17 +17,6 @@ from tests.helpers import at, book
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def course(now, patient, treatment, practitioner):
-    return book(patient, treatment, practitioner, [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)])
-
-
-@pytest.fixture
-def signed_in(client, patient):
-    client.force_login(patient.user)
-    return client
-
-
 def test_the_page_lists_each_session_in_clinic_time(signed_in, course):
     html = signed_in.get(reverse("booking:appointments")).content.decode()
     assert "Session 2 of 3" in html

@@ -16,7 +16,7 @@ from booking.models import Reminder
 from booking.reminder_emails import build_message
 from clinic.models import ClinicDetails
 from tests.booking.factories import CourseFactory, PatientFactory, SessionFactory
-from tests.helpers import at, book
+from tests.helpers import at, clinic_details
 
 pytestmark = pytest.mark.django_db
 Kind = Reminder.Kind
@@ -25,13 +25,7 @@ CALENDAR_URLS = (google_calendar_url, outlook_calendar_url)
 
 @pytest.fixture
 def clinic():
-    return ClinicDetails.objects.create(
-        name="Harbourside Skin Clinic",
-        address="1 Quay Street\nBristol\nBS1 4XX",
-        phone="0117 496 0000",
-        email="desk@harbourside.example",
-        opening_hours="Monday to Friday: 9am to 5pm",
-    )
+    return clinic_details(name="Harbourside Skin Clinic", address="1 Quay Street\nBristol\nBS1 4XX")
 
 
 def query(url: str) -> dict[str, str]:
@@ -112,17 +106,6 @@ def external_link(host: str) -> re.Pattern:
 
 
 GOOGLE_LINK, OUTLOOK_LINK = external_link("calendar.google.com"), external_link("outlook.live.com")
-
-
-@pytest.fixture
-def course(now, patient, treatment, practitioner):
-    return book(patient, treatment, practitioner, [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)])
-
-
-@pytest.fixture
-def signed_in(client, patient):
-    client.force_login(patient.user)
-    return client
 
 
 def link_names(html: str) -> list[str]:

@@ -30,12 +30,6 @@ from tests.worker import send_all_due
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def course(now, patient, treatment, practitioner):
-    """Sessions on 10 June, 8 July and 5 August 2026, 10:00 (the clock: 1 June, 08:00)."""
-    return book(patient, treatment, practitioner, [at(6, 10), at(7, 8), at(8, 5)])
-
-
 def cancelled(course, number=3, **kwargs):
     session = course.sessions.get(number=number, status=Session.Status.BOOKED)
     return session_cancel(session=session, **kwargs)
@@ -218,12 +212,6 @@ def test_a_time_taken_after_the_check_comes_back_as_slot_taken(course, monkeypat
 
 
 # --- the page --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def signed_in(client, patient):
-    client.force_login(patient.user)
-    return client
 
 
 def url(session):

@@ -72,11 +72,6 @@ class TestTiming:
         assert times["reminder"].astimezone(UTC) == datetime(2026, 3, 28, 9, tzinfo=UTC)
 
 
-@pytest.fixture
-def course(now, patient, treatment, practitioner):
-    return book(patient, treatment, practitioner, [at(6, 10, 10), at(7, 8, 10), at(8, 5, 10)])
-
-
 def kinds(course):
     return Counter(Reminder.objects.filter(session__course=course).values_list("kind", flat=True))
 

@@ -3,21 +3,15 @@
 import pytest
 from django.conf import settings
 
-from clinic.models import ClinicDetails
 from tests.browser.conftest import other_origin_requests
+from tests.helpers import clinic_details
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
 def clinic():
-    return ClinicDetails.objects.create(
-        name="Harbour Skin Clinic",
-        address="1 Quay Street\nBristol",
-        phone="0117 496 0000",
-        email="desk@harbour.example",
-        opening_hours="Monday to Friday: 9am to 5pm",
-    )
+    return clinic_details()
 
 
 def test_home_page_renders_with_bootstrap_and_no_other_origin(page, live_server):

@@ -17,7 +17,7 @@ from clinic.models import ClinicDetails
 from tests.booking.conftest import NOW
 from tests.booking.factories import PatientFactory, PractitionerFactory
 from tests.education.factories import TreatmentFactory
-from tests.helpers import at, book
+from tests.helpers import at, book, clinic_details
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +27,9 @@ PIN = "https://www.openstreetmap.org/?mlat=51.5068&mlon=-0.0965#map=18/51.5068/-
 
 @pytest.fixture
 def clinic():
-    return ClinicDetails.objects.create(
+    return clinic_details(
         name="Riverside Skin Clinic",
         address="12 Riverside Walk\nLondon\nSE1 9XX",
-        phone="020 7946 0123",
-        email="hello@riverside.example",
-        opening_hours="Monday to Friday: 9am to 6pm",
         travel_notes=NOTES,
         latitude=Decimal("51.5068"),
         longitude=Decimal("-0.0965"),

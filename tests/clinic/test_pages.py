@@ -3,20 +3,14 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from clinic.models import ClinicDetails
+from tests.helpers import clinic_details
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def clinic():
-    return ClinicDetails.objects.create(
-        name="Harbour Skin Clinic",
-        address="1 Quay Street\nBristol",
-        phone="0117 496 0000",
-        email="desk@harbour.example",
-        opening_hours="Monday to Friday: 9am to 5pm",
-    )
+    return clinic_details()
 
 
 def test_home_page_has_the_site_layout(client, clinic):
