@@ -56,7 +56,9 @@ class Journey:
     treatment: str | None = None  # slug
     sessions: int | None = None
     answers: dict[str, str] = field(default_factory=dict)  # question id -> "yes" / "no"
-    answered: bool = False
+    answers_version: int | None = None  # the questions version they answer
+    answers_carried: bool = False  # from "Is it right for me?" (education/health_check.py)
+    answered: bool = False  # the patient answered, or reviewed the carried answers
     practitioner: int | None = None  # None: anyone
     practitioner_chosen: bool = False
     plan: list[str] = field(default_factory=list)  # slot values, session 1 first
@@ -90,7 +92,8 @@ class Journey:
             return "treatment"
         if self.sessions is None:
             return "length"
-        if not self.answered and treatment.questions.exists():
+        answers_due = not self.answered or self.answers_version != treatment.questions_version
+        if answers_due and not self.consultation_for and treatment.questions.exists():
             return "questions"
         if not self.practitioner_chosen:
             return "practitioner"

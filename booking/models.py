@@ -239,6 +239,10 @@ class Course(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
     suitability_answers = models.JSONField(_("suitability answers"), default=dict, blank=True)
+    # The treatment's questions_version the answers were given to (education.Treatment).
+    questions_version = models.PositiveIntegerField(
+        _("health questions version"), null=True, blank=True, editable=False
+    )
     consent = models.ForeignKey(
         ConsentText,
         on_delete=models.PROTECT,

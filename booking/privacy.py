@@ -58,6 +58,7 @@ def _course_data(course: Course) -> dict:
             {"question": item.get("question"), "answer": item.get("answer")}
             for item in (course.suitability_answers or {}).get("questions", [])
         ],
+        "health_questions_version": course.questions_version,
         "consent": {"version": consent.version, "given_at": _iso(course.consent_given_at)}
         if consent
         else None,

@@ -414,9 +414,24 @@ def rebook_breach(
 
 
 def suitability_breach(
-    *, asked: int, answered: int, outcome: str, consultation: bool, overridden: bool
+    *,
+    asked: int,
+    answered: int,
+    outcome: str,
+    consultation: bool,
+    overridden: bool,
+    current_questions: bool = True,
 ) -> Breach | None:
-    """ANSWERS and SUITABILITY: `outcome` is education.suitability's for the "yes" answers."""
+    """ANSWERS and SUITABILITY: `outcome` is education.suitability's for the "yes" answers;
+    `current_questions` is False when they were given to an older version of the questions."""
+    if not current_questions:
+        return Breach(
+            ANSWERS,
+            gettext(
+                "The health questions have changed since these answers were given. "
+                "Please answer them again."
+            ),
+        )
     if answered < asked:
         return Breach(ANSWERS, gettext("Answer every health question before booking."))
     if outcome == "book" or consultation or overridden:

@@ -128,6 +128,7 @@ class TreatmentAdmin(ContentAdmin):
     preview_fields = (
         ("body", "body_html"),
         ("who_it_helps", "who_it_helps_html"),
+        ("risks", "risks_html"),
         ("aftercare", "aftercare_html"),
     )
     list_display = ["name", "bookable_online", "is_published", "sessions_usual", "review_state"]
@@ -136,7 +137,7 @@ class TreatmentAdmin(ContentAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["sources"]
     inlines = [SuitabilityQuestionInline]
-    readonly_fields = ["preview", "reading_grades", "source_check"]
+    readonly_fields = ["preview", "reading_grades", "source_check", "questions_version"]
     fieldsets = [
         (
             None,
@@ -153,7 +154,7 @@ class TreatmentAdmin(ContentAdmin):
                 ]
             },
         ),
-        (_("Page"), {"fields": ["body", "who_it_helps", "aftercare"]}),
+        (_("Page"), {"fields": ["body", "who_it_helps", "risks", "aftercare"]}),
         (
             _("Appointment and course"),
             {
@@ -162,6 +163,16 @@ class TreatmentAdmin(ContentAdmin):
                     ("sessions_min", "sessions_usual", "sessions_max"),
                     ("spacing_min_days", "spacing_preferred_days", "spacing_max_days"),
                 ]
+            },
+        ),
+        (
+            _("Health questions"),
+            {
+                "fields": ["questions_version"],
+                "description": _(
+                    "The questions are below. Changing, adding or removing one starts a new "
+                    "version: patients who answered an older version answer again before booking."
+                ),
             },
         ),
         *ContentAdmin.review_fieldsets,

@@ -14,7 +14,7 @@ from . import demo_content as content
 from .models import FAQ, Article, Contributor, Source, SuitabilityQuestion, Topic, Treatment
 
 TREATMENT_FIELDS = (
-    "name", "summary", "body", "who_it_helps", "aftercare", "treatment_minutes",
+    "name", "summary", "body", "who_it_helps", "risks", "aftercare", "treatment_minutes",
     "numbing_minutes", "sessions_usual", "sessions_min", "sessions_max", "spacing_min_days",
     "spacing_preferred_days", "spacing_max_days", "price_text", "bookable_online",
     "is_consultation",
@@ -34,6 +34,19 @@ def _upsert(model, lookup: dict, values: dict):
     for field, value in values.items():
         setattr(instance, field, value)
     return _save(instance)
+
+
+def _upsert_question(treatment, order: int, values: dict) -> None:
+    """Saved only when new or changed: each save starts a new questions version."""
+    fields = ("text", "outcome", "explanation")
+    existing = SuitabilityQuestion.objects.filter(treatment=treatment, order=order).first()
+    if existing and all(getattr(existing, f) == values[f] for f in fields):
+        return
+    _upsert(
+        SuitabilityQuestion,
+        {"treatment": treatment, "order": order},
+        {f: values[f] for f in fields},
+    )
 
 
 @transaction.atomic
@@ -80,15 +93,7 @@ def seed() -> dict[str, int]:
         treatment = _upsert(Treatment, {"slug": data["slug"]}, values)
         treatment.sources.set([sources[key] for key in data["sources"]])
         for order, question in enumerate(data["questions"], start=1):
-            _upsert(
-                SuitabilityQuestion,
-                {"treatment": treatment, "order": order},
-                {
-                    "text": question["text"],
-                    "outcome": question["outcome"],
-                    "explanation": question["explanation"],
-                },
-            )
+            _upsert_question(treatment, order, question)
         treatment.questions.filter(order__gt=len(data["questions"])).delete()
         treatments[data["slug"]] = treatment
 

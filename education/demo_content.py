@@ -99,22 +99,6 @@ deep the needles go.
 
 Most people feel only mild discomfort. You may see tiny spots of blood. This is normal.
 
-## Side effects and risks
-
-Most people have some mild side effects. They tend to settle within a few days. They
-include:
-
-- redness, a bit like mild sunburn
-- swelling
-- skin that feels tender or sore
-- tiny spots of bleeding during the treatment
-- dry or flaky skin while it heals
-
-Serious problems are rare. They include infection, scarring and changes in skin colour.
-These are more likely if the practitioner lacks skill, if the tools are not clean, or if
-aftercare is poor. This is why it matters who treats you, and how you care for your skin
-after.
-
 ## Who should wait or ask first
 
 Please tell us before you book if any of these apply to you:
@@ -128,6 +112,10 @@ Please tell us before you book if any of these apply to you:
 - You have had radiotherapy or chemotherapy not long ago.
 - You have diabetes that is not well controlled, or another illness that slows healing.
 - You have sunburn, a tan, or a recent peel or laser treatment in the area.
+- You have had an allergy or a bad reaction to numbing cream or to a skin product.
+- You get cold sores in or near the area, such as around your mouth.
+- Your skin often gets darker patches after a spot or cut heals. This is more common in
+  darker skin. It can happen after microneedling too, though it usually fades.
 
 A yes does not always mean you cannot have it. We may ask you to wait, or to see a
 clinician first. Our short online questions will help you check.
@@ -153,6 +141,22 @@ It can be used on the face, neck and hands, and on other parts of the body.
 It is often said to suit many skin types. But the results and the risks can differ with
 your skin type and with what you want to treat. So a trained practitioner checks your skin
 and your health first. Results vary, and no one can promise how much your skin will change.
+"""
+
+MICRONEEDLING_RISKS = """\
+Most people have some mild side effects. They tend to settle within a few days. They
+include:
+
+- redness, a bit like mild sunburn
+- swelling
+- skin that feels tender or sore
+- tiny spots of bleeding during the treatment
+- dry or flaky skin while it heals
+
+Serious problems are rare. They include infection, scarring and changes in skin colour.
+These are more likely if the practitioner lacks skill, if the tools are not clean, or if
+aftercare is poor. This is why it matters who treats you, and how you care for your skin
+after.
 """
 
 MICRONEEDLING_AFTERCARE = """\
@@ -320,7 +324,7 @@ result, because results vary. There is no pressure to book.
 ## Who it is for
 
 A consultation is a good idea if you are not sure which treatment suits you. It is also the
-next step if you answered yes to one of our safety questions. And it is for anyone who would
+next step if you answered yes to one of our health questions. And it is for anyone who would
 like to talk things through before they decide.
 """
 
@@ -328,7 +332,7 @@ CONSULTATION_WHO_IT_HELPS = """\
 A consultation may help you if:
 
 - you are new to skin treatments and want advice
-- you answered yes to one of our safety questions
+- you answered yes to one of our health questions
 - you have a health condition or take medicines
 - you want to know the risks before you decide
 - you are not sure what results to expect
@@ -355,6 +359,7 @@ TREATMENTS = [
         ),
         "body": MICRONEEDLING_BODY,
         "who_it_helps": MICRONEEDLING_WHO_IT_HELPS,
+        "risks": MICRONEEDLING_RISKS,
         "aftercare": MICRONEEDLING_AFTERCARE,
         "treatment_minutes": 45,
         "numbing_minutes": 30,
@@ -380,6 +385,7 @@ TREATMENTS = [
         ),
         "body": CONSULTATION_BODY,
         "who_it_helps": CONSULTATION_WHO_IT_HELPS,
+        "risks": "",
         "aftercare": "",
         "treatment_minutes": 30,
         "numbing_minutes": 0,
@@ -703,7 +709,7 @@ _FAQS = [
         "Is microneedling the same as a dermaroller or dermapen?",
         "Yes, these are names for the same kind of treatment. A roller is a simple tool you hold "
         "in your hand. A pen has a small motor, and the practitioner can set how deep the needles "
-        "go. You may also hear it called skin needling or collagen induction therapy.",
+        "go. Other names for it are skin needling and collagen induction therapy.",
     ),
     (
         "about-the-treatment",
@@ -727,7 +733,7 @@ _FAQS = [
     (
         "about-the-treatment",
         "Is it safe for my skin type?",
-        "It is often said to suit many skin types. But the risks and results can differ with "
+        "It is thought to suit many skin types. But the risks and results can differ with "
         "your skin type. For example, some people are more likely to get darker or lighter "
         "patches after. So we ask you some health questions before you book, and your "
         "practitioner looks at your skin before your first session starts.",
@@ -735,8 +741,8 @@ _FAQS = [
     (
         "your-appointment",
         "Does microneedling hurt?",
-        "Most people feel only mild discomfort. We usually put a numbing cream on your skin "
-        "first. Your skin may feel sore or tender for a day or two after.",
+        "For most people it is only a little uncomfortable. We usually put a numbing cream on "
+        "your skin first. Your skin may feel sore or tender for a day or two after.",
     ),
     (
         "your-appointment",
@@ -754,8 +760,8 @@ _FAQS = [
     (
         "your-appointment",
         "Do I need a consultation first?",
-        "Not always. If you answer yes to any of our safety questions, we will ask you to see a "
-        "clinician first. You can also book a free consultation if you just want advice.",
+        "Not always. If you answer yes to some of our health questions, we will ask you to see "
+        "a clinician first. You can also book a free consultation if you just want advice.",
     ),
     (
         "sessions-and-results",
@@ -780,7 +786,7 @@ _FAQS = [
         "side-effects-and-safety",
         "Is there any downtime?",
         "There is very little. Your skin will be red for a day or so, a bit like mild sunburn. "
-        "Most people are back to their normal day within a day or so.",
+        "Within a day or so, most people are back to their usual routine.",
     ),
     (
         "side-effects-and-safety",

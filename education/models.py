@@ -153,6 +153,18 @@ class Treatment(Reviewed):
     spacing_min_days = models.PositiveSmallIntegerField(_("shortest gap (days)"), default=0)
     spacing_preferred_days = models.PositiveSmallIntegerField(_("preferred gap (days)"), default=0)
     spacing_max_days = models.PositiveSmallIntegerField(_("longest gap (days)"), default=0)
+    risks = models.TextField(
+        _("side effects and risks (Markdown)"),
+        blank=True,
+        help_text=_("Shown on the treatment page and, in full, on the consent step."),
+    )
+    risks_html = models.TextField(editable=False, blank=True)
+    # Moves on whenever one of its health questions is added, changed or removed
+    # (education/signals.py), as a new consent text does: each course keeps the
+    # version its answers were given to, and answers to an older one are asked again.
+    questions_version = models.PositiveIntegerField(
+        _("health questions version"), default=1, editable=False
+    )
     price_text = models.CharField(
         _("price"),
         max_length=200,
@@ -196,6 +208,15 @@ class Treatment(Reviewed):
         self.body_html, self.toc = body.html, body.toc
         self.who_it_helps_html = render(self.who_it_helps).html
         self.aftercare_html = render(self.aftercare).html
+        self.risks_html = render(self.risks).html
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # Never write back a questions version read before a question changed
+            # (education/signals.py moves it on in the database alone).
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "questions_version"
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

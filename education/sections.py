@@ -79,6 +79,14 @@ def treatment_sections(treatment) -> tuple[str, list[Section]]:
             ),
             after=("the-appointment", "who-it-may-help"),
         )
+    if treatment.risks_html:
+        sections = place(
+            sections,
+            Section(
+                "side-effects-and-risks", gettext("Side effects and risks"), treatment.risks_html
+            ),
+            before=("who-should-wait-or-ask-first", "after-your-session"),
+        )
     if treatment.aftercare_html:
         sections = place(
             sections,

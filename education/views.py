@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.security import limit_posts
 
-from . import selectors, services, structured_data
+from . import health_check, selectors, services, structured_data
 from .forms import NewsletterSignupForm, SearchForm, SuitabilityForm
 from .page_cache import PAGE_NUMBER, SLUG, cached_public_page, dont_keep
 from .search import clean_query, search
@@ -59,10 +59,12 @@ def suitability(request, slug):
     treatment = selectors.treatment_for_page(slug)
     questions = list(treatment.questions.all())
     form = SuitabilityForm(request.POST if request.method == "POST" else None, questions=questions)
-    outcome = answered_yes = None
+    outcome = answered_yes = carry = None
     if request.method == "POST" and form.is_valid():
         answered_yes = form.answered_yes()
         outcome = suitability_outcome(answered_yes)
+        given = {str(q.pk): form.cleaned_data[f"q{q.pk}"] for q in questions}
+        carry = health_check.carried(treatment, given, treatment.questions_version)
     return render(
         request,
         "education/suitability.html",
@@ -71,6 +73,7 @@ def suitability(request, slug):
             "form": form,
             "outcome": outcome,
             "answered_yes": answered_yes,
+            "carry": carry,  # the answers, for booking to keep if the patient books
             "consultation": selectors.treatments_listed().filter(is_consultation=True).first(),
         },
         status=400 if form.errors else 200,  # as every other form here

@@ -172,8 +172,14 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
         rows = obj.suitability_answers.get("questions", [])
         if not rows:
             return gettext("none given")
+        version = (
+            gettext("To version %(version)d of the questions.") % {"version": obj.questions_version}
+            if obj.questions_version
+            else ""
+        )
         return format_html(
-            "<dl>{}</dl>",
+            "<p>{}</p><dl>{}</dl>",
+            version,
             format_html_join(
                 "", "<dt>{}</dt><dd>{}</dd>", ((r["question"], r["answer"]) for r in rows)
             ),

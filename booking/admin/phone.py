@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.security import rate_limit, too_many_requests
 
-from .. import selectors, services
+from .. import rulebook, selectors, services
 from ..forms import posted_slot
 from ..journey import slot_value
 from ..models import BookingRules, ConsentText, Course, Patient
@@ -292,6 +292,7 @@ class PhoneBooking:
                 slots=data["slots"],
                 idempotency_key=data["key"],
                 answers=form.answers(),
+                answers_version=data["questions_version"],
                 consent=ConsentText.current(),
                 consent_method=data["consent_method"],
                 booked_by=request.user,
@@ -301,6 +302,13 @@ class PhoneBooking:
                 clinical_reason=data["clinical_reason"],
             )
         except services.BookingError as refused:
+            if refused.rule == rulebook.ANSWERS:  # the questions changed: ask the new ones
+                posted = request.POST.copy()
+                for question in form.questions:
+                    posted.pop(f"q{question.pk}", None)
+                posted["questions_version"] = choice.cleaned_data["treatment"].questions_version
+                form = self._form(posted, choice)
+                form.is_valid()
             return self._plan_page(
                 request,
                 patient,

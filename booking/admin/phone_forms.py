@@ -189,8 +189,15 @@ class PlanForm(forms.Form):
                     "invalid_choice": gettext("Choose one of the practitioners listed.")
                 },
             )
-        # The same health questions as online (education's SuitabilityQuestion), read out.
+        # The same health questions as online (education's SuitabilityQuestion), read out,
+        # with the version they were read out at (a changed set is asked again).
         self.questions = list(treatment.questions.all())
+        self.fields["questions_version"] = forms.IntegerField(
+            widget=forms.HiddenInput,
+            initial=treatment.questions_version,
+            min_value=1,
+            required=False,  # as the page sends it; a post without it is for the current set
+        )
         for question in self.questions:
             self.fields[f"q{question.pk}"] = forms.ChoiceField(
                 label=question.text,

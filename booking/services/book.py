@@ -29,12 +29,22 @@ logger = logging.getLogger(__name__)
 
 
 def _agreement(
-    *, treatment, answers_for, answers: dict, consent, consent_method, booked_by, clinical_reason
+    *,
+    treatment,
+    answers_for,
+    answers: dict,
+    answers_version,
+    consent,
+    consent_method,
+    booked_by,
+    clinical_reason,
 ) -> dict:
     """The answers and consent a course needs (booking/rulebook.py), as the course keeps them."""
     from education.suitability import Suitability, suitability_outcome
 
-    questions = list(answers_for.questions.all())
+    # With their treatment's row, not a cached treatment: the version these questions are.
+    questions = list(answers_for.questions.select_related("treatment"))
+    version = questions[0].treatment.questions_version if questions else None
     given = {}
     for question in questions:
         answer = answers.get(question.pk, answers.get(str(question.pk)))
@@ -53,6 +63,7 @@ def _agreement(
             outcome=outcome,
             consultation=treatment.is_consultation,
             overridden=overriding,
+            current_questions=version is None or answers_version in (None, version),
         )
     )
     if consent_method not in Course.ConsentMethod.values:
@@ -69,8 +80,10 @@ def _agreement(
         raise BookingError(gettext("Only staff can record consent given by phone or on paper."))
     return {
         "overridden": overriding,
+        "version": version,
         "stored": {
             "treatment": answers_for.slug,
+            "version": version,
             "questions": [
                 {"question": q.text, "answer": given[q.pk]} for q in questions if q.pk in given
             ],
@@ -98,6 +111,7 @@ def course_book(
     idempotency_key: str | None = None,
     answers: dict | None = None,
     answers_for: Treatment | None = None,
+    answers_version: int | None = None,
     consent: ConsentText | None = None,
     consent_method: str = "",
     booked_by=None,
@@ -113,7 +127,10 @@ def course_book(
 
     Every course records the answers to the health questions (`answers`:
     question id -> "yes" or "no", for `answers_for`, the treatment the patient
-    first asked about when this is the consultation instead) and the consent
+    first asked about when this is the consultation instead) with the version
+    of the questions they answer (`answers_version`: the treatment's
+    questions_version when they were asked; answers to an older version are
+    refused, None means the current one) and the consent
     version with `consent_method` (Course.ConsentMethod; by phone or on paper
     only by staff, who are named with it). An answer that calls for a
     clinician first stops a course unless `booked_by` is a clinician giving a
@@ -149,6 +166,7 @@ def course_book(
         treatment=treatment,
         answers_for=answers_for or treatment,
         answers=answers or {},
+        answers_version=answers_version,
         consent=consent,
         consent_method=consent_method,
         booked_by=booked_by,
@@ -233,6 +251,7 @@ def course_book(
         practitioner_id=slots[0].practitioner_id,
         sessions_planned=len(slots),
         suitability_answers=agreement["stored"],
+        questions_version=agreement["version"],
         consent=consent,
         consent_method=consent_method,
         consent_given_at=None if consent_method == Course.ConsentMethod.PAPER else now,

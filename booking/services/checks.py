@@ -60,7 +60,7 @@ def nearest_alternatives(
 
 def refuse(breach: rulebook.Breach | None) -> None:
     if breach is not None:
-        raise BookingError(breach.message)
+        raise BookingError(breach.message, rule=breach.rule)
 
 
 def check_free(

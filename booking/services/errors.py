@@ -9,13 +9,15 @@ from ..courses import PlannedSession
 
 
 class BookingError(Exception):
-    """A request the clinic's rules refuse; `message` is for the patient."""
+    """A request the clinic's rules refuse; `message` is for the patient, `rule` the
+    rulebook's name for the rule broken, when one is."""
 
-    def __init__(self, message: str, *, alternatives: Sequence[Slot] = ()):
+    def __init__(self, message: str, *, alternatives: Sequence[Slot] = (), rule: str = ""):
         message = str(message)  # a lazy translation becomes text once, where it is raised
         super().__init__(message)
         self.message = message
         self.alternatives = list(alternatives)
+        self.rule = rule
 
 
 class SlotTaken(BookingError):

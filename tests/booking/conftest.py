@@ -100,3 +100,16 @@ def signed_in(client, patient):
     """The test client, signed in as `patient`."""
     client.force_login(patient.user)
     return client
+
+
+@pytest.fixture
+def clinic_ready(now, treatment, practitioner):
+    """Online booking open: a consent text, the two usual questions, a consultation."""
+    from booking.models import ConsentText
+    from tests.education.factories import ConsultationFactory, usual_questions
+
+    ConsentText.objects.create(version=1, text="I agree to the treatment.")
+    usual_questions(treatment)
+    consultation = ConsultationFactory()
+    practitioner.treatments.add(consultation)
+    return treatment

@@ -9,28 +9,15 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from booking import rulebook
-from booking.models import BookingRules, ConsentText, Course, Patient, Session
+from booking.models import BookingRules, Course, Patient, Session
 from clinic.models import ClinicDetails
 from tests.booking.conftest import LONDON, email_code_sign_in
 from tests.booking.factories import PatientFactory, PractitionerFactory
-from tests.education.factories import (
-    ConsultationFactory,
-    usual_questions,
-)
 from tests.helpers import book
 from tests.worker import send_all_due
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-Patient-passphrase-42"
-
-
-@pytest.fixture
-def clinic_ready(now, treatment, practitioner):
-    ConsentText.objects.create(version=1, text="I agree to the treatment.")
-    usual_questions(treatment)
-    consultation = ConsultationFactory()
-    practitioner.treatments.add(consultation)
-    return treatment
 
 
 def answer_all(client, treatment, yes=()):

@@ -13,12 +13,12 @@ from booking import rulebook
 from booking.attendance import session_mark_attended
 from booking.availability import Slot
 from booking.courses import Spacing
-from booking.models import BookingRules, ConsentText, Course, Session
+from booking.models import BookingRules, Course, Session
 from booking.services import NeedsReplan, course_cancel, session_move
 from clinic.roles import RECEPTION
 from tests.booking.conftest import LONDON, confirm_move, move_page
 from tests.booking.test_journey import answer_all, walk_to_plan
-from tests.education.factories import ConsultationFactory, usual_questions
+from tests.education.factories import ConsultationFactory
 from tests.helpers import at, book
 from tests.staff.conftest import staff_user
 from tests.staff.test_phone_booking import open_plan, plan_data, url
@@ -88,13 +88,6 @@ def test_one_session_treatments_have_no_spacing_words(treatment):
 
 
 # --- 1. A second course on top of the first ---------------------------------------------
-
-
-@pytest.fixture
-def clinic_ready(now, treatment, practitioner):
-    ConsentText.objects.create(version=1, text="I agree.")
-    usual_questions(treatment)
-    return treatment
 
 
 def confirm(client):

@@ -36,6 +36,7 @@ from booking.journey import SESSION_KEY, Journey, slot_value
 from booking.models import ConsentText, Session
 from clinic.models import ClinicDetails
 from clinic.tokens import token_make
+from education.models import Treatment
 from education.services import CONFIRM_PURPOSE
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.booking.factories import book_course as course_agreed
@@ -254,6 +255,7 @@ def journey_at(page, world, step: str) -> None:
     if "questions" in before:
         journey.answers = {str(q.pk): "no" for q in world.treatment.questions.all()}
         journey.answered = True
+        journey.answers_version = Treatment.objects.get(pk=world.treatment.pk).questions_version
     if "practitioner" in before:
         journey.practitioner_chosen = True
     if "time" in before:
@@ -451,6 +453,15 @@ def _questions(answers):
         next_step(page)
 
     return then
+
+
+def _carried(page, world):
+    """The answers from "Is it right for me?" carried into booking, shown for review."""
+    _suitability(NO_TO_ALL)(page, world)
+    page.get_by_role("button", name="Book a course").click()
+    page.get_by_label("3 sessions (usual)").check()
+    next_step(page)
+    page.get_by_role("heading", name="Check your health answers").wait_for()
 
 
 def _bad_questions(page, world):
@@ -662,6 +673,7 @@ STATES = [
     State("book-questions-bad", _journey("questions", _bad_questions), errors=True),
     State("book-questions-consult", _journey("questions", _questions(INFECTION))),
     State("book-questions-unsuitable", _journey("questions", _questions(PREGNANT))),
+    State("book-questions-review", _carried),
     State("book-practitioner", _journey("practitioner")),
     State("book-practitioner-empty", _journey("practitioner", _empty("practitioner")), True),
     State(

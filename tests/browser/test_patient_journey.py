@@ -93,15 +93,17 @@ def test_patient_reads_checks_books_moves_cancels_and_signs_out(page, live_serve
         assert heading(page, "You can book online", level=2).is_visible()
         assert page.get_by_text("nothing stops you booking").is_visible()
 
-        # Book a 3-session course as a new patient.
-        page.get_by_role("link", name="Book a course").click()
+        # Book a 3-session course as a new patient: the answers come along, to review.
+        page.get_by_role("button", name="Book a course").click()
         assert heading(page, "How many sessions?").is_visible()
         page.get_by_label("3 sessions (usual)").check()
         page.get_by_role("button", name="Next").click()
 
-        assert heading(page, "A few health questions").is_visible()
-        page.get_by_role("group", name="Are you pregnant?").get_by_label("No").check()
-        page.get_by_role("button", name="Next").click()
+        assert heading(page, "Check your health answers").is_visible()
+        assert page.get_by_role("radio").count() == 0  # not asked again
+        answers = page.locator("dl.health-answers")
+        assert "Are you pregnant?" in answers.inner_text() and "No" in answers.inner_text()
+        page.get_by_role("button", name="These are right: next").click()
 
         assert heading(page, "Who would you like to see?").is_visible()
         page.get_by_label("Anyone: show me the most free times").check()

@@ -1,6 +1,7 @@
 """Booking and moving on a phone (390x844) and on a desktop (1366x900), with the demo data.
 
-A new patient books a course through the time picker (a strip of days, then
+A new patient answers "Is it right for me?", reviews those answers in booking
+instead of answering again, books a course through the time picker (a strip of days, then
 one day's times by part of the day) and changes a later session; the demo
 patient moves a session and confirms the move on the page that shows old and
 new side by side. On the phone no step is taller than 2,500 CSS px; every
@@ -67,12 +68,16 @@ def test_booking_and_moving_with_the_demo_data(page, live_server, demo, size):
     page.set_viewport_size(SIZES[size])
     step = Steps(page, size)
 
-    # A new patient books a course of 3.
-    page.goto("/book/treatment/microneedling/")
-    page.get_by_role("button", name="Next").click()  # 3 sessions, the usual
+    # A new patient checks "Is it right for me?", then books a course of 3 with those answers.
+    page.goto("/treatments/microneedling/suitability/")
     for group in page.get_by_role("group").all():
         group.get_by_label("No", exact=True).check()
-    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="See my result").click()
+    page.get_by_role("button", name="Book a course").click()
+    page.get_by_role("button", name="Next").click()  # 3 sessions, the usual
+    page.get_by_role("heading", name="Check your health answers").wait_for()
+    step("0-health-answers")
+    page.get_by_role("button", name="These are right: next").click()
     page.get_by_role("button", name="Next").click()  # anyone
     page.get_by_role("heading", name="Choose a time for your first session").wait_for()
     step("1-time")
@@ -98,6 +103,9 @@ def test_booking_and_moving_with_the_demo_data(page, live_server, demo, size):
     page.get_by_label("Phone").fill("07700 900888")
     page.get_by_label("Choose a password").fill("a-long-Patient-passphrase-42")
     page.get_by_role("button", name="Next").click()
+    risks = page.get_by_role("region", name="Microneedling: side effects and risks")
+    assert "Serious problems are rare" in risks.inner_text()  # shown in place, not linked
+    step("4b-consent")
     page.get_by_label("I have read and agree").check()
     page.get_by_role("button", name="Next").click()
     page.get_by_role("heading", name="Check and confirm").wait_for()

@@ -36,7 +36,7 @@ def published_texts():
     for faq in FAQ.objects.published():
         yield f"FAQ {faq.question}", faq.answer
     for treatment in Treatment.objects.published():
-        for field in ("body", "who_it_helps", "aftercare"):
+        for field in ("body", "who_it_helps", "risks", "aftercare"):
             if getattr(treatment, field):
                 yield f"{treatment.slug} {field}", getattr(treatment, field)
 

@@ -7,6 +7,8 @@ explanation; the practitioner step's heading asks the question its choices answe
 
 import re
 
+import pytest
+
 from booking.forms import PractitionerChoiceForm
 from education import demo_content
 
@@ -61,3 +63,52 @@ def test_the_health_questions_ask_about_every_caution_of_the_fact_sheet():
     for caution, words in CAUTIONS.items():
         asked = [t for t in texts if all(w in t for w in words)]
         assert len(asked) == 1, f"{caution}: {asked}"
+
+
+# --- Every page the demo publishes: no sentence said twice, no heading twice --------------
+
+SENTENCE = re.compile(r"[^.!?]+[.!?]")
+
+
+def _main_text(html: str) -> tuple[list[str], list[str]]:
+    """(sentences of six words or more, headings) in the page's <main>."""
+    main = re.search(r"<main\b.*?</main>", html, re.S).group(0)
+    main = re.sub(r"<(script|style)\b.*?</\1>", " ", main, flags=re.S)
+    found = [
+        re.sub(r"<[^>]+>|\s+", " ", h).strip()
+        for h in re.findall(r"<h[1-4]\b.*?</h[1-4]>", main, re.S)
+    ]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+    sentences = [s.strip() for s in SENTENCE.findall(text) if len(s.split()) >= 6]
+    return sentences, found
+
+
+def _demo_pages():
+    from django.urls import reverse
+
+    from education.models import Article, Treatment
+
+    yield reverse("home")
+    yield reverse("education:faq")
+    for treatment in Treatment.objects.published():
+        yield treatment.get_absolute_url()
+        yield reverse("education:suitability", args=[treatment.slug])
+    for article in Article.objects.published():
+        yield article.get_absolute_url()
+
+
+@pytest.mark.django_db
+def test_no_demo_page_says_a_sentence_or_a_heading_twice(client):
+    from clinic import demo as clinic_demo
+    from education import demo as education_demo
+
+    clinic_demo.seed()
+    education_demo.seed()
+    faults = {}
+    for url in _demo_pages():
+        sentences, found = _main_text(client.get(url).content.decode())
+        twice = {s for s in sentences if sentences.count(s) > 1}
+        twice |= {f"heading: {h}" for h in found if found.count(h) > 1}
+        if twice:
+            faults[url] = sorted(twice)
+    assert faults == {}

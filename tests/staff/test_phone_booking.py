@@ -14,6 +14,7 @@ from booking.availability import Slot
 from booking.journey import slot_value
 from booking.models import ConsentText, Course, Patient, Reminder, Session
 from booking.services import BookingError
+from education.models import Treatment
 from tests.booking.conftest import LONDON
 from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.education.factories import usual_questions
@@ -236,6 +237,29 @@ def test_without_consent_or_answers_nothing_is_booked(
         refused = reception_client.post(url("_plan", patient.pk), data)
         assert refused.status_code == 400
     assert not Course.objects.exists()
+
+
+def test_questions_changed_while_on_the_phone_are_asked_again(
+    reception_client, patient, treatment, practitioner
+):
+    """The page carries the questions version it read out; a change meanwhile refuses the
+    booking and shows the new questions, unanswered (education/health_check.py)."""
+    pregnant, _keloids = usual_questions(treatment)
+    page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
+    data = plan_data(page)
+    version = Treatment.objects.get(pk=treatment.pk).questions_version
+    assert data["questions_version"] == str(version)
+    pregnant.text = "Are you pregnant, or trying to be?"
+    pregnant.save()
+    refused = reception_client.post(url("_plan", patient.pk), data)
+    html = refused.content.decode()
+    assert refused.status_code == 400 and not Course.objects.exists()
+    assert "The health questions have changed since these answers were given" in html
+    assert "Are you pregnant, or trying to be?" in html
+    assert not re.search(r'name="q\d+"[^>]*checked', html)  # to be asked again
+    booked = reception_client.post(url("_plan", patient.pk), plan_data(refused))
+    assert booked.status_code == 302
+    assert Course.objects.get().questions_version == version + 1
 
 
 def test_consent_read_aloud_is_recorded_with_who_read_it(

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from education import health_check
 from education import selectors as education_selectors
 from education.forms import SuitabilityForm
 from education.models import Treatment
@@ -25,8 +26,7 @@ def start(request):
         initial={"treatment": treatment_of(journey)},
     )
     if request.method == "POST" and form.is_valid():
-        journey = Journey(treatment=form.cleaned_data["treatment"].slug)
-        journey.save(request)
+        journey = _new_journey(request, form.cleaned_data["treatment"])
         return redirect("booking:length")
     in_progress = treatment_of(journey) is not None and bool(journey.plan or journey.sessions)
     return step_page(
@@ -38,17 +38,52 @@ def start(request):
 
 
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def start_with(request, slug):
-    """From a treatment page: a new journey with that treatment chosen."""
+    """From a treatment page (GET), or from "Is it right for me?" with the answers just
+    given (POST): a new journey with that treatment chosen."""
     treatment = get_object_or_404(
         Treatment.objects.published().filter(bookable_online=True), slug=slug
     )
+    if request.method == "POST":
+        health_check.keep_posted(request)
+    journey = _new_journey(request, treatment)
+    if journey.consultation_for:
+        return redirect("booking:practitioner")
+    return redirect("booking:length" if journey.sessions is None else "booking:questions")
+
+
+def _new_journey(request, treatment: Treatment) -> Journey:
+    """A journey for `treatment` carrying the health answers the patient already gave
+    (education/health_check.py): its own to review, or, for the consultation, those whose
+    answers called for one."""
     journey = Journey(treatment=treatment.slug)
     if treatment.sessions_min == treatment.sessions_max:
         journey.sessions = treatment.sessions_min
+    kept = health_check.recall(request, treatment)
+    if kept is not None:
+        journey.answers, journey.answers_version = kept.given, kept.version
+        journey.answers_carried = True
+    elif treatment.is_consultation and not treatment.questions.exists():
+        journey = _consultation_journey(request, treatment) or journey
     journey.save(request)
-    return redirect("booking:length" if journey.sessions is None else "booking:questions")
+    return journey
+
+
+def _consultation_journey(request, consultation: Treatment) -> Journey | None:
+    """The consultation booked for the treatment whose kept answers call for one."""
+    first = education_selectors.treatment_published(health_check.recall_any(request) or "")
+    kept = health_check.recall(request, first) if first else None
+    if kept is None or kept.outcome(list(first.questions.all())) != Suitability.CONSULT:
+        return None
+    return Journey(
+        treatment=consultation.slug,
+        sessions=1,
+        answered=True,
+        answers=kept.given,
+        answers_version=kept.version,
+        consultation_for=first.slug,
+    )
 
 
 @never_cache
@@ -88,6 +123,8 @@ def length(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def questions(request):
+    """The health questions, asked once: answers already given (here or on "Is it right
+    for me?") are shown for review, and changed with ?change=1."""
     journey, treatment, early = guard(request, "questions")
     if early:
         return early
@@ -96,19 +133,29 @@ def questions(request):
         journey.answered = True
         journey.save(request)
         return redirect("booking:practitioner")
-    initial = {f"q{q}": a for q, a in journey.answers.items()}
-    form = SuitabilityForm(posted(request), questions=items, initial=initial)
+    version = treatment.questions_version
+    have = journey.answers_version == version and health_check.complete(journey.answers, items)
+    changed = bool(journey.answers) and not have  # answers to questions since changed
+    form = None
+    if request.method == "POST" and not ("keep" in request.POST and have):
+        form = SuitabilityForm(request.POST, questions=items)
+        if form.is_valid():
+            journey.answers = {str(q.pk): form.cleaned_data[f"q{q.pk}"] for q in items}
+            journey.answers_version, journey.answers_carried = version, False
+            health_check.remember(request, treatment, journey.answers, version)
+            have, form = True, None
+    elif request.method == "GET" and (not have or "change" in request.GET):
+        initial = {f"q{q}": a for q, a in journey.answers.items()} if have else {}
+        form = SuitabilityForm(None, questions=items, initial=initial)
     outcome = yes = None
-    if request.method == "POST" and form.is_valid():
-        journey.answers = {str(q.pk): form.cleaned_data[f"q{q.pk}"] for q in items}
-        yes = form.answered_yes()
+    if form is None:  # answers to show: just given, kept, or confirmed with "keep"
+        yes = [q for q in items if journey.answers.get(str(q.pk)) == "yes"]
         outcome = suitability_outcome(yes)
-        if outcome == Suitability.BOOK:
-            journey.answered = True
+        if request.method == "POST":
+            journey.answered = outcome == Suitability.BOOK
             journey.save(request)
-            return redirect("booking:practitioner")
-        journey.answered = False
-        journey.save(request)
+            if journey.answered:
+                return redirect("booking:practitioner")
     return step_page(
         request,
         "questions",
@@ -117,6 +164,8 @@ def questions(request):
             "form": form,
             "journey": journey,
             "treatment": treatment,
+            "review": [(q, journey.answers.get(str(q.pk))) for q in items] if form is None else [],
+            "changed": changed,
             "outcome": outcome,
             "answered_yes": yes,
             "consultation": education_selectors.consultation_bookable(),
@@ -144,6 +193,7 @@ def consultation_instead(request):
         sessions=1,
         answered=True,
         answers=answers,
+        answers_version=journey.answers_version,
         consultation_for=treatment.slug,
     )
     new.save(request)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from clinic.security import limit_posts
 from education import selectors as education_selectors
 
-from ... import selectors, services
+from ... import rulebook, selectors, services
 from ...forms import ConsentForm
 from ...journey import Journey, slot_value
 from ...models import ConsentText, Course, Practitioner
@@ -29,6 +29,11 @@ def consent(request):
         journey.consent = text.pk
         journey.save(request)
         return redirect("booking:confirm")
+    # The risks the consent asks about, shown in place: for a consultation, those of the
+    # treatment it is for.
+    about = treatment
+    if journey.consultation_for and not treatment.risks_html:
+        about = education_selectors.treatment_published(journey.consultation_for) or treatment
     return step_page(
         request,
         "consent",
@@ -36,6 +41,7 @@ def consent(request):
         {
             "journey": journey,
             "treatment": treatment,
+            "about": about,
             "form": form,
             "consent_text": text,
         },
@@ -78,6 +84,7 @@ def confirm(request):
                 answers_for=education_selectors.treatment_published(journey.consultation_for)
                 if journey.consultation_for
                 else None,
+                answers_version=journey.answers_version,
                 consent=ConsentText.objects.filter(pk=journey.consent).first(),
                 consent_method=Course.ConsentMethod.ONLINE,
                 booked_by=request.user,
@@ -90,6 +97,10 @@ def confirm(request):
             return redirect("booking:time")
         except services.BookingError as error:
             messages.error(request, error.message)
+            if error.rule == rulebook.ANSWERS:  # the questions changed: ask them again
+                journey.answered = False
+                journey.save(request)
+                return redirect("booking:questions")
             return redirect("booking:plan")
         Journey.clear(request)
         return redirect("booking:done", pk=course.pk)
