@@ -153,7 +153,7 @@ class TreatmentAdmin(ContentAdmin):
                 ]
             },
         ),
-        (_("Page"), {"fields": ["body", "who_it_helps", "aftercare"]}),
+        (_("Page"), {"fields": ["body", "diagram", "who_it_helps", "aftercare"]}),
         (
             _("Appointment and course"),
             {

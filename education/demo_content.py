@@ -354,6 +354,7 @@ TREATMENTS = [
             "scars, fine lines and texture. Results vary."
         ),
         "body": MICRONEEDLING_BODY,
+        "diagram": "skin_needling",
         "who_it_helps": MICRONEEDLING_WHO_IT_HELPS,
         "aftercare": MICRONEEDLING_AFTERCARE,
         "treatment_minutes": 45,
