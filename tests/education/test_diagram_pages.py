@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 import textstat
+from django.urls import reverse
 
 from education.readability import MAX_GRADE
 from tests.education.factories import ConsultationFactory, TreatmentFactory
@@ -138,3 +139,20 @@ def test_the_course_redraws_at_once_when_its_spacing_changes(client, microneedli
     microneedling.save()
     html = client.get(TREATMENT).content.decode()
     assert "Session 2: 4 to 6 weeks after session 1. Best at 5 weeks (week 5)." in html
+
+
+def test_the_length_step_draws_every_length_and_shows_the_chosen_one(client, microneedling):
+    client.get(reverse("booking:start_with", args=["microneedling"]))
+    figures = figures_of(client.get(reverse("booking:length")))
+    assert [f["images"][0]["name"].split(" over")[0] for f in figures] == [
+        f"A course of {n} sessions" for n in range(2, 7)
+    ]
+    assert [f["hidden"] for f in figures] == [True, False, True, True, True]  # 3, the usual
+    for figure in figures:
+        assert_described(figure)
+        assert "Session 2: 4 to 6 weeks after session 1." in words(figure["caption"])
+
+    client.post(reverse("booking:length"), {"sessions": 5})
+    figures = figures_of(client.get(reverse("booking:length")))
+    assert [f["hidden"] for f in figures] == [True, True, True, False, True]
+    assert "Session 5: 4 to 6 weeks after session 4." in words(figures[3]["caption"])
