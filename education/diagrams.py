@@ -165,9 +165,9 @@ def course_timeline(treatment, sessions: int | None = None) -> Timeline | None:
     By default the usual course; when that is one session but more may be booked,
     two, so the page still shows how far apart they would be.
     """
-    if sessions is None:
-        sessions = max(treatment.sessions_usual, min(2, treatment.sessions_max))
     count = sessions
+    if count is None:
+        count = max(treatment.sessions_usual, min(2, treatment.sessions_max))
     low = treatment.spacing_min_days
     preferred = treatment.spacing_preferred_days
     high = treatment.spacing_max_days
