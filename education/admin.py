@@ -154,7 +154,7 @@ class TreatmentAdmin(ContentAdmin):
                 ]
             },
         ),
-        (_("Page"), {"fields": ["body", "who_it_helps", "risks", "aftercare"]}),
+        (_("Page"), {"fields": ["body", "diagram", "who_it_helps", "risks", "aftercare"]}),
         (
             _("Appointment and course"),
             {

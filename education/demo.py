@@ -88,6 +88,7 @@ def seed() -> dict[str, int]:
     for data in content.TREATMENTS:
         values = {field: data[field] for field in TREATMENT_FIELDS}
         values["other_names"] = "\n".join(data["other_names"])
+        values["diagram"] = data.get("diagram", "")
         if not data["is_consultation"]:
             values.update(review, reviewed_by=people["reviewer"])
         treatment = _upsert(Treatment, {"slug": data["slug"]}, values)

@@ -358,6 +358,7 @@ TREATMENTS = [
             "scars, fine lines and texture. Results vary."
         ),
         "body": MICRONEEDLING_BODY,
+        "diagram": "skin_needling",
         "who_it_helps": MICRONEEDLING_WHO_IT_HELPS,
         "risks": MICRONEEDLING_RISKS,
         "aftercare": MICRONEEDLING_AFTERCARE,

@@ -119,6 +119,10 @@ class Reviewed(models.Model):
 class Treatment(Reviewed):
     """A treatment a patient can read about and book as a course of sessions."""
 
+    class Diagram(models.TextChoices):
+        # Each is a drawing made for this site: templates/education/diagrams/<value>.html
+        SKIN_NEEDLING = "skin_needling", _("Fine needles and the layers of the skin")
+
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), unique=True)
     other_names = models.TextField(
@@ -176,6 +180,13 @@ class Treatment(Reviewed):
         _("is the consultation"),
         default=False,
         help_text=_("Offered when a suitability answer needs a clinician first."),
+    )
+    diagram = models.CharField(
+        _("diagram"),
+        max_length=30,
+        blank=True,
+        choices=Diagram.choices,
+        help_text=_("A drawing of how it works, shown in the section 'How it works'."),
     )
     is_published = models.BooleanField(_("published"), default=True)
     updated_at = models.DateTimeField(auto_now=True)

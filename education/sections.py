@@ -6,7 +6,7 @@ A pure function over HTML strings.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext
 
@@ -19,6 +19,7 @@ class Section:
     title: str
     html: str
     template: str = ""  # a template that renders this section instead of html
+    figure: str = ""  # a diagram's template, drawn after the section's text
 
 
 def split_sections(body_html: str) -> tuple[str, list[Section]]:
@@ -60,8 +61,28 @@ def place(
     return [*sections, extra]
 
 
+def with_figure(
+    sections: list[Section], figure: str, *, section_id: str, title: str, after: tuple[str, ...]
+) -> list[Section]:
+    """`figure` drawn at the end of the section `section_id`; when the body has no such
+    section, in one of its own with `title`, after the first of `after` found."""
+    for i, section in enumerate(sections):
+        if section.id == section_id:
+            return [*sections[:i], replace(section, figure=figure), *sections[i + 1 :]]
+    first = tuple(s.id for s in sections[:1])  # else first: it explains what comes after
+    return place(sections, Section(section_id, title, "", figure=figure), after=after, before=first)
+
+
 def treatment_sections(treatment) -> tuple[str, list[Section]]:
     intro, sections = split_sections(treatment.body_html)
+    if treatment.diagram:
+        sections = with_figure(
+            sections,
+            f"education/diagrams/{treatment.diagram}.html",
+            section_id="how-it-works",
+            title=gettext("How it works"),
+            after=("what-it-is",),
+        )
     if treatment.who_it_helps_html:
         sections = place(
             sections,

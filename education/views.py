@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from clinic.security import limit_posts
 
 from . import health_check, selectors, services, structured_data
+from .diagrams import course_timeline
 from .forms import NewsletterSignupForm, SearchForm, SuitabilityForm
 from .page_cache import PAGE_NUMBER, SLUG, cached_public_page, dont_keep
 from .search import clean_query, search
@@ -48,6 +49,7 @@ def treatment_detail(request, slug):
             "sections": sections,
             "toc": toc,
             "faqs": faqs,
+            "timeline": course_timeline(treatment) if treatment.is_course else None,
             "sources": treatment.sources.all(),
             "page_data": structured_data.treatment_page(treatment),
         },

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from education import health_check
 from education import selectors as education_selectors
+from education.diagrams import course_timelines
 from education.forms import SuitabilityForm
 from education.models import Treatment
 from education.suitability import Suitability, suitability_outcome
@@ -116,6 +117,8 @@ def length(request):
             "journey": journey,
             "treatment": treatment,
             "spacing": rulebook.spacing_sentence(treatment),
+            "timelines": course_timelines(treatment),
+            "chosen": journey.sessions or treatment.sessions_usual,
         },
     )
 
