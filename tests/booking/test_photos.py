@@ -1,8 +1,9 @@
 """Practitioners' photos: what an upload becomes, where it is kept, when it goes, how it
-is served."""
+is served, and how the patient's pages show it."""
 
 import io
 import os
+import re
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from django.urls import reverse
 from PIL import Image
 
 from booking import photos, services
+from booking.models import ConsentText
 from booking.photos import PhotoRefused, photo_prepare
 from tests.booking.factories import PractitionerFactory
 from tests.booking.images import (
@@ -246,6 +248,59 @@ def test_anything_but_a_stored_photos_name_is_not_found(db, media, client, name)
 def test_a_traversal_outside_the_folder_is_not_found(db, media, client):
     for path in ("/media/practitioners/../../manage.py", "/media/practitioners/", "/media/x"):
         assert client.get(path).status_code == 404
+
+
+# --- On the patient's pages -----------------------------------------------------------------
+
+
+def label_text(html: str, value: str) -> str:
+    """The text of the label of the radio button with `value`, its tags taken out."""
+    radio_id = re.search(rf'<input type="radio"[^>]*value="{value}" id="([^"]+)"', html).group(1)
+    label = re.search(rf'<label[^>]*for="{radio_id}"[^>]*>(.*?)</label>', html, re.S).group(1)
+    return re.sub(r"<[^>]+>", "", label)
+
+
+def test_the_choice_and_confirm_steps_show_the_photo_or_the_initials(
+    client, now, patient, treatment, media
+):
+    ConsentText.objects.create(version=1, text="I agree to the treatment.")
+    pictured, photo = saved_with_photo(
+        display_name="Dr Sam Example", credentials="RN", bio="Ten years of skin care.",
+        treatments=[treatment],
+    )  # fmt: skip
+    plain = PractitionerFactory(display_name="Kit Fisher", credentials="", treatments=[treatment])
+    client.force_login(patient.user)
+    client.get(reverse("booking:start_with", args=[treatment.slug]))
+    client.post(reverse("booking:length"), {"sessions": 1})
+    page = client.get(reverse("booking:practitioner")).content.decode()
+
+    small, large = (photos.photo_url(photo.stem, size) for size in photos.SIZES)
+    img = (
+        f'<img class="practitioner-picture picture-96" src="{small}" '
+        f'srcset="{small} 96w, {large} 192w" sizes="96px" width="96" height="96" '
+        f'alt="Smiling, in a navy tunic" loading="lazy" decoding="async">'
+    )
+    assert img in page
+    assert re.search(
+        r'<span class="[^"]*practitioner-initials[^"]*" aria-hidden="true">KF</span>', page
+    )
+    # Each radio is still named by the name and credentials alone; the bio describes it.
+    assert label_text(page, pictured.pk) == "Dr Sam Example, RN"
+    assert label_text(page, plain.pk) == "Kit Fisher"
+    assert label_text(page, "any") == "Anyone: show me the most free times"
+    assert 'aria-describedby="id_practitioner_1_bio"' in page and "Ten years of skin care." in page
+
+    client.post(reverse("booking:practitioner"), {"practitioner": pictured.pk})
+    slot = re.search(
+        r'name="slot" value="([^"]+)"',
+        client.get(reverse("booking:time") + "?day=2026-06-08").content.decode(),
+    ).group(1)
+    client.post(reverse("booking:time"), {"slot": slot})
+    client.post(reverse("booking:consent"), {"agree": "on"})
+    confirm = client.get(reverse("booking:confirm")).content.decode()
+    assert "Who you will see" in confirm
+    assert f'src="{small}" srcset="{small} 96w, {large} 192w" sizes="64px" width="64"' in confirm
+    assert 'alt="Smiling, in a navy tunic"' in confirm and "Kit Fisher" not in confirm
 
 
 def test_photos_tidy_removes_only_old_files_no_practitioner_names(db, media, settings):
