@@ -8,3 +8,14 @@ class BookingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "booking"
     verbose_name = _("Booking")
+
+    def ready(self):
+        from django.db.models.signals import post_delete
+
+        from .models import Practitioner
+        from .services.practitioners import practitioner_deleted
+
+        # However a practitioner is deleted (the admin's page, its bulk action, a shell).
+        post_delete.connect(
+            practitioner_deleted, sender=Practitioner, dispatch_uid="booking:photo-files"
+        )

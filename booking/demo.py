@@ -13,6 +13,9 @@ The demo sends no email: its reminder rows that were due are shown as sent,
 and those still to come are skipped ("the demo never emails"), so the worker
 never writes to a demo patient even with a real EMAIL_URL.
 
+Each practitioner gets a drawn head-and-shoulders picture as their photo
+(booking/demo_portraits.py), stored as an upload would be.
+
 It shows: a finished course, a course half way (session 1 attended), a no-show,
 a cancelled session, a phone booking whose consent is to be signed at the first
 visit, today's sessions, and a busy week for the schedule.
@@ -22,6 +25,7 @@ import contextlib
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,7 +34,7 @@ from clinic.demo import CLINICIAN_LOGIN, RECEPTION_LOGIN
 from clinic.models import User
 from education.models import Treatment
 
-from . import attendance, selectors, services
+from . import attendance, demo_portraits, photos, selectors, services
 from .models import (
     BookingRules,
     ClinicClosure,
@@ -104,6 +108,16 @@ BUSY_WEEK = [
 
 
 DEMO_KEY = "demo-"
+
+
+def _picture(practitioner: Practitioner, look: demo_portraits.Look) -> None:
+    """A drawing as the practitioner's photo, through an upload's checks and sizes."""
+    drawing = photos.photo_prepare(ContentFile(demo_portraits.portrait(look), name="demo.png"))
+    if practitioner.photo == drawing.stem and practitioner.photo_alt == look.alt:
+        photos.photo_store(drawing)  # seeded before: only files since deleted are written
+        return
+    practitioner.photo_alt = look.alt
+    services.practitioner_save(practitioner=practitioner, photo=drawing)
 
 
 def _patient(email, name, phone) -> Patient:
@@ -243,10 +257,13 @@ def seed() -> dict[str, int]:
         ClinicClosure.objects.update_or_create(date=day, defaults={"name": name})
     offered = list(Treatment.objects.filter(slug__in=["microneedling", "consultation"]))
     practitioners = []
-    for name, credentials, bio, shifts in PRACTITIONERS:
+    for (name, credentials, bio, shifts), look in zip(
+        PRACTITIONERS, demo_portraits.LOOKS, strict=True
+    ):
         practitioner, _created = Practitioner.objects.update_or_create(
             display_name=name, defaults={"credentials": credentials, "bio": bio}
         )
+        _picture(practitioner, look)  # the site looks finished on the first `make run`
         practitioner.treatments.set(offered)
         # The demo's hours as written here, even over an older demo's (same row count).
         practitioner.working_hours.all().delete()

@@ -64,6 +64,7 @@ class CourseLengthForm(forms.Form):
 class PractitionerChoiceForm(forms.Form):
     def __init__(self, *args, practitioners, **kwargs):
         super().__init__(*args, **kwargs)
+        self.people = {str(p.pk): p for p in practitioners}
         choices = [("any", _("Anyone: show me the most free times"))] + [
             (str(p.pk), f"{p.display_name}, {p.credentials}" if p.credentials else p.display_name)
             for p in practitioners
@@ -79,6 +80,10 @@ class PractitionerChoiceForm(forms.Form):
                 "invalid_choice": _("Choose one of those listed."),
             },
         )
+
+    def options(self):
+        """Each radio button with its practitioner (None for "Anyone"), for the page's cards."""
+        return [(option, self.people.get(option.data["value"])) for option in self["practitioner"]]
 
 
 class PatientDetailsForm(forms.ModelForm):

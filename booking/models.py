@@ -99,6 +99,18 @@ class Practitioner(models.Model):
     display_name = models.CharField(_("display name"), max_length=120)
     credentials = models.CharField(_("credentials"), max_length=120, blank=True)
     bio = models.TextField(_("short bio"), blank=True)
+    # The stem of the photo's files (booking/photos.py: practitioners/<stem>-<size>.webp),
+    # set only through services.practitioner_save, which stores and removes the files.
+    photo = models.CharField(_("photo"), max_length=20, blank=True, editable=False)
+    photo_alt = models.CharField(
+        _("photo description"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "What the photo shows, for people who cannot see it (read out by screen "
+            "readers). Needed with a photo. For example: Priya smiling, in a navy tunic."
+        ),
+    )
     treatments = models.ManyToManyField(
         Treatment, related_name="practitioners", verbose_name=_("treatments offered")
     )
@@ -107,6 +119,14 @@ class Practitioner(models.Model):
     class Meta:
         ordering = ["display_name"]
         verbose_name = _("practitioner")
+        constraints = [
+            # Alt text is required: a photo without a description is never stored.
+            models.CheckConstraint(
+                condition=Q(photo="") | ~Q(photo_alt=""),
+                name="practitioner_photo_has_alt",
+                violation_error_message=_("Describe the photo for people who cannot see it."),
+            )
+        ]
 
     def __str__(self):
         return self.display_name

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import appointments, emails, rebook
+from .views import appointments, emails, photos, rebook
 from .views.journey import choose, confirm, details, times
 
 app_name = "booking"
@@ -39,4 +39,6 @@ urlpatterns = [
     path("appointments/courses/<int:pk>/replan/", appointments.replan, name="replan"),
     path("appointments/courses/<int:pk>/add/", appointments.extend_course, name="course_extend"),
     path("appointments/courses/<int:pk>/calendar.ics", appointments.course_ics, name="course_ics"),
+    # Under settings.MEDIA_URL; the name's shape is checked by the view.
+    path("media/practitioners/<str:name>", photos.practitioner_photo, name="practitioner_photo"),
 ]

@@ -29,6 +29,9 @@ class RejectNullCharactersMiddleware:
 
 
 PRIVATE_PREFIXES = ("/book/", "/appointments/", "/accounts/", "/admin/")
+# Files that are the same for everyone (practitioners' photos): no session is read for
+# them, so their long cache headers stand and no cookie or "Vary: Cookie" comes back.
+PUBLIC_FILES_PREFIX = "/media/"
 
 
 class PrivatePagesMiddleware:
@@ -44,6 +47,8 @@ class PrivatePagesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if request.path.startswith(PUBLIC_FILES_PREFIX):
+            return response
         user = getattr(request, "user", None)
         if (user is not None and user.is_authenticated) or request.path.startswith(
             PRIVATE_PREFIXES
@@ -80,6 +85,8 @@ class SessionIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith(PUBLIC_FILES_PREFIX):  # no session read (see above)
+            return self.get_response(request)
         self._end_if_idle(request)
         response = self.get_response(request)
         user = getattr(request, "user", None)

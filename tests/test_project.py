@@ -56,9 +56,11 @@ def test_long_running_compose_services_have_health_checks_and_named_volumes():
     for name, service in COMPOSE["services"].items():
         if service.get("restart") != "no":
             assert "healthcheck" in service, name
-    for service in ("postgres", "redis", "mailpit"):
+    for service in ("postgres", "redis", "mailpit", "web"):
         for volume in COMPOSE["services"][service]["volumes"]:
             assert volume.split(":")[0] in COMPOSE["volumes"]
+    # Uploaded photos live in the image's MEDIA_ROOT (WORKDIR /app, default var/media).
+    assert "media:/app/var/media" in COMPOSE["services"]["web"]["volumes"]
 
 
 def _command_targets(command: list[str]) -> list[Path]:

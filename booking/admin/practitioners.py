@@ -1,4 +1,8 @@
-"""Practitioners, with their working hours and time off inline, and adding time off safely.
+"""Practitioners, with their photo, working hours and time off inline, and adding time off safely.
+
+A photo is checked and made ready by the form (booking/photos.py: a refused
+upload is a form error and stores nothing) and saved with the row by
+services.practitioner_save, which removes the files of a replaced or removed one.
 
 Time off over booked sessions is never saved as it stands (booking/time_off.py):
 the inline and the time off page refuse it, list the sessions and link to
@@ -21,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.admin_access import FieldAccessAdmin
 
-from .. import selectors
+from .. import photos, selectors, services
 from ..models import Practitioner, TimeOff, WorkingHours
 from ..services import BookingError
 from ..time_off import (
@@ -165,13 +169,115 @@ class ResolutionForm(forms.Form):
         }
 
 
+class PractitionerForm(forms.ModelForm):
+    """The practitioner's details, with a new photo or its removal (`self.photo` for the save)."""
+
+    photo_upload = forms.FileField(
+        label=_("New photo"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_(
+            "A JPEG, PNG or WebP photo, up to 8 MB and 6000 by 6000 pixels. It is cut to "
+            "a square around the middle, a little above centre, so keep the face there."
+        ),
+    )
+    photo_remove = forms.BooleanField(label=_("Remove the photo"), required=False)
+
+    class Meta:
+        model = Practitioner
+        fields = [
+            "display_name",
+            "credentials",
+            "bio",
+            "user",
+            "treatments",
+            "is_active",
+            "photo_alt",
+        ]
+        widgets = {"photo_alt": forms.TextInput(attrs={"class": "vLargeTextField"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.photo = services.UNCHANGED  # or PhotoFiles (a new photo), or None (removed)
+
+    def clean_photo_upload(self):
+        upload = self.cleaned_data.get("photo_upload")
+        if upload:
+            try:
+                self.photo = photos.photo_prepare(upload)
+            except photos.PhotoRefused as refused:
+                raise forms.ValidationError(refused.message, code="photo") from None
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        upload, remove = data.get("photo_upload"), data.get("photo_remove")
+        if upload and remove:
+            self.add_error(
+                "photo_remove", gettext("Either upload a new photo or remove it, not both.")
+            )
+        elif remove:
+            self.photo = None
+        new_photo = bool(upload) or "photo_upload" in self.errors
+        keeps_photo = bool(self.instance.photo) and not remove
+        if (new_photo or keeps_photo) and not data.get("photo_alt", "").strip():
+            self.add_error(
+                "photo_alt",
+                gettext(
+                    "Describe the photo for people who cannot see it, for example: "
+                    "Priya smiling, in a navy tunic."
+                ),
+            )
+        return data
+
+
 @admin.register(Practitioner)
 class PractitionerAdmin(FieldAccessAdmin):
-    list_display = ["display_name", "credentials", "is_active"]
+    form = PractitionerForm
+    list_display = ["display_name", "credentials", "has_photo", "is_active"]
     list_filter = ["is_active", "treatments"]
     search_fields = ["display_name"]
     filter_horizontal = ["treatments"]
+    readonly_fields = ["photo_preview"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["display_name", "credentials", "bio", "user", "treatments", "is_active"]},
+        ),
+        (
+            _("Photo"),
+            {
+                "fields": ["photo_preview", "photo_upload", "photo_remove", "photo_alt"],
+                "description": _(
+                    "Shown to patients when they choose whom to see and when they confirm "
+                    "a booking. Without a photo they see the practitioner's initials."
+                ),
+            },
+        ),
+    ]
     inlines = [WorkingHoursInline, TimeOffInline]
+
+    @admin.display(description=_("photo"), boolean=True)
+    def has_photo(self, obj):
+        return bool(obj.photo)
+
+    @admin.display(description=_("current photo"))
+    def photo_preview(self, obj):
+        if obj is None or not obj.photo:
+            return gettext("No photo yet.")
+        small, large = (photos.photo_url(obj.photo, size) for size in photos.SIZES)
+        return format_html(
+            '<img src="{}" srcset="{} 2x" width="96" height="96" alt="{}">',
+            small,
+            large,
+            obj.photo_alt,
+        )
+
+    def save_model(self, request, obj, form, change):
+        services.practitioner_save(
+            practitioner=obj,
+            photo=getattr(form, "photo", services.UNCHANGED),  # any form
+        )
 
     def get_urls(self):
         return [

@@ -7,7 +7,8 @@ conflict that slips past the re-check comes back as SlotTaken with the nearest
 free alternatives, never as an IntegrityError.
 
 One module per concern: accounts (the patient and their account), book (a new
-course), moves, cancels, extend (sessions added to a course, or booked again);
+course), moves, cancels, extend (sessions added to a course, or booked again),
+practitioners (a practitioner with their photo's files);
 checks holds what they share (locks, the re-check, refusals and overrides),
 errors the refusals.
 Callers use this package's names: `from booking import services`.
@@ -20,9 +21,11 @@ from .checks import is_clinician, nearest_alternatives, staff_rules
 from .errors import TAKEN_MESSAGE, BookingError, NeedsReplan, SlotTaken
 from .extend import course_extend, extension_proposals, session_rebook
 from .moves import MoveResult, session_move
+from .practitioners import UNCHANGED, photo_forget, practitioner_save
 
 __all__ = [
     "TAKEN_MESSAGE",
+    "UNCHANGED",
     "BookingError",
     "MoveResult",
     "NeedsReplan",
@@ -38,6 +41,8 @@ __all__ = [
     "online_agreement",
     "patient_create",
     "patient_register",
+    "photo_forget",
+    "practitioner_save",
     "session_cancel",
     "session_move",
     "session_rebook",

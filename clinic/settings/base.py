@@ -301,6 +301,15 @@ RATE_LIMIT_PHONE_PATIENTS = (60, 60 * 60)  # patients one staff account adds by 
 RATE_LIMIT_NEWSLETTER = (5, 15 * 60)  # sign-ups per 15 minutes
 RATE_LIMIT_BOOKING_CONFIRM = (10, 15 * 60)  # booking confirmations per 15 minutes
 
+# --- Uploaded files ---------------------------------------------------------
+# Practitioners' photos (booking/photos.py), under MEDIA_ROOT/practitioners/, in
+# "default" storage below, in every environment. The app serves them itself
+# (booking/views/photos.py), DEBUG or not: no web server needs to be set up for them.
+# docker-compose.yml keeps the folder on a named volume.
+# A relative MEDIA_ROOT is taken from the project folder, as `make run` starts there.
+MEDIA_ROOT = BASE_DIR / env("MEDIA_ROOT", default="var/media")
+MEDIA_URL = "/media/"
+
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

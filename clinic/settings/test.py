@@ -6,7 +6,9 @@ tests marked ``postgres`` / ``redis`` are skipped (or fail under
 REQUIRE_SERVICES=1, see tests/conftest.py).
 """
 
+import atexit
 import os
+import shutil
 from pathlib import Path
 
 from clinic.config import database_from_url, service_reachable
@@ -42,6 +44,12 @@ if _db["ENGINE"].endswith("sqlite3"):
         )
     _name = Path(_db["NAME"])
     _db["TEST"] = {"NAME": str(_name.with_name(f"test_{_name.name}"))}
+# Uploaded photos go to a folder of this test run's own (var/test-media/<process id>),
+# removed when it ends: never into var/media, where `make run`'s demo keeps its
+# pictures. Made by the first save only, so the workers some tests start and kill
+# leave no empty folder behind.
+MEDIA_ROOT = VAR_DIR / "test-media" / str(os.getpid())
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 TEST_ARTIFACTS_DIR = BASE_DIR / "var" / "test-artifacts"
 # The test client's login() calls authenticate() without a request, which
 # django-axes refuses; tests of the lockout turn it back on (tests/clinic/test_sign_in_defences.py).

@@ -17,8 +17,9 @@ from django.conf import settings
 AXE_PATH = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
-_RUN = """async (tags) => {
-  const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+_RUN = """async ([tags, include]) => {
+  const context = include ? {include: [include]} : document;
+  const results = await axe.run(context, {runOnly: {type: "tag", values: tags}});
   return results.violations.map((v) => ({
     id: v.id,
     impact: v.impact,
@@ -40,11 +41,14 @@ def _axe_source() -> str:
     return AXE_PATH.read_text()
 
 
-def axe_violations(page, tags: list[str] | None = None) -> list[dict]:
-    """axe's violations for the page as it is now, for the WCAG 2.0-2.2 A/AA rules."""
+def axe_violations(page, tags: list[str] | None = None, include: str | None = None) -> list[dict]:
+    """axe's violations for the page as it is now, for the WCAG 2.0-2.2 A/AA rules.
+
+    `include`: a CSS selector, to check only that part of the page.
+    """
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(_axe_source())
-    return page.evaluate(_RUN, tags or WCAG_TAGS)
+    return page.evaluate(_RUN, [tags or WCAG_TAGS, include])
 
 
 def axe_report(violations: list[dict], url: str = "") -> str:

@@ -31,11 +31,27 @@ def row_counts():
     )
 
 
-def test_seed_demo_twice_gives_the_same_rows(capsys):
+def test_seed_demo_twice_gives_the_same_rows(capsys, settings, tmp_path):
+    from booking.models import Practitioner
+    from booking.photos import photo_names
+
+    settings.MEDIA_ROOT = tmp_path
+
+    def files():
+        return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+
     call_command("seed_demo")
-    first = row_counts()
+    first, pictures = row_counts(), files()
     call_command("seed_demo")
     assert row_counts() == first
+    # Each demo practitioner has a drawn picture, stored as an upload is; no more files
+    # the second time.
+    assert (
+        files()
+        == pictures
+        == sorted(name for p in Practitioner.objects.all() for name in photo_names(p.photo))
+    )
+    assert all(p.photo and p.photo_alt for p in Practitioner.objects.all())
     staff = [login for login in DEMO_LOGINS if login.is_staff]
     assert first[2] == 1 and User.objects.filter(is_staff=True).count() == len(staff)
     out = capsys.readouterr().out

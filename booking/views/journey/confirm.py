@@ -118,6 +118,7 @@ def confirm(request):
             "rows": [
                 (n, s, practitioners.get(s.practitioner_id)) for n, s in enumerate(slots, start=1)
             ],
+            "practitioners": list(practitioners.values()),  # with their pictures
         },
     )
 
