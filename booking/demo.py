@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from clinic.demo import CLINICIAN_LOGIN, RECEPTION_LOGIN
@@ -235,7 +235,7 @@ def _courses(treatment, practitioners, staff, reception, now) -> None:
 
 
 @transaction.atomic
-def seed() -> dict[str, int]:
+def seed() -> dict[str, QuerySet]:
     BookingRules.current().save()
     if not ConsentText.objects.exists():
         ConsentText.objects.create(version=1, text=CONSENT_V1)
@@ -284,6 +284,6 @@ def seed() -> dict[str, int]:
         _courses(microneedling, practitioners, staff, reception, now)
         _quiet(now)
     return {
-        "practitioners": Practitioner.objects.count(),
-        "booked courses": Course.objects.count(),
+        "practitioners": Practitioner.objects.all(),
+        "booked courses": Course.objects.all(),
     }

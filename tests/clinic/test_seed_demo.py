@@ -31,16 +31,25 @@ def row_counts():
     )
 
 
-def test_seed_demo_twice_gives_the_same_rows(capsys):
+def summary(out: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith("Demo data ready"))
+
+
+def test_seed_demo_twice_gives_the_same_rows_and_says_so(capsys, caplog):
+    caplog.set_level("INFO")
     call_command("seed_demo")
-    first = row_counts()
+    first, said = row_counts(), capsys.readouterr().out
     call_command("seed_demo")
     assert row_counts() == first
+    again = capsys.readouterr().out
+    assert summary(again) == summary(said)  # counted once every seeder is done
+    assert f"{User.objects.count()} users" in summary(said)
+    # The services' INFO lines stay out of make run (logged again afterwards).
+    assert not [r for r in caplog.records if r.levelname == "INFO"]
     staff = [login for login in DEMO_LOGINS if login.is_staff]
     assert first[2] == 1 and User.objects.filter(is_staff=True).count() == len(staff)
-    out = capsys.readouterr().out
     for login in DEMO_LOGINS:
-        assert login.email in out and login.password in out
+        assert login.email in again and login.password in again
 
 
 def test_demo_logins_work(client):
