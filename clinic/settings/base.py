@@ -40,6 +40,8 @@ LANGUAGE_CODE = "en-gb"
 USE_I18N = True
 # The catalogue every marked string goes to: `manage.py makemessages -l en` (README).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# 24-hour times in the admin too (en-gb's own TIME_FORMAT is "P": "10 a.m.", "9:08 p.m.").
+FORMAT_MODULE_PATH = ["clinic.formats"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
