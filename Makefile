@@ -37,15 +37,16 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed-base node_modules/.installed
 assets: node_modules/.installed
 
+# Ctrl-C reaches honcho, which stops every process and exits 130; the shell waits for it
+# (trap) and ends cleanly, so make prints no error. The address and logins are printed
+# again by the "ready" process once the site and the worker answer.
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	@echo ""
-	@echo "  Clinic app:  http://127.0.0.1:$(PORT)/   (admin: http://127.0.0.1:$(PORT)/admin/)"
-	@echo "  Emails are written to var/mail/. Ctrl-C stops the web server, worker and beat."
-	@echo ""
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} PATH="$(CURDIR)/$(BIN):$$PATH" \
-		exec $(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
+	@$(BIN)/python manage.py migrate --noinput --verbosity 0 && echo "Database ready."
+	@$(BIN)/python manage.py seed_demo
+	@echo "Starting the web server, the Celery worker and beat (Procfile.dev)..."
+	@trap true INT; SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/honcho --procfile Procfile.dev start --port $(PORT); status=$$?; \
+		if [ $$status -eq 0 ] || [ $$status -eq 130 ]; then echo "make run: stopped."; else exit $$status; fi
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from clinic.models import ClinicDetails
 
+from .calendar_zone import vtimezone
 from .models import Session
 
 PRODID = "-//Clinic booking//clinic app//EN"
@@ -105,15 +106,11 @@ def sessions_ics(
     clinic, stamp = clinic or ClinicDetails.current(), timezone.now()
     sessions = list(sessions)
     if sessions:
-        # The clinic zone's rules around these sessions (the whole 1970-2038 range by
-        # default costs ~2 ms a file, for nothing a calendar app uses).
+        # The clinic zone's changes around these sessions, onsets as RFC 5545 has them
+        # (booking/calendar_zone.py: icalendar's own writes some an hour late).
         years = [s.start.year for s in sessions]
         calendar.add_component(
-            Timezone.from_tzid(
-                settings.TIME_ZONE,
-                first_date=date(min(years) - 1, 1, 1),
-                last_date=date(max(years) + 1, 12, 31),
-            )
+            vtimezone(settings.TIME_ZONE, date(min(years) - 1, 1, 1), date(max(years) + 1, 12, 31))
         )
     for session in sessions:
         calendar.add_component(_event(session, clinic, stamp))

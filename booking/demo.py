@@ -27,7 +27,7 @@ from functools import partial
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from clinic.demo import CLINICIAN_LOGIN, RECEPTION_LOGIN
@@ -249,7 +249,7 @@ def _courses(treatment, practitioners, staff, reception, now) -> None:
 
 
 @transaction.atomic
-def seed() -> dict[str, int]:
+def seed() -> dict[str, QuerySet]:
     BookingRules.current().save()
     if not ConsentText.objects.exists():
         ConsentText.objects.create(version=1, text=CONSENT_V1)
@@ -301,6 +301,6 @@ def seed() -> dict[str, int]:
         _courses(microneedling, practitioners, staff, reception, now)
         _quiet(now)
     return {
-        "practitioners": Practitioner.objects.count(),
-        "booked courses": Course.objects.count(),
+        "practitioners": Practitioner.objects.all(),
+        "booked courses": Course.objects.all(),
     }

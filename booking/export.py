@@ -17,6 +17,7 @@ SESSION_COLUMNS = [
     _("Session"),
     _("Status"),
 ]
+PHONE_COLUMN = 4  # left out for staff who may not see patients' contact details
 _PHONE_CHARACTERS = set("+0123456789 ()-")
 
 

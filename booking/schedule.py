@@ -8,18 +8,20 @@ nothing is placed by adding hours to a local midnight.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .availability import Shift
 from .courses import end_of_day
-from .export import SESSION_COLUMNS
+from .export import PHONE_COLUMN, SESSION_COLUMNS
 from .models import Session
+from .schedule_marks import StatusMark, initials, status_mark
 
 # What a stretch of a practitioner's day is, lowest priority first: where two
 # overlap the later one shows, so a session booked before the time off was
@@ -56,14 +58,26 @@ class Entry:
     treatment_id: int
     treatment: str
     consent_to_sign: bool = False  # the course's paper consent form is still to be signed
+    colour: int = 0  # the practitioner's place in schedule_marks.PALETTE
 
     @property
     def number_of(self) -> str:
-        return f"{self.number} of {self.sessions_planned}"
+        return gettext("%(number)d of %(planned)d") % {
+            "number": self.number,
+            "planned": self.sessions_planned,
+        }
 
     @property
     def status_label(self) -> str:
         return Session.Status(self.status).label
+
+    @property
+    def status_mark(self) -> StatusMark:
+        return status_mark(self.status)
+
+    @property
+    def initials(self) -> str:
+        return initials(self.practitioner)
 
     @property
     def cancelled(self) -> bool:
@@ -85,6 +99,17 @@ class Roster:
     name: str
     shifts: tuple[Shift, ...] = ()
     time_off: tuple[Away, ...] = ()
+    colour: int = 0
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A time in a free gap that a phone booking can start at (the day view's links)."""
+
+    start: datetime
+    time: str  # wall time, "14:00"
+    practitioner: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,7 @@ class Block:
     times: str
     entries: tuple[Entry, ...] = ()
     note: str = ""  # the time off's reason, the closure's name
+    openings: tuple[Opening, ...] = ()  # FREE only: where a booking may start
 
     @property
     def label(self) -> str:
@@ -111,6 +137,11 @@ class Column:
     name: str
     hours: str  # the day's working hours, "09:00–13:00, 14:00–17:00"
     blocks: tuple[Block, ...]
+    colour: int = 0
+
+    @property
+    def initials(self) -> str:
+        return initials(self.name)
 
     @property
     def free(self) -> list[Block]:
@@ -277,6 +308,7 @@ def day_plan(
                 roster.name,
                 ", ".join(span(s, e, zone) for s, e in shifts),
                 _paint(layers, *window, zone),
+                roster.colour,
             )
         )
     ordered = tuple(sorted(shown, key=lambda e: (e.start, e.practitioner, e.pk)))
@@ -309,16 +341,50 @@ def day_grid(plan: Day, zone: ZoneInfo) -> list[Row]:
     return rows
 
 
-def export_rows(plan: Day, zone: ZoneInfo) -> list[list]:
-    """The day list as CSV rows (booking/export.py makes each cell sheet-safe)."""
+def with_openings(
+    plan: Day,
+    starts: Mapping[int, Sequence[datetime]],
+    zone: ZoneInfo,
+    link: Callable[[int, datetime], str],
+) -> Day:
+    """`plan` with each free gap offering the times a booking may start in it.
+
+    `starts`: each practitioner's free start times (from the slot finder, so the
+    booking rules are its); `link(practitioner_id, start)` the page that books one.
+    A gap offers its first start and then each later one on the hour: a way in at
+    every hour of the gap without a link every quarter of an hour.
+    """
+    columns = []
+    for column in plan.columns:
+        free = sorted(starts.get(column.practitioner_id, ()))
+        blocks = []
+        for block in column.blocks:
+            inside = [t for t in free if block.start <= t < block.end]
+            if block.kind == FREE and inside:
+                shown = [inside[0], *(t for t in inside[1:] if t.astimezone(zone).minute == 0)]
+                openings = tuple(
+                    Opening(t, wall(t, zone), column.name, link(column.practitioner_id, t))
+                    for t in shown
+                )
+                block = replace(block, openings=openings)
+            blocks.append(block)
+        columns.append(replace(column, blocks=tuple(blocks)))
+    return replace(plan, columns=tuple(columns))
+
+
+def export_rows(plan: Day, zone: ZoneInfo, *, contact: bool = True) -> list[list]:
+    """The day list as CSV rows (booking/export.py makes each cell sheet-safe); without
+    the phone column for staff who may not see patients' contact details."""
 
     def local(moment: datetime) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
-    rows = [SESSION_COLUMNS]
+    keep = [n for n in range(len(SESSION_COLUMNS)) if contact or n != PHONE_COLUMN]
+    rows = [[SESSION_COLUMNS[n] for n in keep]]
     for e in plan.entries:
-        fields = [e.practitioner, e.patient, e.phone, e.treatment, e.number_of, e.status_label]
-        rows.append([local(e.start), local(e.end), *fields])
+        row = [local(e.start), local(e.end), e.practitioner, e.patient, e.phone, e.treatment]
+        row += [e.number_of, e.status_label]
+        rows.append([row[n] for n in keep])
     return rows
 
 

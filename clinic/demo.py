@@ -11,6 +11,7 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import QuerySet
 
 from .models import ClinicDetails, User
 from .roles import CLINICIAN, CONTENT_EDITOR, RECEPTION, roles_apply
@@ -44,6 +45,16 @@ DEMO_LOGINS = (
     ),
     DemoLogin("patient", "patient@example.com", "demo-patient-2026", "Alex Patient", False, False),
 )  # fmt: skip
+
+
+def login_lines() -> list[str]:
+    """The demo logins as seed_demo and demo_ready print them."""
+    return [
+        "Demo logins (for this laptop only):",
+        *(f"  {x.role:<14} {x.email:<22} password: {x.password}" for x in DEMO_LOGINS),
+    ]
+
+
 CLINICIAN_LOGIN = "clinician@example.com"  # booking's demo links it to its practitioner
 RECEPTION_LOGIN = "reception@example.com"  # booking's demo: the phone booking's staff
 
@@ -71,8 +82,8 @@ DEMO_CLINIC = {
 
 
 @transaction.atomic
-def seed() -> dict[str, int]:
-    """Create or update the demo rows; return how many rows each model has."""
+def seed() -> dict[str, QuerySet]:
+    """Create or update the demo rows; return each model's rows, to count when all are in."""
     details = ClinicDetails.objects.filter(pk=1).first() or ClinicDetails()
     for field, value in DEMO_CLINIC.items():
         setattr(details, field, value)
@@ -92,7 +103,7 @@ def seed() -> dict[str, int]:
             user=user, email=login.email, defaults={"verified": True, "primary": True}
         )
     return {
-        "clinic details": ClinicDetails.objects.count(),
-        "users": User.objects.count(),
-        "email addresses": EmailAddress.objects.count(),
+        "clinic details": ClinicDetails.objects.all(),
+        "users": User.objects.all(),
+        "email addresses": EmailAddress.objects.all(),
     }

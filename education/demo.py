@@ -7,6 +7,7 @@ prose lives in demo_content.py, written fresh from the shared fact sheet.
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -50,7 +51,7 @@ def _upsert_question(treatment, order: int, values: dict) -> None:
 
 
 @transaction.atomic
-def seed() -> dict[str, int]:
+def seed() -> dict[str, QuerySet]:
     today = timezone.localdate()
     review = {
         "last_reviewed": today - timedelta(days=LAST_REVIEWED_DAYS_AGO),
@@ -138,7 +139,7 @@ def seed() -> dict[str, int]:
             },
         )
     return {
-        "treatments": Treatment.objects.count(),
-        "articles": Article.objects.count(),
-        "FAQs": FAQ.objects.count(),
+        "treatments": Treatment.objects.all(),
+        "articles": Article.objects.all(),
+        "FAQs": FAQ.objects.all(),
     }

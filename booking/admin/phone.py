@@ -9,9 +9,13 @@ time off, the horizon, no double booking) still holds.
 
 State travels in the query string and hidden fields, so nothing is written
 before "Add patient" or "Book", and two bookings in two tabs never mix.
+
+A booking can also start from a free gap on the schedule (`phone_start_url`): its
+time and practitioner (and treatment, when there is only one) ride along from step 1,
+into step 3 when the treatment is known, else into step 2 with them filled in.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,11 +32,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.security import rate_limit, too_many_requests
 
 from .. import rulebook, selectors, services
+from ..availability import Slot
 from ..forms import posted_slot
 from ..journey import slot_value
 from ..models import BookingRules, ConsentText, Course, Patient
 from .base import in_scope
-from .phone_forms import CourseChoiceForm, PatientSearchForm, PhonePatientForm, PlanForm
+from .phone_forms import (
+    ChosenStartForm,
+    CourseChoiceForm,
+    PatientSearchForm,
+    PhonePatientForm,
+    PlanForm,
+)
 from .phone_plan import (
     alternatives_shown,
     first_session_times,
@@ -50,6 +61,20 @@ PERMISSION = "booking.book_by_phone"
 DAYS_SHOWN = 14  # how far ahead step 2 looks for the next day with free times
 CHOICES = ("treatment", "sessions", "practitioner", "short_notice")  # carried from step 2
 STEPS = {"find": 1, "course": 2, "plan": 3}
+
+
+def phone_start_url(
+    *, practitioner_id: int, start: datetime, treatment_id: int | None, short_notice: bool
+) -> str:
+    """Step 1 with the first session's time and practitioner already chosen (the
+    schedule's free gaps); the treatment too when there is only one to book."""
+    query = [
+        ("practitioner", practitioner_id),
+        ("treatment", treatment_id or ""),
+        ("short_notice", "on" if short_notice else ""),
+        ("first", slot_value(Slot(start, start, practitioner_id))),
+    ]
+    return f"{reverse('admin:booking_course_phone')}?{urlencode([q for q in query if q[1]])}"
 
 
 def patient_add(user, data: dict) -> Patient:
@@ -92,6 +117,20 @@ class PhoneBooking:
         """The patients this user may see; an id outside them answers 404, as a missing one."""
         return in_scope(request, Patient.objects.all())
 
+    @staticmethod
+    def _chosen(data) -> ChosenStartForm | None:
+        """The time chosen on the schedule, if `data` carries one that makes sense."""
+        chosen = ChosenStartForm(data if "first" in data else None)
+        return chosen if chosen.is_valid() else None
+
+    @staticmethod
+    def _after_patient(patient, chosen: ChosenStartForm) -> str:
+        """Where a time chosen on the schedule goes once the patient is known: the plan
+        when its treatment is known, else the treatment to choose."""
+        step = "plan" if chosen.cleaned_data["treatment"] else "course"
+        query = urlencode(chosen.carried())
+        return f"{reverse(f'admin:booking_course_phone_{step}', args=[patient.pk])}?{query}"
+
     # --- step 1: the patient ----------------------------------------------------
 
     def _find_page(self, request, search, results, new_form, offered=None, status=200):
@@ -100,6 +139,7 @@ class PhoneBooking:
             "results": results,
             "new_form": new_form,
             "offered": [offered] if offered else None,
+            "chosen": self._chosen(request.POST if request.method == "POST" else request.GET),
         }
         return self._render(request, "find", gettext("Book a course by phone"), context, status)
 
@@ -144,6 +184,9 @@ class PhoneBooking:
                         request,
                         gettext("Added %(name)s as a patient.") % {"name": patient.full_name},
                     )
+                    chosen = self._chosen(request.POST)
+                    if chosen is not None:
+                        return redirect(self._after_patient(patient, chosen))
                     return redirect("admin:booking_course_phone_course", patient.pk)
         return self._find_page(request, PatientSearchForm(), None, form, offered, status=400)
 
@@ -152,20 +195,26 @@ class PhoneBooking:
     def course(self, request, patient_id: int):
         self._check(request)
         patient = get_object_or_404(self._patients(request), pk=patient_id)
-        choice = CourseChoiceForm(request.GET if "treatment" in request.GET else None)
-        return self._course_page(request, patient, choice)
+        chosen = self._chosen(request.GET)
+        if "treatment" in request.GET:
+            choice = CourseChoiceForm(request.GET)
+        else:  # a time chosen on the schedule fills in what it can
+            initial = dict(chosen.carried()) if chosen else {}
+            choice = CourseChoiceForm(initial={k: v for k, v in initial.items() if k != "first"})
+        return self._course_page(request, patient, choice, chosen=chosen)
 
-    def _course_page(self, request, patient, choice, error: str = ""):
-        context = {"patient": patient, "choice": choice, "error": error}
+    def _course_page(self, request, patient, choice, error: str = "", chosen=None):
+        context = {"patient": patient, "choice": choice, "error": error, "chosen": chosen}
         if choice.is_bound and choice.is_valid():
-            context.update(self._free_times(patient, choice))
+            context.update(self._free_times(patient, choice, chosen))
         status = 400 if error or choice.errors else 200
         return self._render(
             request, "course", gettext("Book by phone: the course"), context, status
         )
 
-    def _free_times(self, patient, choice) -> dict:
-        """The chosen day's free times for the first session, and the next day with some."""
+    def _free_times(self, patient, choice, chosen=None) -> dict:
+        """The chosen day's free times for the first session, and the next day with some;
+        the time chosen on the schedule, if one was, marked among them."""
         data = choice.cleaned_data
         day, slots, next_free = first_session_times(
             treatment=data["treatment"],
@@ -175,9 +224,14 @@ class PhoneBooking:
             day=data["day"],
             days=DAYS_SHOWN,
         )
+        if chosen is not None:
+            start, pk = chosen.cleaned_data["start"], chosen.cleaned_data["practitioner"].pk
+            for item in slots:
+                item["chosen"] = item["slot"].start == start and item["slot"].practitioner_id == pk
         return {
             "day": day,
             "slots": slots,
+            "chosen_missing": chosen is not None and not any(i["chosen"] for i in slots),
             "choice_fields": self._carried(choice),
             "previous_day_url": self._day_url(choice, patient, day - timedelta(days=1)),
             "next_day_url": self._day_url(choice, patient, day + timedelta(days=1)),

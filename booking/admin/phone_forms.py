@@ -4,7 +4,7 @@ They only validate what staff typed; the booking rules themselves are the
 services' (booking/services/), which give the final answer on "Book".
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from education.models import Treatment
 
 from ..availability import Slot, local_datetime
-from ..forms import PatientDetailsForm, posted_slot
+from ..forms import SLOT_YEARS, PatientDetailsForm, posted_slot
 from ..models import Practitioner
 from ..selectors import clinic_zone
 
@@ -138,6 +138,46 @@ class CourseChoiceForm(forms.Form):
             )
         _within_reach(data.get("day"), "day", self)
         return data
+
+
+class ChosenStartForm(forms.Form):
+    """A first session's time and practitioner chosen before the patient: a free gap
+    clicked on the schedule. Step 1 carries it (in the query string) to step 2, or to
+    step 3 when it names the treatment; those steps check it is free as they always do.
+    """
+
+    first = forms.CharField(max_length=100)  # '<ISO start>|<practitioner id>', as step 2 posts
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.filter(is_active=True))
+    treatment = forms.ModelChoiceField(
+        queryset=CourseChoiceForm.base_fields["treatment"].queryset, required=False
+    )
+    short_notice = forms.BooleanField(required=False)
+
+    CARRIED = ("practitioner", "treatment", "short_notice", "first")
+
+    def clean(self):
+        data = super().clean()
+        start_text, _, practitioner_text = data.get("first", "").partition("|")
+        try:
+            start = datetime.fromisoformat(start_text)
+        except ValueError:
+            start = None
+        practitioner = data.get("practitioner")
+        if (
+            start is None
+            or start.tzinfo is None
+            or start.year not in SLOT_YEARS
+            or practitioner is None
+            or practitioner_text != str(practitioner.pk)
+        ):
+            raise forms.ValidationError(gettext("That time was not understood."))
+        data["start"] = start.astimezone(clinic_zone())
+        return data
+
+    def carried(self) -> list[tuple[str, str]]:
+        """The choice as it travels on: step 2's fields, its day, and the time."""
+        pairs = [(n, self.data[n]) for n in self.CARRIED if self.data.get(n)]
+        return [*pairs, ("day", self.cleaned_data["start"].date().isoformat())]
 
 
 class PlanForm(forms.Form):

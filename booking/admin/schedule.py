@@ -4,6 +4,12 @@ Linked from the admin index through the ScheduleEntry proxy. Only the
 schedule's own URLs are registered for it, not the usual change pages: a
 session is opened through SessionAdmin, whose queryset keeps a clinician to
 their own sessions.
+
+Sessions carry their practitioner's colour and initials and their status in
+words (booking/schedule_marks.py), with a key on the page. For staff who book by
+phone, the day's free gaps link to phone booking at their free start times.
+Patients' phone numbers are in the day list (and its print and CSV) for staff
+who may see patients' contact details.
 """
 
 from dataclasses import dataclass
@@ -20,11 +26,17 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 
+from clinic.roles import hidden_fields, scope_of
+
 from ..export import csv_response
-from ..models import ScheduleEntry
-from ..schedule import day_grid, day_plan, export_rows
-from ..selectors import clinic_zone, schedule_data
+from ..models import BookingRules, ScheduleEntry
+from ..schedule import LABELS, SESSION, Day, day_grid, day_plan, export_rows, with_openings
+from ..schedule_marks import status_marks
+from ..selectors import clinic_zone, free_starts, schedule_data
 from .base import NOTHING, ReadOnlyAdmin, limited_to_practitioner
+from .phone import PERMISSION as BOOK_BY_PHONE
+from .phone import phone_start_url
+from .phone_plan import rules_for
 
 # A typed or edited URL can hold any date; the grid's arithmetic needs one it can
 # step a week either side of, and nobody plans a clinic outside these.
@@ -63,6 +75,15 @@ class ScheduleForm(forms.Form):
         return value
 
 
+def sees_contact_details(user) -> bool:
+    """Whether `user` may see the phone numbers of the patients on their schedule: their
+    role sees patients (clinic/roles.py ACCESS; a clinician their own, the only ones on
+    their schedule) and not with the phone hidden."""
+    return scope_of(user, "booking.patient") is not None and "phone" not in hidden_fields(
+        user, "booking.patient"
+    )
+
+
 @admin.register(ScheduleEntry)
 class ScheduleAdmin(ReadOnlyAdmin):
     def has_view_permission(self, request, obj=None):
@@ -86,12 +107,15 @@ class ScheduleAdmin(ReadOnlyAdmin):
     def day_view(self, request):
         asked = self._asked(request, week=False)
         plan = day_plan(day=asked.day, **asked.layout)
+        if request.user.has_perm(BOOK_BY_PHONE):
+            plan = self._openings(plan, asked)
         title = _("Schedule: %(day)s") % {"day": date_format(asked.day, "l j F Y")}
         context = {
             **self._context(request, asked, title, "day", step=timedelta(days=1)),
             "plan": plan,
             "rows": day_grid(plan, asked.zone),
             "csv_url": self._url("csv", asked.day, asked.filters),
+            "contact": asked.contact,
         }
         return TemplateResponse(request, "admin/booking/schedule/day.html", context)
 
@@ -117,7 +141,34 @@ class ScheduleAdmin(ReadOnlyAdmin):
     def csv_view(self, request):
         asked = self._asked(request, week=False)
         plan = day_plan(day=asked.day, **asked.layout)
-        return csv_response(f"schedule-{asked.day.isoformat()}.csv", export_rows(plan, asked.zone))
+        rows = export_rows(plan, asked.zone, contact=asked.contact)
+        return csv_response(f"schedule-{asked.day.isoformat()}.csv", rows)
+
+    @staticmethod
+    def _openings(plan: Day, asked: "Asked") -> Day:
+        """The free gaps' start times, each a link to phone booking: the times phone booking
+        offers with "inside the minimum notice" ticked (so a gap this afternoon can still be
+        booked, with a reason), carrying that tick when a time needs it."""
+        now = timezone.now()
+        found = free_starts(
+            day=asked.day,
+            practitioner_ids=[c.practitioner_id for c in plan.columns],
+            now=now,
+            rules=rules_for(short_notice=True),
+            treatment_id=asked.layout["treatment_id"],
+        )
+        notice_ends = now + BookingRules.current().min_notice
+
+        def link(practitioner_id, start):
+            return phone_start_url(
+                practitioner_id=practitioner_id,
+                start=start,
+                treatment_id=found[practitioner_id][0],
+                short_notice=start < notice_ends,
+            )
+
+        starts = {pk: times for pk, (_, times) in found.items()}
+        return with_openings(plan, starts, asked.zone, link)
 
     def _asked(self, request, *, week: bool) -> "Asked":
         """Who may see what, the form, and the day or week it asks for."""
@@ -130,12 +181,14 @@ class ScheduleAdmin(ReadOnlyAdmin):
         first = day - timedelta(days=day.weekday()) if week else day
         cancelled = form.cleaned_data.get("cancelled", False)
         scope = limited_to_practitioner(request)
+        contact = sees_contact_details(request.user)
         data = schedule_data(
             day_from=first,
             day_to=first + timedelta(days=6 if week else 0),
             zone=zone,
             cancelled=cancelled,
             only_practitioner=scope,
+            contact=contact,
         )
         names = [(r.practitioner_id, r.name) for r in data.rosters]
         practitioner = form.choose("practitioner", names, _("All practitioners"))
@@ -147,6 +200,7 @@ class ScheduleAdmin(ReadOnlyAdmin):
             zone=zone,
             form=form,
             unlinked=scope == NOTHING,
+            contact=contact,
             filters={k: int(v) for k, v in filters.items() if v},
             layout={
                 "zone": zone,
@@ -170,6 +224,8 @@ class ScheduleAdmin(ReadOnlyAdmin):
             "view": view,
             "form": asked.form,
             "unlinked": asked.unlinked,
+            "statuses": status_marks(),
+            "kinds": [(kind, label) for kind, label in LABELS.items() if kind != SESSION],
             "nav": {
                 "previous": self._url(view, asked.first - step, asked.filters),
                 "today": self._url(view, today, asked.filters),
@@ -188,5 +244,6 @@ class Asked:
     zone: ZoneInfo
     form: ScheduleForm
     unlinked: bool  # a clinician whose account has no practitioner: nothing to show
+    contact: bool  # may see patients' phone numbers
     filters: dict  # the valid filters, carried by every link
     layout: dict  # day_plan's arguments but the day

@@ -37,7 +37,7 @@ from .plans import (
     plan_session_change,
     plan_session_choices,
 )
-from .staff_schedule import schedule_data
+from .staff_schedule import free_starts, schedule_data
 
 __all__ = [
     "AvailabilityInputs",
@@ -50,6 +50,7 @@ __all__ = [
     "courses_by_next_session",
     "courses_breaking_rules",
     "free_slots",
+    "free_starts",
     "later_sessions_replan",
     "move_preview",
     "next_course_start",

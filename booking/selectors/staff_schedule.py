@@ -1,16 +1,18 @@
 """What the staff schedule shows (booking/schedule.py lays it out)."""
 
-from datetime import date, timedelta
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, CharField, Q, Value, When
 
-from ..models import (
-    Practitioner,
-    Session,
-)
+from education.models import Treatment
+
+from ..models import BookingRules, Practitioner, Session
 from ..schedule import Away, Entry, Roster, ScheduleData, day_bounds, span
-from .free_times import availability_inputs
+from ..schedule_marks import colours_by_practitioner
+from .free_times import availability_inputs, free_slots
 
 
 def schedule_data(
@@ -20,15 +22,18 @@ def schedule_data(
     zone: ZoneInfo,
     cancelled: bool = False,
     only_practitioner: int | None = None,
+    contact: bool = True,
 ) -> ScheduleData:
-    """What the staff schedule of these local dates shows, in three queries whatever its size.
+    """What the staff schedule of these local dates shows, in four queries whatever its size.
 
     Practitioners: the active ones, and any other with a session in the range
     (their sessions must not vanish when they leave); `only_practitioner` is a
     clinician's scope, applied here so nothing else is read. Their hours, time
     off and the closures come from the one availability read; the sessions are
-    listed with their patients and courses. The treatments to filter by: those
-    the practitioners offer and those of the sessions shown.
+    listed with their patients and courses (their phone numbers only with
+    `contact`). The treatments to filter by: those the practitioners offer and
+    those of the sessions shown. Each practitioner's colour comes from everyone's
+    ids, so it is the same whoever looks and whatever the filter.
     """
     start, end = day_bounds(day_from, zone)[0], day_bounds(day_to, zone)[1]
     sessions = Session.objects.overlapping(start, end)
@@ -50,6 +55,9 @@ def schedule_data(
         names[pk] = name
         if treatment_id is not None:
             treatments[treatment_id] = treatment
+    colours = colours_by_practitioner(
+        Practitioner.objects.order_by("pk").values_list("pk", flat=True)
+    )
     found = availability_inputs(
         practitioner_ids=list(names), day_from=day_from, day_to=day_to, buffer=timedelta(0)
     )
@@ -68,11 +76,14 @@ def schedule_data(
                     key=lambda away: away.start,
                 )
             ),
+            colours.get(calendar.practitioner_id, 0),
         )
         for calendar in found.calendars
     ]
+    phone = "patient__phone" if contact else Value("", output_field=CharField())
     entries = [
-        Entry(*row[:5], span(row[3], row[4], zone), *row[5:])  # in Entry's field order
+        # in Entry's field order
+        Entry(*row[:5], span(row[3], row[4], zone), *row[5:], colour=colours.get(row[1], 0))
         for row in sessions.annotate(
             consent_to_sign=Case(
                 When(
@@ -95,7 +106,7 @@ def schedule_data(
             "number",
             "course__sessions_planned",
             "patient__full_name",
-            "patient__phone",
+            phone,
             "course__treatment_id",
             "course__treatment__name",
             "consent_to_sign",
@@ -105,3 +116,50 @@ def schedule_data(
     return ScheduleData(
         rosters, entries, found.closed, sorted(treatments.items(), key=lambda t: (t[1], t[0]))
     )
+
+
+def free_starts(
+    *,
+    day: date,
+    practitioner_ids: Sequence[int],
+    now: datetime,
+    rules: BookingRules,
+    treatment_id: int | None = None,
+) -> dict[int, tuple[int | None, list[datetime]]]:
+    """Where a booking could start on `day`, for the schedule's free gaps: for each active
+    practitioner, the treatment it would be for and the start times free for it.
+
+    The treatment: `treatment_id` (the schedule's filter) if they offer it, else the one
+    published treatment they offer, else None (several: staff choose; the times are
+    those where any of them fits). The times are the slot finder's under `rules`, the
+    ones phone booking offers, so the rules are the journey's own. One query for the
+    treatments and one availability read a treatment.
+    """
+    offered = defaultdict(list)
+    treatments = {}
+    rows = Practitioner.treatments.through.objects.filter(
+        practitioner_id__in=practitioner_ids,
+        practitioner__is_active=True,
+        treatment__in=Treatment.objects.published(),
+    ).select_related("treatment")
+    for row in rows:
+        if treatment_id in (None, row.treatment_id):
+            offered[row.practitioner_id].append(row.treatment_id)
+            treatments[row.treatment_id] = row.treatment
+    starts = defaultdict(set)
+    for pk, treatment in treatments.items():
+        found = free_slots(
+            treatment=treatment,
+            day_from=day,
+            day_to=day,
+            now=now,
+            practitioners=[Practitioner(pk=p) for p in offered if pk in offered[p]],
+            rules=rules,
+        )
+        for slot in found:
+            starts[slot.practitioner_id].add(slot.start)
+    return {
+        p: (ids[0] if len(ids) == 1 else None, sorted(starts[p]))
+        for p, ids in offered.items()
+        if starts[p]
+    }

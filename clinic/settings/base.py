@@ -40,6 +40,8 @@ LANGUAGE_CODE = "en-gb"
 USE_I18N = True
 # The catalogue every marked string goes to: `manage.py makemessages -l en` (README).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# 24-hour times in the admin too (en-gb's own TIME_FORMAT is "P": "10 a.m.", "9:08 p.m.").
+FORMAT_MODULE_PATH = ["clinic.formats"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -155,7 +157,8 @@ else:
     # kombu's filesystem transport: a broker that needs no server.
     # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.filesystem.html
     _queue_dir = VAR_DIR / "broker" / "queue"
-    CELERY_BROKER_URL = "filesystem://"
+    # "localhost": without a host kombu warns "No hostname was supplied" on every connection.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -208,7 +211,8 @@ if "EMAIL_URL" in env:
         config_error(f"EMAIL_URL is not a valid email URL ({exc})")
 else:
     # Files, not the console: emails hold patient details, and the console is a log.
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    # One .eml file an email, named by time, recipient and subject (clinic/mail_files.py).
+    EMAIL_BACKEND = "clinic.mail_files.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_TIMEOUT = 10
 

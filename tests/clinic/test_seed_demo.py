@@ -31,7 +31,11 @@ def row_counts():
     )
 
 
-def test_seed_demo_twice_gives_the_same_rows(capsys, settings, tmp_path):
+def summary(out: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith("Demo data ready"))
+
+
+def test_seed_demo_twice_gives_the_same_rows_and_says_so(capsys, caplog, settings, tmp_path):
     from booking.models import Practitioner
     from booking.photos import photo_names
 
@@ -40,10 +44,16 @@ def test_seed_demo_twice_gives_the_same_rows(capsys, settings, tmp_path):
     def files():
         return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
 
+    caplog.set_level("INFO")
     call_command("seed_demo")
-    first, pictures = row_counts(), files()
+    first, pictures, said = row_counts(), files(), capsys.readouterr().out
     call_command("seed_demo")
     assert row_counts() == first
+    again = capsys.readouterr().out
+    assert summary(again) == summary(said)  # counted once every seeder is done
+    assert f"{User.objects.count()} users" in summary(said)
+    # The services' INFO lines stay out of make run (logged again afterwards).
+    assert not [r for r in caplog.records if r.levelname == "INFO"]
     # Each demo practitioner has a drawn picture, stored as an upload is; no more files
     # the second time.
     assert (
@@ -54,9 +64,8 @@ def test_seed_demo_twice_gives_the_same_rows(capsys, settings, tmp_path):
     assert all(p.photo and p.photo_alt for p in Practitioner.objects.all())
     staff = [login for login in DEMO_LOGINS if login.is_staff]
     assert first[2] == 1 and User.objects.filter(is_staff=True).count() == len(staff)
-    out = capsys.readouterr().out
     for login in DEMO_LOGINS:
-        assert login.email in out and login.password in out
+        assert login.email in again and login.password in again
 
 
 def test_demo_logins_work(client):

@@ -78,9 +78,9 @@ def test_development_defaults_need_no_server():
     assert s["db_engine"] == "django.db.backends.sqlite3"
     assert Path(s["db_name"]).parent == ROOT / "var"
     assert s["db_options"]["transaction_mode"] == "IMMEDIATE"
-    assert s["broker"] == "filesystem://"
+    assert s["broker"] == "filesystem://localhost/"
     assert s["cache"].endswith("LocMemCache")
-    assert s["email"].endswith("filebased.EmailBackend")
+    assert s["email"] == "clinic.mail_files.EmailBackend"
     assert s["debug"] is True
     assert s["tz"] == "Europe/London"
     assert s["site_url"] == "http://127.0.0.1:8000"

@@ -45,20 +45,24 @@ def find(node, name: str, cls: str | None = None):
             yield from find(child, name, cls)
 
 
-def text(node) -> str:
+def text(node, leave_out: str | None = None) -> str:
+    """The text of `node`, hidden text included; without the elements of class `leave_out`."""
     if isinstance(node, str):
         return node
-    return " ".join(" ".join(text(c) for c in node.children).split())
+    if leave_out and leave_out in (dict(node.attributes).get("class") or "").split():
+        return ""
+    return " ".join(" ".join(text(c, leave_out) for c in node.children).split())
 
 
 def column_headers(html: Element) -> list[str]:
+    """Each practitioner's column heading: name and hours (the initials' badge left out)."""
     grid = next(find(html, "table", "schedule-grid"))
-    return [text(th) for th in find(next(find(grid, "thead")), "th")][1:]
+    return [text(th, "who-badge") for th in find(next(find(grid, "thead")), "th")][1:]
 
 
 def column_names(html: Element) -> list[str]:
     grid = next(find(html, "table", "schedule-grid"))
-    return [th.children[0].strip() for th in find(next(find(grid, "thead")), "th")][1:]
+    return [text(span) for span in find(next(find(grid, "thead")), "span", "column-name")]
 
 
 def hour_rows(html: Element) -> dict[str, list[str]]:
@@ -73,7 +77,8 @@ def hour_rows(html: Element) -> dict[str, list[str]]:
 
 
 def blocks(html: Element, kind: str) -> list[str]:
-    return [text(td) for td in find(html, "td", f"block--{kind}")]
+    """The text of each block of `kind` in the day grid, its links to book a gap left out."""
+    return [text(td, "openings") for td in find(html, "td", f"block--{kind}")]
 
 
 @pytest.fixture
@@ -111,7 +116,8 @@ def test_day_view_shows_every_practitioner_and_each_session_in_full(
     assert column_names(html) == ["Dr Other", practitioner.display_name]
     assert "Schedule: Monday 1 June 2026" in text(html)
     (cell,) = blocks(html, "session")
-    assert cell == f"10:00–11:15 {patient.full_name} Microneedling Session 1 of 3 Booked"
+    who = f"P {practitioner.display_name}"  # initials, and the name for screen readers
+    assert cell == f"10:00–11:15 {patient.full_name} Microneedling Session 1 of 3 {who} ○ Booked"
     assert cell in hour_rows(html)["10:00"][0]
     link = next(find(next(find(html, "td", "block--session")), "a"))
     assert dict(link.attributes)["href"] == reverse(
@@ -356,7 +362,8 @@ def test_cancelled_sessions_are_hidden_unless_asked_for(
     assert patient.full_name not in text(page(client, DAY, date="2026-06-01"))
     html = page(client, DAY, date="2026-06-01", cancelled="1")
     assert blocks(html, "session") == [
-        f"10:00–11:15 {patient.full_name} Microneedling Session 1 of 3 Cancelled"
+        f"10:00–11:15 {patient.full_name} Microneedling Session 1 of 3 "
+        f"P {practitioner.display_name} ⊘ Cancelled"
     ]
 
 
@@ -380,8 +387,9 @@ def test_a_cancelled_session_and_the_one_booked_in_its_place_share_a_cell(
     html = page(client_for(reception), DAY, date="2026-06-01", cancelled="1")
 
     (cell,) = blocks(html, "session")
-    assert f"10:00–11:15 {patient.full_name} Microneedling Session 1 of 3 Cancelled" in cell
-    assert "10:30–11:45 Took The Time Microneedling Session 1 of 3 Booked" in cell
+    who = f"P {practitioner.display_name}"
+    assert f"10:00–11:15 {patient.full_name} Microneedling Session 1 of 3 {who} ⊘ Cancelled" in cell
+    assert f"10:30–11:45 Took The Time Microneedling Session 1 of 3 {who} ○ Booked" in cell
 
 
 def test_a_clinician_not_linked_to_a_practitioner_is_told_why_the_page_is_empty(

@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -25,14 +27,19 @@ class Command(BaseCommand):
                 "accounts with published passwords."
             )
         counts = {}
-        with transaction.atomic():  # all the demo data or none
-            for seeder in SEEDERS:
-                counts.update(seeder())
-        summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+        # The services log each booking at INFO: dozens of lines nobody asked for here.
+        quiet = options["verbosity"] < 2
+        if quiet:
+            logging.disable(logging.INFO)
+        try:
+            with transaction.atomic():  # all the demo data or none
+                for seeder in SEEDERS:
+                    counts.update(seeder())
+        finally:
+            if quiet:
+                logging.disable(logging.NOTSET)
+        # Counted once everything is in: the patients' accounts come with the bookings.
+        summary = ", ".join(f"{rows.count()} {name}" for name, rows in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({summary})."))
         if not options["quiet_logins"]:
-            self.stdout.write("Demo logins (for this laptop only):")
-            for login in clinic_demo.DEMO_LOGINS:
-                self.stdout.write(
-                    f"  {login.role:<14} {login.email:<22} password: {login.password}"
-                )
+            self.stdout.write("\n".join(clinic_demo.login_lines()))
