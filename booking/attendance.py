@@ -1,14 +1,20 @@
-"""Attendance: staff record that a patient came to a session, or did not.
+"""Attendance: staff record that a patient arrived, came to a session, or did not.
 
+A session goes booked -> arrived -> attended, or booked -> attended, or
+booked -> no-show; "arrived" can be taken back (-> booked) when it was a slip.
 When a session can be marked (decided here, in one place):
-- attended from the session's day on: reception marks a patient in when they
-  arrive, which is often a few minutes before the start time;
-- no-show only once the start has passed: before then nobody has failed to come.
-A future day's session cannot be marked either way: that is a slip of the mouse.
+- arrived on the session's own day only: the patient is in the waiting room;
+- attended from the session's day on, from booked or arrived: reception marks a
+  patient in when they arrive, which is often a few minutes before the start time;
+- no-show only once the start has passed, and never for a patient who arrived.
+A future day's session cannot be marked any way: that is a slip of the mouse.
 A course booked with consent to sign on paper: its first session is marked
-attended only once the signed form is recorded (`course_consent_signed`).
-Only a booked session can be marked. A cancelled one never happened, and a
-marked one is already on the record (its history shows who marked it).
+attended only once the signed form is recorded (`course_consent_signed`); the
+patient may arrive before signing it.
+A cancelled session never happened, and an attended or no-show one is already
+on the record (its history shows who marked it). An arrived session is
+happening: it is neither moved nor cancelled (rulebook.change_breach), and its
+reminders go as a booked one's do.
 
 A no-show gets no aftercare or check-in email: its rows still waiting are
 cancelled in the same transaction as the mark (the sender also skips them at
@@ -51,14 +57,40 @@ def _locked(session: Session) -> Session:
     )
 
 
-def attendance_refusal(session: Session, now: datetime, *, no_show: bool) -> str:
-    """Why the session cannot be marked now ("" when it can); the rules in the module docstring."""
-    if session.status != Session.Status.BOOKED:
+ARRIVED, ATTENDED, NO_SHOW, NOT_ARRIVED = "arrived", "attended", "no_show", "not_arrived"
+# The statuses each mark is made from.
+MARKED_FROM = {
+    ARRIVED: (Session.Status.BOOKED,),
+    ATTENDED: (Session.Status.BOOKED, Session.Status.ARRIVED),
+    NO_SHOW: (Session.Status.BOOKED,),
+    NOT_ARRIVED: (Session.Status.ARRIVED,),
+}
+
+
+def attendance_refusal(
+    session: Session, now: datetime, *, no_show: bool = False, mark: str = ""
+) -> str:
+    """Why the session cannot be marked now ("" when it can); the rules in the module docstring.
+
+    `mark` is one of ARRIVED, ATTENDED, NO_SHOW, NOT_ARRIVED (`no_show` is NO_SHOW's
+    older spelling; neither means ATTENDED)."""
+    mark = mark or (NO_SHOW if no_show else ATTENDED)
+    if session.status not in MARKED_FROM[mark]:
+        if mark == NOT_ARRIVED:
+            return gettext("Only a session marked arrived can be taken back to booked.")
+        if mark == NO_SHOW and session.status == Session.Status.ARRIVED:
+            return gettext("The patient has arrived, so this session is not a no-show.")
         return gettext("Only a booked session can be marked; this one is %(status)s.") % {
             "status": session.get_status_display()
         }
+    zone = clinic_zone()
+    day, today = session.start.astimezone(zone).date(), now.astimezone(zone).date()
+    if mark in (ARRIVED, NOT_ARRIVED):
+        if day != today:
+            return gettext("A patient can be marked arrived only on the day of the session.")
+        return ""
     if (
-        not no_show
+        mark == ATTENDED
         and session.course.consent_to_sign
         and not session.course.sessions.active().filter(number__lt=session.number).exists()
     ):
@@ -66,16 +98,15 @@ def attendance_refusal(session: Session, now: datetime, *, no_show: bool) -> str
             "The patient has not signed the consent form yet. Record the signed form first "
             "(Record the signed consent form, below)."
         )
-    if no_show and session.start > now:
+    if mark == NO_SHOW and session.start > now:
         return gettext("A session can be marked as a no-show only once its start has passed.")
-    zone = clinic_zone()
-    if session.start.astimezone(zone).date() > now.astimezone(zone).date():
+    if day > today:
         return gettext("A session can be marked attended from its day on, not before.")
     return ""
 
 
-def _check_markable(session: Session, now: datetime, *, no_show: bool) -> None:
-    if refusal := attendance_refusal(session, now, no_show=no_show):
+def _check_markable(session: Session, now: datetime, mark: str) -> None:
+    if refusal := attendance_refusal(session, now, mark=mark):
         raise BookingError(refusal)
 
 
@@ -90,10 +121,32 @@ def _save(session: Session, status: str, by, reason: str) -> None:
 
 
 @transaction.atomic
+def session_mark_arrived(*, session: Session, by, now: datetime | None = None) -> Session:
+    """The patient is in the waiting room."""
+    now = now or timezone.now()
+    session = _locked(session)
+    _check_markable(session, now, ARRIVED)
+    _save(session, Session.Status.ARRIVED, by, "Marked arrived")
+    logger.info("session arrived", extra={"session_id": session.pk})
+    return session
+
+
+@transaction.atomic
+def session_mark_not_arrived(*, session: Session, by, now: datetime | None = None) -> Session:
+    """Take back an "arrived" marked by mistake: the session is booked again."""
+    now = now or timezone.now()
+    session = _locked(session)
+    _check_markable(session, now, NOT_ARRIVED)
+    _save(session, Session.Status.BOOKED, by, "Arrival taken back")
+    logger.info("session arrival taken back", extra={"session_id": session.pk})
+    return session
+
+
+@transaction.atomic
 def session_mark_attended(*, session: Session, by, now: datetime | None = None) -> Session:
     now = now or timezone.now()
     session = _locked(session)
-    _check_markable(session, now, no_show=False)
+    _check_markable(session, now, ATTENDED)
     _save(session, Session.Status.ATTENDED, by, "Marked attended")
     logger.info("session attended", extra={"session_id": session.pk})
     return session
@@ -104,7 +157,7 @@ def session_mark_no_show(*, session: Session, by, now: datetime | None = None) -
     """Mark a no-show and stop its aftercare and check-in emails that have not gone yet."""
     now = now or timezone.now()
     session = _locked(session)
-    _check_markable(session, now, no_show=True)
+    _check_markable(session, now, NO_SHOW)
     _save(session, Session.Status.NO_SHOW, by, "Marked no-show")
     stopped = reminders_stop(
         session=session, kinds=AFTER_THE_SESSION, now=now, reason="The patient did not come."

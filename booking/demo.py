@@ -18,7 +18,8 @@ Each practitioner gets a drawn head-and-shoulders picture as their photo
 
 It shows: a finished course, a course half way (session 1 attended), a no-show,
 a cancelled session, a phone booking whose consent is to be signed at the first
-visit, today's sessions, and a busy week for the schedule.
+visit, today's sessions (the first still to come marked arrived), and a busy
+week for the schedule.
 """
 
 import contextlib
@@ -240,6 +241,19 @@ def _courses(treatment, practitioners, staff, reception, now) -> None:
             email = f"demo.today.{today:%Y%m%d}.{n}@example.com"
             patient = _patient(email, f"{TODAY_NAMES[n]} Demo-Patient", f"07700 9002{n:02d}")
             course(key, patient, practitioner=practitioners[who], first_day=today, hour=hour)
+        # The first of them still to come is in the waiting room: "Arrived" on the schedule.
+        waiting = (
+            Session.objects.filter(
+                course__idempotency_key__startswith=f"demo-today-{today.isoformat()}",
+                status=Session.Status.BOOKED,
+                start__date=today,
+                end__gt=now,
+            )
+            .order_by("start")
+            .first()
+        )
+        if waiting is not None:
+            attendance.session_mark_arrived(session=waiting, by=reception or staff, now=now)
     for n, (who, days, hour) in enumerate(BUSY_WEEK):
         patient = next(patients, None)
         if patient is None:

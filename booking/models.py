@@ -353,6 +353,7 @@ ACTIVE = ~Q(status="cancelled")
 class Session(models.Model):
     class Status(models.TextChoices):
         BOOKED = "booked", _("Booked")
+        ARRIVED = "arrived", _("Arrived")  # in the waiting room (booking/attendance.py)
         ATTENDED = "attended", _("Attended")
         NO_SHOW = "no_show", _("No-show")
         CANCELLED = "cancelled", _("Cancelled")
@@ -430,6 +431,10 @@ class Session(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+
+# A session still to happen or happening: booked, or the patient in the waiting room.
+TO_HAPPEN = (Session.Status.BOOKED, Session.Status.ARRIVED)
 
 
 class ClinicalNote(models.Model):

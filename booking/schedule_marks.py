@@ -87,6 +87,7 @@ class StatusMark:
 # OTHER_SYMBOL until it has a line here.
 SYMBOLS = {
     Session.Status.BOOKED: "○",
+    Session.Status.ARRIVED: "➜",
     Session.Status.ATTENDED: "✓",
     Session.Status.NO_SHOW: "✗",
     Session.Status.CANCELLED: "⊘",

@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 
 from . import selectors, services
 from .courses import end_of_day
-from .models import BookingRules, Practitioner, Session, TimeOff
+from .models import TO_HAPPEN, BookingRules, Practitioner, Session, TimeOff
 from .services import BookingError, staff_rules
 
 logger = logging.getLogger(__name__)
@@ -37,9 +37,9 @@ def session_label(session: Session) -> str:
 def time_off_collisions(
     *, practitioner: Practitioner, start: datetime, end: datetime
 ) -> list[Session]:
-    """The practitioner's booked sessions that overlap [start, end), by start."""
+    """The practitioner's booked (or arrived) sessions that overlap [start, end), by start."""
     return list(
-        Session.objects.filter(practitioner=practitioner, status=Session.Status.BOOKED)
+        Session.objects.filter(practitioner=practitioner, status__in=TO_HAPPEN)
         .overlapping(start, end)
         .select_related("patient", "course__treatment")
         .order_by("start")

@@ -116,6 +116,10 @@ class ScheduleAdmin(ReadOnlyAdmin):
             "rows": day_grid(plan, asked.zone),
             "csv_url": self._url("csv", asked.day, asked.filters),
             "contact": asked.contact,
+            # Today's sessions get "Arrived" (then "Attended") buttons for those who mark
+            # attendance; the services decide (booking/attendance.py).
+            "marking_today": request.user.has_perm("booking.mark_attendance")
+            and asked.day == timezone.now().astimezone(asked.zone).date(),
         }
         return TemplateResponse(request, "admin/booking/schedule/day.html", context)
 

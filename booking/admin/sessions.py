@@ -18,13 +18,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import attendance, selectors, services
 from ..export import SESSION_COLUMNS, csv_response
-from ..models import ClinicalNote, Session
+from ..models import TO_HAPPEN, ClinicalNote, Session
 from ..services import BookingError
 from .base import ReadOnlyAdmin, ScopedAdmin, describe
 from .moves import SessionMoveMixin
@@ -57,6 +58,18 @@ MARKED_ATTENDED = (
     _("%(session)s is marked attended."),
     ngettext_lazy(
         "%(count)s session is marked attended.", "%(count)s sessions are marked attended.", "count"
+    ),
+)
+MARKED_ARRIVED = (
+    _("%(session)s: the patient has arrived."),
+    ngettext_lazy(
+        "%(count)s session is marked arrived.", "%(count)s sessions are marked arrived.", "count"
+    ),
+)
+NOT_ARRIVED = (
+    _("%(session)s is booked again (not arrived)."),
+    ngettext_lazy(
+        "%(count)s session is booked again.", "%(count)s sessions are booked again.", "count"
     ),
 )
 MARKED_NO_SHOW = (
@@ -117,6 +130,7 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
     ]
     readonly_fields = fields
     actions = [
+        "mark_arrived",
         "mark_attended",
         "mark_no_show",
         "cancel_with_notice",
@@ -175,14 +189,19 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
     def _actions_for(self, request, object_id) -> dict | None:
         """The buttons this user may use on this session now (URLs), and why others are absent."""
         session = self.get_object(request, unquote(object_id))
-        if session is None or session.status != Session.Status.BOOKED:
+        if session is None or session.status not in TO_HAPPEN:
             return None
         now, found = timezone.now(), {}
         if self.has_mark_attendance_permission(request) and session.course.consent_to_sign:
             found["consent"] = reverse("admin:booking_session_consent", args=[session.pk])
         if self.has_mark_attendance_permission(request):
-            for name, no_show in (("attended", False), ("no_show", True)):
-                if not attendance.attendance_refusal(session, now, no_show=no_show):
+            for name in (
+                attendance.ARRIVED,
+                attendance.NOT_ARRIVED,
+                attendance.ATTENDED,
+                attendance.NO_SHOW,
+            ):
+                if not attendance.attendance_refusal(session, now, mark=name):
                     found[name] = reverse(f"admin:booking_session_{name}", args=[session.pk])
             if not found:
                 found["note"] = gettext("Attendance can be marked from the day of the session.")
@@ -197,6 +216,8 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
 
         return [
             view(self.export_view, "export/", "export"),
+            view(self.arrived_view, "<path:object_id>/arrived/", "arrived"),
+            view(self.not_arrived_view, "<path:object_id>/not-arrived/", "not_arrived"),
             view(self.attended_view, "<path:object_id>/attended/", "attended"),
             view(self.no_show_view, "<path:object_id>/no-show/", "no_show"),
             view(self.consent_view, "<path:object_id>/consent-signed/", "consent"),
@@ -222,6 +243,12 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         return reverse("admin:booking_session_change", args=[session.pk])
 
     # --- attendance ---------------------------------------------------------
+
+    def arrived_view(self, request, object_id):
+        return self._mark_one(request, object_id, attendance.session_mark_arrived, MARKED_ARRIVED)
+
+    def not_arrived_view(self, request, object_id):
+        return self._mark_one(request, object_id, attendance.session_mark_not_arrived, NOT_ARRIVED)
 
     def attended_view(self, request, object_id):
         return self._mark_one(request, object_id, attendance.session_mark_attended, MARKED_ATTENDED)
@@ -251,7 +278,12 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         if missing:
             return missing
         self._mark(request, [session], service, done)
-        return HttpResponseRedirect(self._change_url(session))
+        back = request.POST.get("next", "")  # the schedule's day view marks people in too
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = self._change_url(session)
+        return HttpResponseRedirect(back)
 
     def _mark(self, request, sessions, service, done: tuple) -> None:
         """One transaction per session: one that cannot be marked does not stop the rest."""
@@ -272,6 +304,12 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             self.message_user(request, done[0] % {"session": describe(marked[0])})
         elif marked:
             self.message_user(request, done[1] % {"count": len(marked)})
+
+    @admin.action(
+        description=_("Mark the selected sessions arrived"), permissions=["mark_attendance"]
+    )
+    def mark_arrived(self, request, queryset):
+        self._mark(request, self._listed(queryset), attendance.session_mark_arrived, MARKED_ARRIVED)
 
     @admin.action(
         description=_("Mark the selected sessions attended"), permissions=["mark_attendance"]

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from .. import rulebook
-from ..models import Course, Patient, Session
+from ..models import TO_HAPPEN, Course, Patient, Session
 
 
 def courses_by_next_session(*, patient: Patient, now: datetime) -> list[Course]:
@@ -24,7 +24,7 @@ def courses_by_next_session(*, patient: Patient, now: datetime) -> list[Course]:
 
     def order(course: Course) -> tuple:
         sessions = course.sessions.all()
-        to_come = [s.start for s in sessions if s.status == Session.Status.BOOKED and s.start > now]
+        to_come = [s.start for s in sessions if s.status in TO_HAPPEN and s.start > now]
         if to_come:
             return (0, min(to_come).timestamp(), course.created_at)
         last = max((s.start for s in sessions), default=course.created_at)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from education.models import Treatment
 
 from ..models import (
+    TO_HAPPEN,
     BookingRules,
     Course,
     Patient,
@@ -28,8 +29,8 @@ def treatment_history(
     if exclude_course_id is not None:
         sessions = sessions.exclude(course_id=exclude_course_id)
     found = sessions.aggregate(  # one query
-        open=Count("course", filter=Q(status=Session.Status.BOOKED, start__gt=now), distinct=True),
-        last=Max("start", filter=Q(status__in=[Session.Status.BOOKED, Session.Status.ATTENDED])),
+        open=Count("course", filter=Q(status__in=TO_HAPPEN, start__gt=now), distinct=True),
+        last=Max("start", filter=Q(status__in=[*TO_HAPPEN, Session.Status.ATTENDED])),
     )
     return found["open"], found["last"]
 
@@ -103,7 +104,7 @@ def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreache
             for b in rulebook.course_breaches(((s.number, s.start) for s in active), spacing, zone)
             if b.rule not in course.waived
         ]
-        if any(s.status == Session.Status.BOOKED for s in active):  # an open course
+        if any(s.status in TO_HAPPEN for s in active):  # an open course
             consent = rulebook.consent_breach(
                 has_version=course.consent_id is not None,
                 method=course.consent_method,
@@ -128,7 +129,7 @@ def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreache
             first = min(s.start for s in active)
             spacing = rulebook.spacing_of(course.treatment)
             extra = []
-            if any(s.status == Session.Status.BOOKED and s.start > now for s in active):
+            if any(s.status in TO_HAPPEN and s.start > now for s in active):
                 open_seen += 1
                 if open_seen > rules.courses_per_treatment:
                     extra.append(
@@ -141,7 +142,7 @@ def courses_breaking_rules(*, now: datetime, courses=None) -> list[CourseBreache
                 for other, sessions in group
                 if other.pk != course.pk
                 for s in sessions
-                if s.start < first and s.status in (Session.Status.BOOKED, Session.Status.ATTENDED)
+                if s.start < first and s.status in (*TO_HAPPEN, Session.Status.ATTENDED)
             ]
             if before:
                 earliest = rulebook.earliest_new_course(max(before), spacing, zone)

@@ -12,7 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from .. import reminders, rulebook, selectors
 from ..availability import Slot
-from ..models import BookingRules, Course, Session
+from ..models import TO_HAPPEN, BookingRules, Course, Session
 from .checks import lock, refuse, slot_for, slots_free, staff_rules
 from .errors import TAKEN_MESSAGE, BookingError, SlotTaken
 
@@ -32,7 +32,7 @@ def course_extend(
     course, active = _locked(course, slot)
     treatment = course.treatment
     refuse(rulebook.most_sessions_breach(len(active) + 1, treatment.sessions_max, treatment.name))
-    if not any(s.status == Session.Status.BOOKED for s in active) and not by_staff:
+    if not any(s.status in TO_HAPPEN for s in active) and not by_staff:
         raise BookingError(gettext("This course has finished. Please book a new course instead."))
     return _session_add(
         course=course,

@@ -54,10 +54,23 @@ from hypothesis.stateful import (
 )
 
 from booking import rulebook, selectors
-from booking.attendance import course_consent_signed, session_mark_attended, session_mark_no_show
+from booking.attendance import (
+    course_consent_signed,
+    session_mark_arrived,
+    session_mark_attended,
+    session_mark_no_show,
+    session_mark_not_arrived,
+)
 from booking.availability import Slot, local_datetime
 from booking.courses import course_plan
-from booking.models import BookingRules, Course, Reminder, ReminderSettings, Session
+from booking.models import (
+    TO_HAPPEN,
+    BookingRules,
+    Course,
+    Reminder,
+    ReminderSettings,
+    Session,
+)
 from booking.reminder_kinds import AFTER_CANCEL, AFTER_THE_SESSION, SESSION_TIMED
 from booking.reminder_timing import due_times
 from booking.rulebook import spacing_of
@@ -129,6 +142,7 @@ class Bookings(RuleBasedStateMachine):
         self.now = START
         self.zone = selectors.clinic_zone()
         self.placed_at: dict[int, datetime] = {}  # session -> when it was booked or moved
+        self.marked_on: dict[int, tuple[str, datetime]] = {}  # session -> the desk's last mark
         self.staff = self.world["staff"]
         self.refusals = 0
 
@@ -491,21 +505,48 @@ class Bookings(RuleBasedStateMachine):
 
     def _due_today(self):
         return Session.objects.filter(
-            status=Session.Status.BOOKED, start__lte=self.now + timedelta(hours=12)
+            status__in=TO_HAPPEN, start__lte=self.now + timedelta(hours=12)
         ).order_by("pk")
 
+    def _today(self):
+        day_start = datetime.combine(self.now.astimezone(self.zone).date(), time(), self.zone)
+        return self._due_today().filter(start__gte=day_start)
+
+    @precondition(lambda self: self._today().exists())
+    @rule(data=st.data(), back=st.booleans())
+    def patient_arrives(self, data, back):
+        """In the waiting room (or taken back: the desk clicked the wrong name)."""
+        today = list(self._today())
+        session = today[data.draw(st.integers(0, len(today) - 1), label="session")]
+        mark, service = (
+            ("not_arrived", session_mark_not_arrived) if back else ("arrived", session_mark_arrived)
+        )
+        if self._refused(service, session=session, by=self.staff, now=self.now) is not None:
+            self.marked_on[session.pk] = (mark, self.now)
+
     @precondition(lambda self: self._due_today().exists())
-    @rule(data=st.data(), no_show=st.booleans(), sign_first=st.booleans())
-    def mark_attendance(self, data, no_show, sign_first):
-        """At the desk: attended or a no-show, from the session's day (a course with consent
-        on paper first records the signed form, or is refused)."""
+    @rule(
+        data=st.data(),
+        mark=st.sampled_from(["arrived", "not_arrived", "attended", "no_show"]),
+        sign_first=st.booleans(),
+    )
+    def mark_attendance(self, data, mark, sign_first):
+        """At the desk: arrived (or taken back), attended or a no-show, on or from the
+        session's day (a course with consent on paper first records the signed form, or
+        is refused)."""
         due = list(self._due_today().select_related("course"))
         session = due[data.draw(st.integers(0, len(due) - 1), label="session")]
         if sign_first and session.course.consent_to_sign:
             course_consent_signed(course=session.course, by=self.staff, now=self.now)
             session.course.refresh_from_db()
-        mark = session_mark_no_show if no_show else session_mark_attended
-        self._refused(mark, session=session, by=self.staff, now=self.now)
+        service = {
+            "arrived": session_mark_arrived,
+            "not_arrived": session_mark_not_arrived,
+            "attended": session_mark_attended,
+            "no_show": session_mark_no_show,
+        }[mark]
+        if self._refused(service, session=session, by=self.staff, now=self.now) is not None:
+            self.marked_on[session.pk] = (mark, self.now)
 
     @precondition(lambda self: Session.objects.filter(status=Session.Status.BOOKED).exists())
     @rule(data=st.data(), hand_over=st.booleans())
@@ -533,6 +574,24 @@ class Bookings(RuleBasedStateMachine):
         """What the worker does every minute: claim what is due, re-check, send."""
         send_all_due(now=self.now)
 
+    @precondition(
+        lambda self: Session.objects.filter(
+            status=Session.Status.BOOKED, start__gt=self.now + timedelta(minutes=30)
+        ).exists()
+    )
+    @rule(minutes_before=st.sampled_from([5, 30, 120]))
+    def the_next_session_is_soon(self, minutes_before):
+        """Time runs on to shortly before the next booked session: the desk's day."""
+        nearest = (
+            Session.objects.filter(
+                status=Session.Status.BOOKED, start__gt=self.now + timedelta(minutes=30)
+            )
+            .order_by("start")
+            .first()
+        )
+        if nearest.start - START < timedelta(weeks=5):
+            self.now = max(self.now, nearest.start - timedelta(minutes=minutes_before))
+
     @rule(hours=st.sampled_from([1, 6, 23, 47, 72, 24 * 7]))
     def time_passes(self, hours):
         if self.now - START < timedelta(weeks=5):
@@ -547,6 +606,28 @@ class Bookings(RuleBasedStateMachine):
         for a, b in zip(active, active[1:], strict=False):
             if a.practitioner_id == b.practitioner_id:
                 assert a.end + buffer <= b.start, f"{a.pk} and {b.pk} overlap or skip the buffer"
+
+    @invariant()
+    def arrivals_are_marked_on_the_day(self):
+        """An arrived session was marked so on its own day, and nobody arrived is a no-show
+        (the desk's order: booked -> arrived -> attended)."""
+        for session in Session.objects.filter(status=Session.Status.ARRIVED):
+            mark, when = self.marked_on[session.pk]
+            assert mark == "arrived", session.pk
+            assert when.astimezone(self.zone).date() == session.start.astimezone(self.zone).date()
+        for pk, (mark, _when) in self.marked_on.items():
+            status = Session.objects.get(pk=pk).status
+            expected = {
+                "arrived": Session.Status.ARRIVED,
+                "not_arrived": Session.Status.BOOKED,
+                "attended": Session.Status.ATTENDED,
+                "no_show": Session.Status.NO_SHOW,
+            }[mark]
+            # Marked last this way; since then only a cancellation may have changed it
+            # (a booked session, or one taken back to booked).
+            assert status == expected or (
+                status == Session.Status.CANCELLED and expected == Session.Status.BOOKED
+            ), (pk, mark, status)
 
     @invariant()
     def no_patient_is_double_booked(self):

@@ -117,7 +117,11 @@ def test_day_view_shows_every_practitioner_and_each_session_in_full(
     assert "Schedule: Monday 1 June 2026" in text(html)
     (cell,) = blocks(html, "session")
     who = f"P {practitioner.display_name}"  # initials, and the name for screen readers
-    assert cell == f"10:00–11:15 {patient.full_name} Microneedling Session 1 of 3 {who} ○ Booked"
+    # Today's session: reception can mark the patient arrived from here.
+    assert cell == (
+        f"10:00–11:15 {patient.full_name} Microneedling Session 1 of 3 {who} ○ Booked "
+        f"Arrived : {patient.full_name}"
+    )
     assert cell in hour_rows(html)["10:00"][0]
     link = next(find(next(find(html, "td", "block--session")), "a"))
     assert dict(link.attributes)["href"] == reverse(

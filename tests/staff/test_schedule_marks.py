@@ -89,7 +89,7 @@ def test_every_status_has_its_word_and_a_symbol_in_the_models_order():
     marks = status_marks()
     assert [m.value for m in marks] == Session.Status.values
     assert [m.label for m in marks] == [str(label) for label in Session.Status.labels]
-    assert [m.label for m in marks][:4] == ["Booked", "Attended", "No-show", "Cancelled"]
+    assert [m.label for m in marks] == ["Booked", "Arrived", "Attended", "No-show", "Cancelled"]
     assert all(m.symbol for m in marks)
     assert set(SYMBOLS) <= set(Session.Status)  # no line for a status that is gone
     assert len(set(SYMBOLS.values())) == len(SYMBOLS)  # each tells its status apart
@@ -163,6 +163,6 @@ def test_the_day_and_week_views_have_a_key(client_for, reception, practitioner, 
         words = text(key)
         assert words.startswith("Key Practitioners")
         assert f"P {practitioner.display_name}" in words and "SP Dr Second Person" in words
-        assert "Session status ○ Booked ✓ Attended ✗ No-show ⊘ Cancelled" in words
+        assert "Session status ○ Booked ➜ Arrived ✓ Attended ✗ No-show ⊘ Cancelled" in words
         for label in ("Free", "Break", "Time off", "Clinic closed", "Not working"):
             assert label in words
