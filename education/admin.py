@@ -10,6 +10,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from clinic.admin_labels import EditableListAdmin, TabularInline
+
 from .models import (
     FAQ,
     Article,
@@ -118,7 +120,7 @@ class ContentAdmin(admin.ModelAdmin):
         )
 
 
-class SuitabilityQuestionInline(admin.TabularInline):
+class SuitabilityQuestionInline(TabularInline):
     model = SuitabilityQuestion
     extra = 0
 
@@ -238,7 +240,7 @@ class ArticleAdmin(ContentAdmin):
 
 
 @admin.register(FAQ)
-class FAQAdmin(admin.ModelAdmin):
+class FAQAdmin(EditableListAdmin):
     list_display = ["question", "topic", "treatment", "order", "is_published"]
     list_editable = ["order", "is_published"]
     list_filter = ["is_published", "topic", "treatment"]

@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clinic.admin_access import FieldAccessAdmin
+from clinic.admin_labels import TabularInline
 
 from .. import photos, selectors, services
 from ..models import Practitioner, TimeOff, WorkingHours
@@ -92,12 +93,12 @@ class TimeOffModelForm(forms.ModelForm):
         return data
 
 
-class WorkingHoursInline(admin.TabularInline):
+class WorkingHoursInline(TabularInline):
     model = WorkingHours
     extra = 0
 
 
-class TimeOffInline(admin.TabularInline):
+class TimeOffInline(TabularInline):
     model = TimeOff
     form = TimeOffModelForm
     fields = ["start", "end", "reason"]

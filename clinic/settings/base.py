@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # the widgets' own templates, for FORM_RENDERER below
     "django.contrib.sitemaps",
     "django.contrib.postgres",  # full-text search, trigram, exclusion constraints
     "allauth",
@@ -88,6 +89,11 @@ MIDDLEWARE = [
     "clinic.security.StaffTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as its docs ask
 ]
+
+# Widgets render through TEMPLATES, so templates/ can correct one of Django's
+# (templates/admin/widgets/split_datetime.html labels its date and time boxes).
+# https://docs.djangoproject.com/en/5.2/ref/forms/renderers/#templatessetting
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
