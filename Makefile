@@ -17,15 +17,16 @@ help:
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 
-# Stamps: re-install only when a lock file changes.
+# Stamps: re-install only when a lock file changes. pip -qq: errors only (a machine's own
+# pip configuration can print a warning per package, burying make run's first lines).
 $(VENV)/.installed-base: requirements/base.lock | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements/base.lock
+	$(BIN)/pip install --quiet --quiet -r requirements/base.lock
 	@touch $@
 
 $(VENV)/.installed-dev: requirements/dev.lock | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements/dev.lock
+	$(BIN)/pip install --quiet --quiet -r requirements/dev.lock
 	@touch $@ $(VENV)/.installed-base
 
 # Bootstrap (and axe-core for the tests) from the npm registry, served by the app.

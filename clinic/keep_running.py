@@ -27,16 +27,16 @@ def say(text: str) -> None:
 
 def _wait(child: subprocess.Popen, stopping) -> int:
     """The child's exit code. Once asked to stop it has STOP_SECONDS, then is killed: honcho
-    kills this whole process group after 5 s, and a Celery worker on the filesystem broker
-    takes about 4 s to finish a warm shutdown."""
-    deadline = None
+    kills this process after 5 s, and a Celery worker on the filesystem broker takes about
+    4 s to finish a warm shutdown."""
+    asked = None
     while True:
         try:
             return child.wait(timeout=0.2)
         except subprocess.TimeoutExpired:
             if stopping():
-                deadline = deadline or time.monotonic() + STOP_SECONDS
-                if time.monotonic() > deadline:
+                asked = asked or time.monotonic()
+                if time.monotonic() - asked > STOP_SECONDS:
                     child.kill()
                     return child.wait()
 
@@ -45,21 +45,23 @@ def main(command: list[str], *, pause: float = PAUSE_SECONDS) -> int:
     if not command:
         say("usage: python -m clinic.keep_running <command> [args...]")
         return 2
-    stopping = False
+    stopping = 0  # the signal that asked to stop
     child: subprocess.Popen | None = None
 
     def stop(signum, _frame):
         nonlocal stopping
-        stopping = True
+        stopping = signum
         if child is not None and child.poll() is None:
-            child.send_signal(signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
+            child.send_signal(signum)  # once: the command has a process group of its own
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     name = command[0].rsplit("/", 1)[-1]
     restarts: list[float] = []
     while not stopping:
-        child = subprocess.Popen(command)  # noqa: S603 - the Procfile's own command line
+        # Its own process group: honcho signals this one's, so the command hears each
+        # signal once, from here (twice, Celery says "Warm shutdown" twice).
+        child = subprocess.Popen(command, start_new_session=True)  # noqa: S603 - the Procfile's
         code = _wait(child, lambda: stopping)
         if stopping:
             break
