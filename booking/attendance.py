@@ -120,49 +120,51 @@ def _save(session: Session, status: str, by, reason: str) -> None:
     session.save(update_fields=["status", "updated_at"])
 
 
+# What each mark makes of the session, and the reason its history row gives.
+MARKS = {
+    ARRIVED: (Session.Status.ARRIVED, "Marked arrived"),
+    NOT_ARRIVED: (Session.Status.BOOKED, "Arrival taken back"),
+    ATTENDED: (Session.Status.ATTENDED, "Marked attended"),
+    NO_SHOW: (Session.Status.NO_SHOW, "Marked no-show"),
+}
+
+
+def _mark(session: Session, mark: str, by, now: datetime) -> Session:
+    """Lock, check and save one mark (inside the caller's transaction)."""
+    session = _locked(session)
+    _check_markable(session, now, mark)
+    status, reason = MARKS[mark]
+    _save(session, status, by, reason)
+    logger.info("session marked", extra={"session_id": session.pk, "mark": mark})
+    return session
+
+
 @transaction.atomic
 def session_mark_arrived(*, session: Session, by, now: datetime | None = None) -> Session:
     """The patient is in the waiting room."""
-    now = now or timezone.now()
-    session = _locked(session)
-    _check_markable(session, now, ARRIVED)
-    _save(session, Session.Status.ARRIVED, by, "Marked arrived")
-    logger.info("session arrived", extra={"session_id": session.pk})
-    return session
+    return _mark(session, ARRIVED, by, now or timezone.now())
 
 
 @transaction.atomic
 def session_mark_not_arrived(*, session: Session, by, now: datetime | None = None) -> Session:
     """Take back an "arrived" marked by mistake: the session is booked again."""
-    now = now or timezone.now()
-    session = _locked(session)
-    _check_markable(session, now, NOT_ARRIVED)
-    _save(session, Session.Status.BOOKED, by, "Arrival taken back")
-    logger.info("session arrival taken back", extra={"session_id": session.pk})
-    return session
+    return _mark(session, NOT_ARRIVED, by, now or timezone.now())
 
 
 @transaction.atomic
 def session_mark_attended(*, session: Session, by, now: datetime | None = None) -> Session:
-    now = now or timezone.now()
-    session = _locked(session)
-    _check_markable(session, now, ATTENDED)
-    _save(session, Session.Status.ATTENDED, by, "Marked attended")
-    logger.info("session attended", extra={"session_id": session.pk})
-    return session
+    return _mark(session, ATTENDED, by, now or timezone.now())
 
 
 @transaction.atomic
 def session_mark_no_show(*, session: Session, by, now: datetime | None = None) -> Session:
     """Mark a no-show and stop its aftercare and check-in emails that have not gone yet."""
     now = now or timezone.now()
-    session = _locked(session)
-    _check_markable(session, now, NO_SHOW)
-    _save(session, Session.Status.NO_SHOW, by, "Marked no-show")
+    session = _mark(session, NO_SHOW, by, now)
     stopped = reminders_stop(
         session=session, kinds=AFTER_THE_SESSION, now=now, reason="The patient did not come."
     )
-    logger.info("session no-show", extra={"session_id": session.pk, "reminders_stopped": stopped})
+    logger.info("no-show emails stopped", extra={"session_id": session.pk, "stopped": stopped})
     return session
 
 
