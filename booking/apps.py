@@ -14,8 +14,11 @@ class BookingConfig(AppConfig):
 
         from .models import Practitioner
         from .services.practitioners import practitioner_deleted
+        from .waitlist import signals as waitlist_signals
 
         # However a practitioner is deleted (the admin's page, its bulk action, a shell).
         post_delete.connect(
             practitioner_deleted, sender=Practitioner, dispatch_uid="booking:photo-files"
         )
+        # Time freed by time off, working hours or closures reaches the waitlist.
+        waitlist_signals.connect()

@@ -35,6 +35,7 @@ from .reminder_kinds import AFTER_THE_SESSION
 from .reminders import reminders_cancel
 from .selectors import clinic_zone
 from .services import BookingError
+from .waitlist import hooks as waitlist_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,8 @@ def _mark(session: Session, mark: str, by, now: datetime) -> Session:
     _check_markable(session, now, mark)
     status, reason = MARKS[mark]
     _save(session, status, by, reason)
+    if mark != NOT_ARRIVED:  # its day has come: no earlier time is waited for
+        waitlist_hooks.entries_end([session], reason=f"{reason}.", now=now)
     logger.info("session marked", extra={"session_id": session.pk, "mark": mark})
     return session
 

@@ -337,8 +337,12 @@ LONGEST_SESSION = timedelta(hours=12)
 
 class SessionQuerySet(models.QuerySet):
     def active(self):
-        """Sessions that hold their time: everything but cancelled ones."""
+        """Sessions that take their time: everything but cancelled ones."""
         return self.exclude(status=Session.Status.CANCELLED)
+
+    def held(self):
+        """Live holds: a time kept for a waitlist offer (booking/waitlist/)."""
+        return self.filter(status=Session.Status.HELD)
 
     def upcoming(self, now=None):
         return self.filter(start__gte=now or timezone.now())
@@ -350,6 +354,20 @@ class SessionQuerySet(models.QuerySet):
 ACTIVE = ~Q(status="cancelled")
 
 
+class SessionManager(models.Manager.from_queryset(SessionQuerySet)):
+    """Sessions of courses: what every page, email and service means by a session.
+
+    A waitlist hold is a row of this table too (so the exclusion constraints
+    below cover it, and the one availability read, which is SQL on the table,
+    sees it), but it belongs to no course and is nobody's appointment: this,
+    the default manager (and so every related manager, `patient.sessions`
+    and `course.sessions`), leaves holds out. `Session.with_holds` reads them.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().filter(course__isnull=False)
+
+
 class Session(models.Model):
     class Status(models.TextChoices):
         BOOKED = "booked", _("Booked")
@@ -357,8 +375,14 @@ class Session(models.Model):
         ATTENDED = "attended", _("Attended")
         NO_SHOW = "no_show", _("No-show")
         CANCELLED = "cancelled", _("Cancelled")
+        # A time kept for a waitlist offer until `held_until` (booking/waitlist/); a
+        # released hold is cancelled.
+        HELD = "held", _("Held for a waitlist offer")
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sessions")
+    # None only for a waitlist hold (a check constraint below holds it).
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="sessions", null=True, blank=True
+    )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
     number = models.PositiveSmallIntegerField(_("number in course"))
     practitioner = models.ForeignKey(
@@ -370,12 +394,15 @@ class Session(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.BOOKED
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # A hold's expiry (set again when its offer is sent); None for a course's session.
+    held_until = models.DateTimeField(_("held until"), null=True, blank=True, editable=False)
     # Rises on every change, so calendar apps replace their copy (iCalendar SEQUENCE).
     sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = SessionQuerySet.as_manager()
+    objects = SessionManager()
+    with_holds = SessionQuerySet.as_manager()  # the table as it is, holds included
     history = HistoricalRecords()
 
     class Meta:
@@ -396,6 +423,14 @@ class Session(models.Model):
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_end_after_start"),
             models.CheckConstraint(
                 condition=Q(end__lte=F("start") + LONGEST_SESSION), name="session_at_most_12_hours"
+            ),
+            # A row is a course's session, or a waitlist hold (held, or released: cancelled).
+            models.CheckConstraint(
+                condition=Q(course__isnull=False, held_until__isnull=True) & ~Q(status="held")
+                | Q(
+                    course__isnull=True, held_until__isnull=False, status__in=["held", "cancelled"]
+                ),
+                name="session_of_a_course_or_a_hold",
             ),
             models.UniqueConstraint(
                 fields=["course", "number"], condition=ACTIVE, name="session_number_once_per_course"
@@ -422,6 +457,8 @@ class Session(models.Model):
         ]
 
     def __str__(self):
+        if self.course_id is None:
+            return gettext("Time held for %(patient)s") % {"patient": self.patient}
         return gettext("Session %(number)d of %(planned)d: %(patient)s") % {
             "number": self.number,
             "planned": self.course.sessions_planned,
@@ -526,6 +563,7 @@ class Reminder(models.Model):
         CHANGED = "changed", _("Session changed")
         CANCELLED = "cancelled", _("Session cancelled")
         CLINIC_NOTICE = "clinic_notice", _("Clinic notice")
+        OFFER = "offer", _("Waitlist offer")  # about a hold (booking/waitlist/)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -612,3 +650,12 @@ class ScheduleEntry(Session):
         # Who may open it is `booking.view_schedule` on Session; add/change/delete
         # permissions for a read-only page would only be noise in the role editor.
         default_permissions = ()
+
+
+# The waitlist's rows, registered with this app (booking/waitlist/models.py).
+from .waitlist.models import (  # noqa: E402, F401
+    FreedTime,
+    Offer,
+    WaitlistEntry,
+    WaitlistSettings,
+)

@@ -80,10 +80,14 @@ def build_message(
     reminder: Reminder, *, clinic: ClinicDetails | None = None
 ) -> EmailMultiAlternatives:
     clinic = clinic or ClinicDetails.current()
+    headers = {"Message-ID": _message_id(reminder), "Idempotency-Key": reminder.idempotency_key}
+    if reminder.kind == Kind.OFFER:  # about a hold, which has no course
+        from .waitlist.sending import offer_message
+
+        return offer_message(reminder, clinic=clinic, headers=headers)
     context = _context(reminder, clinic)
     session, course = reminder.session, context["course"]
     rule = KINDS[reminder.kind]
-    headers = {"Message-ID": _message_id(reminder), "Idempotency-Key": reminder.idempotency_key}
     to = [context["clinic"].email] if rule.to_clinic else [session.patient.user.email]
     if rule.opt_out:
         url = settings.SITE_URL + reverse(

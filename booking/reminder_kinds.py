@@ -73,6 +73,8 @@ KINDS: dict[str, KindRule] = {
     Kind.CLINIC_NOTICE: KindRule(
         _("New booking for %(first_name)s"), after_cancel=True, lists_sessions=True, to_clinic=True
     ),
+    # About a hold, not a course's session (booking/waitlist/): its own message and checks.
+    Kind.OFFER: KindRule(_("A %(treatment)s time has come up: %(when)s"), calendar=""),
 }
 
 

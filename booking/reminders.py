@@ -43,6 +43,7 @@ from .models import Course, Reminder, ReminderEvent, ReminderSettings, Session
 from .reminder_kinds import AFTER_CANCEL, KINDS, SESSION_TIMED
 from .reminder_timing import after_quiet_hours, due_times
 from .rulebook import spacing_of
+from .waitlist.sending import offer_prepare
 
 logger = logging.getLogger(__name__)
 Kind, Status = Reminder.Kind, Reminder.Status
@@ -185,12 +186,15 @@ def queue_for_next_window(session: Session, *, now: datetime) -> None:
     )
 
 
-def dispatch_due(*, now: datetime, batch: int = BATCH, worker: str = "") -> list[int]:
-    """Claim up to `batch` due rows for `worker` (clinic.celery.worker_id; "" outside a
-    worker); the same queries whatever the batch size."""
+def dispatch_due(
+    *, now: datetime, batch: int = BATCH, worker: str = "", kinds: Sequence[str] = ()
+) -> list[int]:
+    """Claim up to `batch` due rows (of `kinds`, or any) for `worker` (clinic.celery.worker_id;
+    "" outside a worker); the same queries whatever the batch size."""
+    due = Reminder.objects.filter(kind__in=kinds) if kinds else Reminder.objects.all()
     with transaction.atomic():
         ids = list(
-            Reminder.objects.select_for_update(skip_locked=True)
+            due.select_for_update(skip_locked=True)
             .filter(
                 Q(status=Status.PENDING, due_at__lte=now)
                 | Q(status=Status.SENDING, claimed_at__lt=now - _lease())
@@ -419,6 +423,18 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> str:
             reminder.save(update_fields=["status", "due_at", "updated_at"])
             _log([reminder.pk], "deferred", now, "The session has not ended yet.")
             return "deferred"
+        if reminder.kind == Kind.OFFER:  # quiet hours, and the hold's clock starts now
+            prepared = offer_prepare(reminder, now)
+            if prepared.action == "defer":
+                reminder.status, reminder.due_at = Status.PENDING, prepared.at
+                reminder.save(update_fields=["status", "due_at", "updated_at"])
+                _log([reminder.pk], "deferred", now, "Quiet hours.")
+                return "deferred"
+            if prepared.action == "skip":
+                reminder.status, reminder.reason = Status.SKIPPED, prepared.reason
+                reminder.save(update_fields=["status", "reason", "updated_at"])
+                _log([reminder.pk], reminder.status, now, prepared.reason)
+                return "skipped"
         message = build_message(reminder)
         try:
             _mailer.send(message)

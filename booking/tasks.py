@@ -6,6 +6,8 @@ from django.utils import timezone
 from clinic.celery import worker_id, workers_answering
 
 from . import reminders
+from .models import Reminder
+from .waitlist import services as waitlist
 
 
 @shared_task(name="booking.dispatch_due_reminders", acks_late=True, ignore_result=True)
@@ -34,3 +36,16 @@ def reminder_send(reminder_id: int, holder: str = "") -> str:
     if worker and worker != holder:  # claimed elsewhere: if this worker dies, its claim is gone
         reminders.claim_take_over(reminder_id=reminder_id, worker=worker)
     return reminders.reminder_send(reminder_id=reminder_id)
+
+
+@shared_task(name="booking.waitlist_run", acks_late=True, ignore_result=True)
+def waitlist_run() -> dict:
+    """Every 10 seconds (django-celery-beat): end old entries, lapse holds and hand their
+    time on, offer freed time; then claim the offer emails now due, as the reminder
+    dispatcher would, so an offer goes out within seconds, not at the next minute."""
+    done = waitlist.waitlist_sweep(now=timezone.now())
+    worker = worker_id()
+    ids = reminders.dispatch_due(now=timezone.now(), worker=worker, kinds=[Reminder.Kind.OFFER])
+    for reminder_id in ids:
+        reminder_send.delay(reminder_id, worker)
+    return {**done, "sending": len(ids)}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import appointments, emails, photos, rebook
+from .views import appointments, emails, photos, rebook, waitlist
 from .views.journey import choose, confirm, details, times
 
 app_name = "booking"
@@ -39,6 +39,11 @@ urlpatterns = [
     path("appointments/courses/<int:pk>/replan/", appointments.replan, name="replan"),
     path("appointments/courses/<int:pk>/add/", appointments.extend_course, name="course_extend"),
     path("appointments/courses/<int:pk>/calendar.ics", appointments.course_ics, name="course_ics"),
+    path("waitlist/join/", waitlist.waitlist_join, name="waitlist_join"),
+    path("waitlist/<int:pk>/change/", waitlist.waitlist_change, name="waitlist_change"),
+    path("waitlist/<int:pk>/leave/", waitlist.waitlist_leave, name="waitlist_leave"),
+    path("waitlist/offers/<str:token>/", waitlist.offer_accept, name="offer_accept"),
+    path("waitlist/offers/<str:token>/decline/", waitlist.offer_decline, name="offer_decline"),
     # Under settings.MEDIA_URL; the name's shape is checked by the view.
     path("media/practitioners/<str:name>", photos.practitioner_photo, name="practitioner_photo"),
 ]

@@ -11,7 +11,8 @@ from simple_history.utils import bulk_update_with_history
 
 from .. import reminders
 from ..availability import Slot
-from ..models import BookingRules, Course, Session
+from ..models import BookingRules, Course, FreedTime, Session
+from ..waitlist import hooks as waitlist_hooks
 from .checks import (
     change_refusal,
     lock,
@@ -35,6 +36,12 @@ def _mark_cancelled(sessions: Sequence[Session], now: datetime) -> None:
     bulk_update_with_history(
         sessions, Session, ["status", "cancelled_at", "sequence", "updated_at"]
     )
+
+
+def _waitlist_told(cancelled: Sequence[Session], now: datetime) -> None:
+    """Their time is free for the waitlist, and nobody waits for an earlier time of them."""
+    waitlist_hooks.sessions_freed(cancelled, cause=FreedTime.Cause.CANCELLED)
+    waitlist_hooks.entries_end(cancelled, reason="The session was cancelled.", now=now)
 
 
 def course_status_after_cancel(course: Course) -> None:
@@ -107,6 +114,7 @@ def session_cancel(
         )
     _mark_cancelled(cancelled, now)
     reminders.queue_for_cancel(cancelled, now=now, notify=notify)
+    _waitlist_told(cancelled, now)
     if moves:
         sessions_shift(
             moves,
@@ -144,6 +152,7 @@ def course_cancel(
         change_refusal(session, now, rules, by_staff)
     _mark_cancelled(upcoming, now)
     reminders.queue_for_cancel(upcoming, now=now, notify=notify)
+    _waitlist_told(upcoming, now)
     course_status_after_cancel(course)
     logger.info("course cancelled", extra={"course_id": course.pk, "sessions": len(upcoming)})
     return upcoming

@@ -12,7 +12,8 @@ from education.models import Treatment
 
 from .. import reminders, rulebook, selectors
 from ..availability import Slot
-from ..models import BookingRules, Course, Patient, Practitioner, Session
+from ..models import BookingRules, Course, FreedTime, Patient, Practitioner, Session
+from ..waitlist import hooks as waitlist_hooks
 from .errors import TAKEN_MESSAGE, BookingError, NeedsReplan, SlotTaken
 
 ALTERNATIVES = 6
@@ -243,6 +244,9 @@ def sessions_shift(
     and re-time their reminders. A clash the re-check missed (another booking committed
     in between) writes nothing and comes back as SlotTaken with the nearest free times.
     For session_move and session_cancel alike."""
+    left = [moved for moved, _slot in moves]  # their old times, free from this commit
+    waitlist_hooks.sessions_freed(left, cause=FreedTime.Cause.MOVED)
+    waitlist_hooks.entries_end(left, reason="The session was moved.", now=now)
     for moved, slot in moves:
         moved.start, moved.end, moved.practitioner_id = slot.start, slot.end, slot.practitioner_id
         moved.sequence += 1

@@ -1,0 +1,554 @@
+"""Writes for the waitlist: entries, offers and their holds, and the sweep.
+
+Every booking an offer leads to goes through booking/services/ (course_book,
+session_move) with all their checks and emails. Locks are taken in the
+booking services' order (practitioners, then the patient) before an offer's
+row, so a cancellation and an accept never wait on each other in a circle.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from education.models import Treatment
+
+from .. import rulebook, selectors
+from ..availability import Slot
+from ..models import (
+    BookingRules,
+    ConsentText,
+    Course,
+    Patient,
+    Practitioner,
+    Reminder,
+    Session,
+)
+from ..services import BookingError, SlotTaken, course_book, session_move
+from ..services.checks import lock, slot_for
+from . import hooks, matching
+from .models import ALL_DAY, EVERY_DAY, FreedTime, Offer, WaitlistEntry, WaitlistSettings
+
+logger = logging.getLogger(__name__)
+MOST_WAITING = 10  # entries one patient may have waiting at once
+OFFERS_PER_FREED_TIME = 20  # a freed day (hours, a closure) is offered in up to this many holds
+FREED_PER_SWEEP = 200
+
+
+class OfferEnded(BookingError):
+    """The offer is no longer open: accepted, declined, lapsed or withdrawn."""
+
+
+@dataclass(frozen=True)
+class Wish:
+    """What a patient waits for: dates, days of the week (bits, Monday 1) and parts of the day."""
+
+    date_from: date
+    date_to: date
+    weekdays: int = EVERY_DAY
+    parts_of_day: int = ALL_DAY
+    practitioner: Practitioner | None = None
+
+
+def _wish_refusal(wish: Wish, *, first: date, last: date) -> str:
+    if not 1 <= wish.weekdays <= EVERY_DAY:
+        return gettext("Choose at least one day of the week.")
+    if not 1 <= wish.parts_of_day <= ALL_DAY:
+        return gettext("Choose at least one part of the day.")
+    if wish.date_to < wish.date_from:
+        return gettext("The last date must be on or after the first date.")
+    if wish.date_from < first or wish.date_to > last:
+        return gettext("Choose dates from %(first)s to %(last)s.") % {
+            "first": f"{first:%-d %B %Y}",
+            "last": f"{last:%-d %B %Y}",
+        }
+    return ""
+
+
+def entry_dates(
+    *, treatment: Treatment, session: Session | None, now: datetime
+) -> tuple[date, date]:
+    """The dates an entry may cover: from the first bookable day to the horizon, or for a
+    booked session, the days it could move to and keep its course's windows, before its own."""
+    rules, zone = BookingRules.current(), selectors.clinic_zone()
+    earliest, latest = selectors.bookable_bounds(now, rules)
+    first, last = earliest.astimezone(zone).date(), latest.astimezone(zone).date()
+    if session is None:
+        return first, last
+    starts = dict(
+        Session.objects.active().filter(course_id=session.course_id).values_list("number", "start")
+    )
+    window = rulebook.move_window(
+        starts.items(), session.number, rulebook.spacing_of(treatment), zone
+    )
+    last = session.start.astimezone(zone).date() - timedelta(days=1)
+    if window is not None:
+        first, last = max(first, window.first_day), min(last, window.last_day)
+    return first, last
+
+
+def _window_closes(session: Session | None) -> date | None:
+    """For "mid-course first": the last day the session's window allows."""
+    if session is None:
+        return None
+    starts = dict(
+        Session.objects.active().filter(course_id=session.course_id).values_list("number", "start")
+    )
+    zone = selectors.clinic_zone()
+    window = rulebook.window_after_previous(
+        starts.items(), session.number, rulebook.spacing_of(session.course.treatment), zone
+    )
+    return window.last_day if window else session.start.astimezone(zone).date()
+
+
+@transaction.atomic
+def entry_join(
+    *,
+    patient: Patient,
+    treatment: Treatment | None = None,
+    wish: Wish,
+    session: Session | None = None,
+    sessions: int | None = None,
+    answers: dict | None = None,
+    answers_version: int | None = None,
+    now: datetime | None = None,
+) -> WaitlistEntry:
+    """Join the waitlist for a first session of `treatment` (a course of `sessions`), or for
+    an earlier time of the patient's booked `session`."""
+    now = now or timezone.now()
+    lock([], patient)
+    if session is not None:
+        session = Session.objects.select_related("course__treatment").filter(pk=session.pk).first()
+        if session is None or session.patient_id != patient.pk:
+            raise BookingError(gettext("That session could not be found."))
+        if session.status != Session.Status.BOOKED or session.start <= now:
+            raise BookingError(gettext("Only a booked session still to come can wait for a time."))
+        treatment = session.course.treatment
+    if treatment is None or not treatment.is_published:
+        raise BookingError(gettext("Choose a treatment."))
+    if session is None and not (
+        sessions and treatment.sessions_min <= sessions <= treatment.sessions_max
+    ):
+        raise BookingError(
+            gettext("A course of %(treatment)s has %(min)d to %(max)d sessions.")
+            % {
+                "treatment": treatment.name,
+                "min": treatment.sessions_min,
+                "max": treatment.sessions_max,
+            }
+        )
+    if (
+        wish.practitioner is not None
+        and not wish.practitioner.treatments.filter(
+            pk=treatment.pk, practitioners__is_active=True
+        ).exists()
+    ):
+        raise BookingError(
+            gettext("That practitioner does not offer %(treatment)s.")
+            % {"treatment": treatment.name}
+        )
+    first, last = entry_dates(treatment=treatment, session=session, now=now)
+    if first > last:
+        raise BookingError(
+            gettext("There is no earlier date this session could move to and keep its course.")
+        )
+    if refusal := _wish_refusal(wish, first=first, last=last):
+        raise BookingError(refusal)
+    waiting = patient.waitlist_entries.filter(status=WaitlistEntry.Status.WAITING)
+    if session is not None and waiting.filter(session=session).exists():
+        raise BookingError(gettext("This session is on the waitlist already."))
+    if session is None and waiting.filter(treatment=treatment, session__isnull=True).exists():
+        raise BookingError(
+            gettext("You are on the waitlist for %(treatment)s already. Change that entry instead.")
+            % {"treatment": treatment.name}
+        )
+    if waiting.count() >= MOST_WAITING:
+        raise BookingError(
+            ngettext(
+                "You can wait for at most %(count)d time at once.",
+                "You can wait for at most %(count)d times at once.",
+                MOST_WAITING,
+            )
+            % {"count": MOST_WAITING}
+        )
+    entry = WaitlistEntry.objects.create(
+        patient=patient,
+        treatment=treatment,
+        practitioner=wish.practitioner,
+        session=session,
+        sessions_wanted=None if session else sessions,
+        answers={str(k): v for k, v in (answers or {}).items() if v in ("yes", "no")},
+        answers_version=answers_version,
+        date_from=wish.date_from,
+        date_to=wish.date_to,
+        weekdays=wish.weekdays,
+        parts_of_day=wish.parts_of_day,
+        window_closes=_window_closes(session),
+    )
+    logger.info("waitlist joined", extra={"entry_id": entry.pk})
+    return entry
+
+
+@transaction.atomic
+def entry_change(*, entry: WaitlistEntry, wish: Wish, now: datetime | None = None) -> WaitlistEntry:
+    """New dates, days, parts of the day or practitioner for a waiting entry."""
+    now = now or timezone.now()
+    entry = WaitlistEntry.objects.select_for_update().select_related("session").get(pk=entry.pk)
+    if not entry.is_waiting:
+        raise BookingError(gettext("This waitlist entry has ended."))
+    first, last = entry_dates(treatment=entry.treatment, session=entry.session, now=now)
+    if refusal := _wish_refusal(wish, first=first, last=last):
+        raise BookingError(refusal)
+    if (
+        wish.practitioner is not None
+        and not wish.practitioner.treatments.filter(pk=entry.treatment_id).exists()
+    ):
+        raise BookingError(gettext("That practitioner does not offer this treatment."))
+    entry.date_from, entry.date_to = wish.date_from, wish.date_to
+    entry.weekdays, entry.parts_of_day = wish.weekdays, wish.parts_of_day
+    entry.practitioner = wish.practitioner
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def entry_leave(*, entry: WaitlistEntry, now: datetime | None = None) -> WaitlistEntry:
+    """The patient leaves the waitlist; a live offer to them is withdrawn and handed on."""
+    now = now or timezone.now()
+    entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    if not entry.is_waiting:
+        return entry
+    for offer in (
+        Offer.objects.select_for_update().live().filter(entry=entry).select_related("hold")
+    ):
+        hooks.hold_release(
+            offer, status=Offer.Status.WITHDRAWN, reason="The patient left the waitlist.", now=now
+        )
+    entry.status, entry.ended_reason = WaitlistEntry.Status.LEFT, "Left by the patient."
+    entry.save(update_fields=["status", "ended_reason", "updated_at"])
+    return entry
+
+
+@transaction.atomic
+def offer_make(
+    *,
+    entry: WaitlistEntry,
+    slot: Slot,
+    now: datetime | None = None,
+    cause: str = "",
+    by=None,
+) -> Offer:
+    """Hold `slot` for the entry's patient and queue the offer email (automatic, or staff
+    `by` hand). Refused when the time is not free, breaks the patient's course rules, the
+    patient has a live offer or had the day's number, or it is too late to take."""
+    now = now or timezone.now()
+    rules, config = BookingRules.current(), WaitlistSettings.current()
+    entry = WaitlistEntry.objects.select_related("treatment", "patient", "session").get(pk=entry.pk)
+    slot = slot_for(slot.start, entry.treatment, slot.practitioner_id)
+    lock([slot.practitioner_id], entry.patient)
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("treatment", "patient", "session")
+        .get(pk=entry.pk)
+    )
+    if not entry.is_waiting:
+        raise BookingError(gettext("This patient is no longer waiting."))
+    if Offer.objects.live().filter(patient=entry.patient).exists():
+        raise BookingError(gettext("This patient has an offer waiting for an answer already."))
+    if (
+        Offer.objects.filter(patient=entry.patient, created_at__gte=matching._midnight(now)).count()
+        >= config.offers_per_day
+    ):
+        raise BookingError(gettext("This patient has had today's number of offers."))
+    if entry.practitioner_id not in (None, slot.practitioner_id):
+        raise BookingError(gettext("This patient asked for another practitioner."))
+    if refusal := matching.course_refusal(entry, slot, now, rules):
+        raise BookingError(refusal)
+    practitioners = [
+        p for p in selectors.practitioners_for(entry.treatment) if p.pk == slot.practitioner_id
+    ]
+    if not practitioners or not selectors.slot_is_free(
+        slot,
+        treatment=entry.treatment,
+        practitioners=practitioners,
+        patient=entry.patient,
+        now=now,
+        latest=slot.start,
+        exclude_session_ids=[entry.session_id] if entry.session_id else (),
+    ):
+        raise SlotTaken(gettext("That time is not free."))
+    due = matching.offer_due(now)
+    held_until = matching.hold_expiry(slot.start, due, rules=rules, config=config)
+    if held_until < due + matching.SHORTEST_HOLD:
+        raise BookingError(gettext("That time is too soon to offer: there is no time to answer."))
+    try:
+        with transaction.atomic():
+            hold = Session.with_holds.create(
+                patient=entry.patient,
+                practitioner_id=slot.practitioner_id,
+                number=entry.session.number if entry.session_id else 1,
+                start=slot.start,
+                end=slot.end,
+                status=Session.Status.HELD,
+                held_until=held_until,
+            )
+            offer = Offer.objects.create(
+                entry=entry, patient=entry.patient, hold=hold, cause=cause[:100], offered_by=by
+            )
+            Reminder.objects.create(session=hold, kind=Reminder.Kind.OFFER, due_at=due)
+    except IntegrityError as exc:
+        raise SlotTaken(gettext("That time has just been taken.")) from exc
+    logger.info("waitlist offer made", extra={"offer_id": offer.pk, "by_hand": by is not None})
+    return offer
+
+
+def _locked_offer(offer: Offer) -> Offer:
+    return (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("hold", "entry__treatment", "entry__session", "patient")
+        .get(pk=offer.pk)
+    )
+
+
+def offer_refusal(offer: Offer, now: datetime) -> str:
+    """Why this offer cannot be accepted now ("" when it can)."""
+    if offer.status == Offer.Status.HELD and offer.hold.held_until > now:
+        return ""
+    if offer.status == Offer.Status.ACCEPTED:
+        return gettext("You have accepted this offer already: the time is booked.")
+    if offer.status == Offer.Status.DECLINED:
+        return gettext("You let this time go, so it has been offered to someone else.")
+    if offer.status == Offer.Status.WITHDRAWN:
+        return gettext("This offer was withdrawn: %(why)s") % {"why": offer.reason}
+    return gettext(
+        "This time was held for you until %(time)s. It has gone to the next person waiting."
+    ) % {"time": f"{offer.hold.held_until.astimezone(selectors.clinic_zone()):%H:%M on %-d %B}"}
+
+
+def first_course_plan(offer: Offer, now: datetime) -> list:
+    """For a first session: the course planned from the held time (the journey's planner)."""
+    entry = offer.entry
+    hold = offer.hold
+    return selectors.course_proposal(
+        first=Slot(hold.start, hold.end, hold.practitioner_id),
+        treatment=entry.treatment,
+        sessions=entry.sessions_wanted or entry.treatment.sessions_usual,
+        now=now,
+        patient=entry.patient,
+    )
+
+
+@transaction.atomic
+def offer_accept(
+    *,
+    offer: Offer,
+    now: datetime | None = None,
+    later: list[Slot] | None = None,
+    consent: ConsentText | None = None,
+) -> Session:
+    """Book the held time: move the booked session there, or book the course whose first
+    session it is (`later`: its later sessions, as planned and shown; `consent`: the
+    consent text the patient agreed to). Returns the session booked at the held time.
+
+    The hold makes way in the same transaction as the booking, which goes through the
+    booking services and all their checks; if they refuse, nothing changes and the offer
+    stays open. Accepting twice returns the first booking."""
+    now = now or timezone.now()
+    seen = Offer.objects.select_related("hold", "entry__session").get(pk=offer.pk)
+    practitioners = [seen.hold.practitioner_id, *(s.practitioner_id for s in later or ())]
+    if seen.entry.session_id:
+        practitioners.append(seen.entry.session.practitioner_id)
+    lock(practitioners, seen.patient)
+    offer = _locked_offer(offer)
+    if offer.status == Offer.Status.ACCEPTED and offer.booked_id:
+        return Session.objects.get(pk=offer.booked_id)
+    if refusal := offer_refusal(offer, now):
+        raise OfferEnded(refusal)
+    entry, hold = offer.entry, offer.hold
+    offer.status, offer.decided_at, offer.reason = Offer.Status.ACCEPTED, now, ""
+    entry.status, entry.ended_reason = WaitlistEntry.Status.BOOKED, "Booked from an offer."
+    entry.save(update_fields=["status", "ended_reason", "updated_at"])
+    Session.with_holds.filter(pk=hold.pk).update(
+        status=Session.Status.CANCELLED, cancelled_at=now, updated_at=now
+    )
+    if entry.session_id:
+        booked = session_move(
+            session=entry.session,
+            new_start=hold.start,
+            practitioner=hold.practitioner,
+            now=now,
+        ).session
+    else:
+        course = course_book(
+            patient=offer.patient,
+            treatment=entry.treatment,
+            slots=[Slot(hold.start, hold.end, hold.practitioner_id), *(later or ())],
+            now=now,
+            idempotency_key=f"waitlist-offer/{offer.pk}",
+            answers={int(k): v for k, v in entry.answers.items()},
+            answers_version=entry.answers_version,
+            consent=consent,
+            consent_method=Course.ConsentMethod.ONLINE,
+        )
+        booked = course.sessions.order_by("number").first()
+    offer.booked = booked
+    offer.save(update_fields=["status", "decided_at", "reason", "booked"])
+    logger.info("waitlist offer accepted", extra={"offer_id": offer.pk})
+    return booked
+
+
+@transaction.atomic
+def offer_decline(*, offer: Offer, now: datetime | None = None) -> Offer:
+    """The patient lets the time go: it is handed on to the next match."""
+    now = now or timezone.now()
+    offer = _locked_offer(offer)
+    if offer.status != Offer.Status.HELD:
+        raise OfferEnded(offer_refusal(offer, now))
+    hooks.hold_release(
+        offer, status=Offer.Status.DECLINED, reason="Declined by the patient.", now=now
+    )
+    return offer
+
+
+@transaction.atomic
+def offer_withdraw(*, offer: Offer, by, reason: str, now: datetime | None = None) -> Offer:
+    """Staff take back a live offer (with a reason); the time is handed on."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise BookingError(gettext("Give a reason for withdrawing the offer."))
+    offer = _locked_offer(offer)
+    if offer.status != Offer.Status.HELD:
+        raise OfferEnded(gettext("This offer has ended already."))
+    hooks.hold_release(offer, status=Offer.Status.WITHDRAWN, reason=reason, now=now)
+    return offer
+
+
+def holds_lapse(*, now: datetime) -> int:
+    """Live offers whose hold has run out end as lapsed, and their time is handed on.
+
+    A hold whose email has not gone yet (quiet hours, a mail server down) keeps the
+    time: its clock starts when it is sent. It lapses unsent only once the time is
+    too close to book."""
+    rules = BookingRules.current()
+    with transaction.atomic():
+        offers = list(
+            Offer.objects.select_for_update(of=("self",), skip_locked=True)
+            .live()
+            .filter(hold__held_until__lte=now)
+            .select_related("hold")
+            .order_by("hold__held_until")[:FREED_PER_SWEEP]
+        )
+        unsent = set(
+            Reminder.objects.open()
+            .filter(session_id__in=[o.hold_id for o in offers], kind=Reminder.Kind.OFFER)
+            .values_list("session_id", flat=True)
+        )
+        lapsed = 0
+        for offer in offers:
+            if offer.hold_id in unsent and offer.hold.start - rules.min_notice > now:
+                continue
+            hooks.hold_release(
+                offer, status=Offer.Status.LAPSED, reason="No answer in time.", now=now
+            )
+            lapsed += 1
+    return lapsed
+
+
+def entries_expire(*, now: datetime) -> int:
+    """Entries whose last date has passed end."""
+    today = now.astimezone(selectors.clinic_zone()).date()
+    return WaitlistEntry.objects.filter(
+        status=WaitlistEntry.Status.WAITING, date_to__lt=today
+    ).update(
+        status=WaitlistEntry.Status.ENDED, ended_reason="Its dates have passed.", updated_at=now
+    )
+
+
+def freed_time_match(*, now: datetime, limit: int = FREED_PER_SWEEP) -> int:
+    """Offer the freed time noted since the last run; how many offers were made.
+
+    Each freed stretch is offered to one entry at a time (the fairest that fits), then
+    what is still free in it to the next, and so on. While the clinic has paused the
+    automatic offers, freed time waits."""
+    if WaitlistSettings.current().paused:
+        return 0
+    made = 0
+    for _ in range(limit):
+        with transaction.atomic():  # one stretch a transaction: locks held briefly, none lost
+            freed = (
+                FreedTime.objects.select_for_update(skip_locked=True)
+                .filter(matched_at__isnull=True)
+                .order_by("created_at", "pk")
+                .first()
+            )
+            if freed is None:
+                break
+            made += _offer_freed(freed, now)
+            FreedTime.objects.filter(pk=freed.pk).update(matched_at=now)
+    return made
+
+
+def _offer_freed(freed: FreedTime, now: datetime) -> int:
+    made, tried = 0, set()
+    ids = None if freed.practitioner_id is None else [freed.practitioner_id]
+    while made < OFFERS_PER_FREED_TIME:
+        match = matching.entry_match(
+            practitioner_ids=ids, start=freed.start, end=freed.end, now=now, exclude=tried
+        )
+        if match is None:
+            return made
+        try:
+            with transaction.atomic():
+                offer_make(
+                    entry=match.entry, slot=match.slot, now=now, cause=freed.get_cause_display()
+                )
+        except BookingError as exc:  # taken meanwhile: the next match
+            logger.info(
+                "waitlist match not offered", extra={"entry_id": match.entry.pk, "rule": exc.rule}
+            )
+            tried.add(match.entry.pk)
+            continue
+        tried.add(match.entry.pk)
+        made += 1
+    return made
+
+
+def waitlist_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The periodic run: end old entries, lapse holds (handing their time on), match freed
+    time. Safe to run at once in several workers (rows are claimed with SKIP LOCKED)."""
+    now = now or timezone.now()
+    return {
+        "expired": entries_expire(now=now),
+        "lapsed": holds_lapse(now=now),
+        "offered": freed_time_match(now=now),
+    }
+
+
+def offers_filled(*, now: datetime) -> int:
+    """Freed sessions the waitlist filled this month (clinic time): offers accepted."""
+    zone = selectors.clinic_zone()
+    local = now.astimezone(zone)
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return Offer.objects.filter(status=Offer.Status.ACCEPTED, decided_at__gte=month_start).count()
+
+
+__all__ = [
+    "OfferEnded",
+    "Wish",
+    "entry_change",
+    "entry_join",
+    "entry_leave",
+    "first_course_plan",
+    "holds_lapse",
+    "offer_accept",
+    "offer_decline",
+    "offer_make",
+    "offer_refusal",
+    "offer_withdraw",
+    "offers_filled",
+    "waitlist_sweep",
+]
