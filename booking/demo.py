@@ -18,8 +18,8 @@ Each practitioner gets a drawn head-and-shoulders picture as their photo
 
 It shows: a finished course, a course half way (session 1 attended), a no-show,
 a cancelled session, a phone booking whose consent is to be signed at the first
-visit, today's sessions (the first still to come marked arrived), and a busy
-week for the schedule.
+visit, today's sessions (the first still to come marked arrived), a busy
+week for the schedule, and the waitlist (booking/waitlist/demo.py).
 """
 
 import contextlib
@@ -46,8 +46,10 @@ from .models import (
     Reminder,
     Session,
     TimeOff,
+    WaitlistEntry,
     WorkingHours,
 )
+from .waitlist import demo as waitlist_demo
 
 # England and Wales bank holidays (gov.uk list), the clinic shuts.
 BANK_HOLIDAYS = {
@@ -314,7 +316,13 @@ def seed() -> dict[str, QuerySet]:
         reception = User.objects.filter(email=RECEPTION_LOGIN).first()
         _courses(microneedling, practitioners, staff, reception, now)
         _quiet(now)
+        waiting = waitlist_demo.seed(
+            treatment=microneedling,
+            consultation=next((t for t in offered if t.slug == "consultation"), None),
+            demo_patient=Patient.objects.filter(user__email="patient@example.com").first(),
+        )
     return {
         "practitioners": Practitioner.objects.all(),
         "booked courses": Course.objects.all(),
+        "waitlist entries": waiting if microneedling else WaitlistEntry.objects.none(),
     }

@@ -36,7 +36,8 @@ from django.utils import timezone
 from education.models import NewsletterSubscriber
 
 from . import reminders, services
-from .models import ClinicalNote, Course, Patient, Reminder, ReminderEvent, Session
+from .models import ClinicalNote, Course, Patient, Reminder, ReminderEvent, Session, WaitlistEntry
+from .waitlist import services as waitlist
 
 DELETED_EMAIL_DOMAIN = "deleted.invalid"  # .invalid never resolves (RFC 2606)
 REMOVED = "(removed: it named a deleted account)"
@@ -76,6 +77,37 @@ def _course_data(course: Course) -> dict:
     }
 
 
+def _waitlist_data(patient: Patient) -> list[dict]:
+    """The patient's waitlist entries, each with the times offered and what became of them."""
+    entries = patient.waitlist_entries.select_related(
+        "treatment", "practitioner", "session"
+    ).prefetch_related("offers__hold__practitioner")
+    return [
+        {
+            "treatment": entry.treatment.name,
+            "for_session": entry.session.number if entry.session_id else None,
+            "practitioner": entry.practitioner.display_name if entry.practitioner_id else None,
+            "from": entry.date_from.isoformat(),
+            "until": entry.date_to.isoformat(),
+            "days_of_week": [d for d in range(7) if entry.weekdays & (1 << d)],
+            "parts_of_day": entry.parts_of_day,
+            "status": entry.status,
+            "joined": _iso(entry.created_at),
+            "offers": [
+                {
+                    "start": _iso(offer.hold.start),
+                    "practitioner": offer.hold.practitioner.display_name,
+                    "status": offer.status,
+                    "offered": _iso(offer.created_at),
+                    "ended": _iso(offer.decided_at),
+                }
+                for offer in entry.offers.all()
+            ],
+        }
+        for entry in entries.order_by("created_at")
+    ]
+
+
 def verified_emails(user) -> set[str]:
     """The addresses `user` has proved are theirs: the only ones matched against other records.
 
@@ -96,8 +128,9 @@ def patient_data(*, user) -> dict:
     addresses = list(EmailAddress.objects.filter(user=user).order_by("-primary", "email"))
     emails = verified_emails(user)
     patient = Patient.objects.filter(user=user).first()
-    courses, emails_sent = [], []
+    courses, emails_sent, waiting = [], [], []
     if patient is not None:
+        waiting = _waitlist_data(patient)
         courses = [
             _course_data(course)
             for course in patient.courses.select_related("treatment", "consent")
@@ -142,6 +175,7 @@ def patient_data(*, user) -> dict:
         if patient
         else None,
         "courses": courses,
+        "waitlist": waiting,
         "emails_sent": emails_sent,
         "newsletter": {
             "email": subscriber.email,
@@ -163,7 +197,10 @@ def _any_email(lookup: str, emails) -> Q:
 
 
 def _sessions_cancel(patient: Patient, now) -> None:
-    """Cancel every future session, stop every open email, and tell the clinic."""
+    """Leave the waitlist, cancel every future session, stop every open email, and tell the
+    clinic."""
+    for entry in patient.waitlist_entries.filter(status=WaitlistEntry.Status.WAITING):
+        waitlist.entry_leave(entry=entry, now=now)  # a live offer is handed on
     first_cancelled = []
     for course in patient.courses.filter(
         sessions__status=Session.Status.BOOKED, sessions__start__gt=now
@@ -272,8 +309,8 @@ def account_delete(*, user, now) -> None:
         Patient.history.filter(id=patient.pk).update(
             full_name=new["name"], phone="", date_of_birth=None
         )
-        # An SMTP refusal quotes the address it refused.
-        sessions = Session.objects.filter(patient=patient)
+        # An SMTP refusal quotes the address it refused (an offer's email is about a hold).
+        sessions = Session.with_holds.filter(patient=patient)
         Reminder.objects.filter(session__in=sessions).filter(
             _any_email("last_error__icontains", own_emails)
         ).update(last_error=REMOVED)

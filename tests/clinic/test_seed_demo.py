@@ -99,8 +99,9 @@ def test_the_demo_is_a_clinic_on_a_normal_day_that_keeps_every_rule_and_sends_no
     from django.core import mail
     from django.utils import timezone
 
-    from booking.models import Course, Reminder, Session
+    from booking.models import Course, Offer, Reminder, Session, WaitlistEntry
     from booking.selectors import courses_breaking_rules
+    from booking.waitlist.services import waitlist_sweep
     from tests.worker import send_all_due
 
     call_command("seed_demo", "--quiet-logins")
@@ -125,7 +126,15 @@ def test_the_demo_is_a_clinic_on_a_normal_day_that_keeps_every_rule_and_sends_no
     assert Reminder.objects.filter(
         status=Reminder.Status.SENT, kind__in=["aftercare", "check_in"]
     ).exists()
+    # The waitlist: patients waiting, a time held for one, an offer let go.
+    offers = Offer.objects.all()
+    assert offers.filter(status=Offer.Status.HELD, hold__held_until__gt=now).exists()
+    assert offers.filter(status=Offer.Status.DECLINED).exists()
+    assert WaitlistEntry.objects.filter(
+        patient__user__email="patient@example.com", status=WaitlistEntry.Status.WAITING
+    ).exists()
     # Nothing is left for the worker to send about the demo's patients, now or later.
+    assert waitlist_sweep(now=now)["offered"] == 0
     assert not Reminder.objects.open().exists()
     send_all_due(now=now + timedelta(days=120))
     assert mail.outbox == []

@@ -131,3 +131,23 @@ def test_reception_cannot_book_a_held_time(booked, treatment, practitioner):
     waitlist.waitlist_sweep(now=NOW)
     with pytest.raises(services.BookingError):
         book(PatientFactory(), treatment, practitioner, [at(6, 3, 10)])
+
+
+def test_the_data_export_holds_the_waitlist_and_deleting_the_account_leaves_it(
+    booked, treatment
+):
+    from booking import privacy
+
+    first, second = PatientFactory(), PatientFactory()
+    join(first, treatment)
+    join(second, treatment)
+    services.session_cancel(session=booked, now=NOW)
+    waitlist.waitlist_sweep(now=NOW)
+    (entry,) = privacy.patient_data(user=first.user)["waitlist"]
+    assert entry["treatment"] == treatment.name and entry["status"] == "waiting"
+    assert [o["status"] for o in entry["offers"]] == ["held"]
+    privacy.account_delete(user=first.user, now=NOW)
+    assert WaitlistEntry.objects.get(patient=first).status == WaitlistEntry.Status.LEFT
+    assert Offer.objects.get(patient=first).status == Offer.Status.WITHDRAWN
+    waitlist.waitlist_sweep(now=NOW)  # the time goes to the next patient waiting
+    assert Offer.objects.get(patient=second).hold.start == at(6, 3, 10)
