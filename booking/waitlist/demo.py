@@ -8,6 +8,7 @@ Everything goes through booking/waitlist/services.py, so the demo keeps the
 waitlist's rules. A second run adds nothing while the demo's entries exist.
 """
 
+import contextlib
 from datetime import timedelta
 
 from django.db.models import QuerySet
@@ -91,10 +92,8 @@ def seed(*, treatment, consultation, demo_patient) -> QuerySet:
         except BookingError:
             continue
     if demo_patient is not None and consultation is not None:
-        try:
+        with contextlib.suppress(BookingError):
             _join(demo_patient, consultation, now)
-        except BookingError:
-            pass
     if waiting:
         _offer_shown_sent(waiting[0], now)
     if len(waiting) > 1 and (let_go := _offer_shown_sent(waiting[1], now, skip=8)):

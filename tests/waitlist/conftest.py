@@ -10,16 +10,17 @@ from tests.booking.conftest import NOW, now, patient, practitioner, treatment  #
 from tests.booking.factories import PatientFactory
 
 
-def join(patient, treatment, *, days=(date(2026, 6, 2), date(2026, 6, 30)), session=None, **wish):
-    """`patient` joins the waitlist for a first session (a course of 3) or for `session`."""
+def join(who, what, *, days=(date(2026, 6, 2), date(2026, 6, 30)), session=None, **wish):
+    """Patient `who` joins the waitlist for a first session of treatment `what` (a course of
+    3), or for an earlier time of their `session`."""
     return waitlist.entry_join(
-        patient=patient,
-        treatment=None if session else treatment,
+        patient=who,
+        treatment=None if session else what,
         session=session,
         sessions=None if session else 3,
         wish=Wish(date_from=days[0], date_to=days[1], **wish),
-        answers={q.pk: "no" for q in treatment.questions.all()},
-        answers_version=treatment.questions_version,
+        answers={q.pk: "no" for q in what.questions.all()},
+        answers_version=what.questions_version,
     )
 
 

@@ -133,9 +133,7 @@ def test_reception_cannot_book_a_held_time(booked, treatment, practitioner):
         book(PatientFactory(), treatment, practitioner, [at(6, 3, 10)])
 
 
-def test_the_data_export_holds_the_waitlist_and_deleting_the_account_leaves_it(
-    booked, treatment
-):
+def test_the_data_export_holds_the_waitlist_and_deleting_the_account_leaves_it(booked, treatment):
     from booking import privacy
 
     first, second = PatientFactory(), PatientFactory()
