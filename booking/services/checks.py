@@ -118,6 +118,29 @@ def check_free(
                     exclude_session_ids=exclude_session_ids,
                 ),
             )
+        held = (
+            Session.with_holds.held()
+            .overlapping(slot.start - rules.buffer, slot.end + rules.buffer)
+            .filter(practitioner_id=slot.practitioner_id)
+            .order_by("held_until")
+            .last()
+        )
+        if held is not None:
+            raise SlotTaken(
+                gettext(
+                    "That time is held for a patient on the waitlist until %(time)s. "
+                    "Here are the nearest free times."
+                )
+                % {"time": f"{held.held_until.astimezone(selectors.clinic_zone()):%H:%M}"},
+                alternatives=nearest_alternatives(
+                    treatment=treatment,
+                    wanted=slot.start,
+                    now=now,
+                    patient=patient,
+                    practitioner_id=slot.practitioner_id,
+                    exclude_session_ids=exclude_session_ids,
+                ),
+            )
         raise BookingError(
             gettext("That time is not one we offer. Please choose one of the free times.")
         )

@@ -11,7 +11,7 @@ are bounded by CANDIDATES, not by the number of entries.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -45,6 +45,8 @@ def hold_expiry(start: datetime, sent_at: datetime, *, rules=None, config=None) 
     clinic's hold length, never past the minimum notice before the session."""
     rules = rules or BookingRules.current()
     config = config or WaitlistSettings.current()
+    # In UTC: real hours (Python adds wall time to a datetime in a zone with DST).
+    sent_at, start = sent_at.astimezone(UTC), start.astimezone(UTC)
     return min(sent_at + config.hold_for, start - rules.min_notice)
 
 
@@ -179,7 +181,7 @@ def entry_match(
     """The first entry, in the clinic's order, with a time for it in [start, end); None."""
     rules, config = BookingRules.current(), WaitlistSettings.current()
     zone = selectors.clinic_zone()
-    sent = offer_due(now)
+    sent = offer_due(now).astimezone(UTC)  # in UTC: real hours across a DST change
     earliest = sent + SHORTEST_HOLD + rules.min_notice  # a start the patient can still take
     if end <= earliest:
         return None

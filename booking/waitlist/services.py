@@ -8,7 +8,7 @@ row, so a cancellation and an accept never wait on each other in a circle.
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -280,7 +280,7 @@ def offer_make(
         exclude_session_ids=[entry.session_id] if entry.session_id else (),
     ):
         raise SlotTaken(gettext("That time is not free."))
-    due = matching.offer_due(now)
+    due = matching.offer_due(now).astimezone(UTC)  # real hours from here (DST)
     held_until = matching.hold_expiry(slot.start, due, rules=rules, config=config)
     if held_until < due + matching.SHORTEST_HOLD:
         raise BookingError(gettext("That time is too soon to offer: there is no time to answer."))

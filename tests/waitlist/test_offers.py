@@ -125,7 +125,7 @@ def test_an_earlier_time_moves_a_booked_session(booked, treatment, practitioner)
     assert free_at(treatment, practitioner, at(6, 10, 10))
 
 
-def test_reception_cannot_book_a_held_time(booked, treatment, practitioner):
+def test_nobody_else_can_book_a_held_time(booked, treatment, practitioner):
     join(PatientFactory(), treatment)
     services.session_cancel(session=booked, now=NOW)
     waitlist.waitlist_sweep(now=NOW)
@@ -149,3 +149,15 @@ def test_the_data_export_holds_the_waitlist_and_deleting_the_account_leaves_it(b
     assert Offer.objects.get(patient=first).status == Offer.Status.WITHDRAWN
     waitlist.waitlist_sweep(now=NOW)  # the time goes to the next patient waiting
     assert Offer.objects.get(patient=second).hold.start == at(6, 3, 10)
+
+
+def test_reception_is_told_the_time_is_held_and_until_when(booked, treatment, practitioner):
+    join(PatientFactory(), treatment)
+    services.session_cancel(session=booked, now=NOW)
+    waitlist.waitlist_sweep(now=NOW)
+    with pytest.raises(services.SlotTaken) as refused:
+        book(PatientFactory(), treatment, practitioner, [at(6, 3, 10)], now=NOW)
+    assert "held for a patient on the waitlist until 10:00" in refused.value.message
+    assert refused.value.alternatives and at(6, 3, 10) not in [
+        s.start for s in refused.value.alternatives
+    ]
