@@ -118,9 +118,10 @@ def suits_entry(entry: WaitlistEntry, slot: Slot) -> bool:
 def course_refusal(entry: WaitlistEntry, slot: Slot, now: datetime, rules=None) -> str:
     """Why booking `slot` for this entry would break a booking rule ("" when it would not).
 
-    A first session: the notice and horizon, and the rules across the patient's
-    courses. An earlier time for a booked session: the session can still be moved
-    by the patient, the time is earlier, and the course keeps every window.
+    A first session: the notice and horizon, the rules across the patient's
+    courses, and a time for every later session of the course. An earlier time for
+    a booked session: the session can still be moved by the patient, the time is
+    earlier, and the course keeps every window.
     """
     rules = rules or BookingRules.current()
     zone, treatment = selectors.clinic_zone(), entry.treatment
@@ -139,7 +140,18 @@ def course_refusal(entry: WaitlistEntry, slot: Slot, now: datetime, rules=None) 
             zone=zone,
             treatment_name=treatment.name,
         )
-        return across[0].message if across else ""
+        if across:
+            return across[0].message
+        # An offer the patient can take: every later session of the course has a time.
+        plan = selectors.course_proposal(
+            first=slot,
+            treatment=treatment,
+            sessions=entry.sessions_wanted or treatment.sessions_usual,
+            now=now,
+            patient=entry.patient,
+            rules=rules,
+        )
+        return "" if all(p.slot for p in plan) else "No time for a later session."
     session = entry.session
     if breach := rulebook.change_breach(session.status, session.start, now, rules, by_staff=False):
         return breach.message
