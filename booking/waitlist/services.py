@@ -69,18 +69,28 @@ def _wish_refusal(wish: Wish, *, first: date, last: date) -> str:
 
 
 def entry_dates(
-    *, treatment: Treatment, session: Session | None, now: datetime
+    *,
+    treatment: Treatment,
+    session: Session | None,
+    now: datetime,
+    starts: dict[int, datetime] | None = None,
 ) -> tuple[date, date]:
     """The dates an entry may cover: from the first bookable day to the horizon, or for a
-    booked session, the days it could move to and keep its course's windows, before its own."""
+    booked session, the days it could move to and keep its course's windows, before its own.
+
+    `starts`: the course's active sessions' number -> start, when already read (My
+    appointments asks for every session of every course, with no query each)."""
     rules, zone = BookingRules.current(), selectors.clinic_zone()
     earliest, latest = selectors.bookable_bounds(now, rules)
     first, last = earliest.astimezone(zone).date(), latest.astimezone(zone).date()
     if session is None:
         return first, last
-    starts = dict(
-        Session.objects.active().filter(course_id=session.course_id).values_list("number", "start")
-    )
+    if starts is None:
+        starts = dict(
+            Session.objects.active()
+            .filter(course_id=session.course_id)
+            .values_list("number", "start")
+        )
     window = rulebook.move_window(
         starts.items(), session.number, rulebook.spacing_of(treatment), zone
     )
@@ -196,7 +206,11 @@ def entry_join(
 def entry_change(*, entry: WaitlistEntry, wish: Wish, now: datetime | None = None) -> WaitlistEntry:
     """New dates, days, parts of the day or practitioner for a waiting entry."""
     now = now or timezone.now()
-    entry = WaitlistEntry.objects.select_for_update().select_related("session").get(pk=entry.pk)
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))  # the session may be NULL
+        .select_related("session")
+        .get(pk=entry.pk)
+    )
     if not entry.is_waiting:
         raise BookingError(gettext("This waitlist entry has ended."))
     first, last = entry_dates(treatment=entry.treatment, session=entry.session, now=now)
