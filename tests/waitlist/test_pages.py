@@ -230,6 +230,9 @@ def test_junk_in_the_join_form_gets_a_message_beside_the_field(
         assert 'aria-invalid="true"' in page and f'id="id_{name}' in page, name
     before = client.post(JOIN, wish(date_from="2026-06-20", date_to="2026-06-10"))
     assert "The last date must be on or after the first date." in before.content.decode()
+    # A first date out of range is the one thing said about the dates, not their order too.
+    outside = client.post(JOIN, wish(date_from="2027-01-01", date_to="2026-06-10")).content
+    assert b"Choose a date from" in outside and b"The last date must be" not in outside
     assert not WaitlistEntry.objects.exists()
 
 
