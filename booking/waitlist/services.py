@@ -30,7 +30,15 @@ from ..models import (
 from ..services import BookingError, SlotTaken, course_book, session_move
 from ..services.checks import lock, slot_for
 from . import hooks, matching
-from .models import ALL_DAY, EVERY_DAY, FreedTime, Offer, WaitlistEntry, WaitlistSettings
+from .models import (
+    ALL_DAY,
+    EVERY_DAY,
+    STALE_ANSWERS,
+    FreedTime,
+    Offer,
+    WaitlistEntry,
+    WaitlistSettings,
+)
 
 logger = logging.getLogger(__name__)
 MOST_WAITING = 10  # entries one patient may have waiting at once
@@ -336,7 +344,7 @@ def offer_refusal(offer: Offer, now: datetime) -> str:
     if offer.status == Offer.Status.DECLINED:
         return gettext("You let this time go, so it has been offered to someone else.")
     if offer.status == Offer.Status.WITHDRAWN:
-        return gettext("This offer was withdrawn: %(why)s") % {"why": offer.reason}
+        return gettext("This offer was withdrawn, so the time is no longer kept for you.")
     return gettext(
         "This time was held for you until %(time)s. It has gone to the next person waiting."
     ) % {"time": f"{offer.hold.held_until.astimezone(selectors.clinic_zone()):%H:%M on %-d %B}"}
@@ -473,12 +481,18 @@ def holds_lapse(*, now: datetime) -> int:
 
 
 def entries_expire(*, now: datetime) -> int:
-    """Entries whose last date has passed end."""
+    """Entries whose last date has passed end; so do first-session entries whose health
+    answers are to questions the clinic has changed since (the course could not be booked
+    with them: the patient answers again in the booking journey)."""
     today = now.astimezone(selectors.clinic_zone()).date()
-    return WaitlistEntry.objects.filter(
-        status=WaitlistEntry.Status.WAITING, date_to__lt=today
-    ).update(
+    waiting = WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING)
+    ended = waiting.filter(date_to__lt=today).update(
         status=WaitlistEntry.Status.ENDED, ended_reason="Its dates have passed.", updated_at=now
+    )
+    return ended + waiting.filter(STALE_ANSWERS).update(
+        status=WaitlistEntry.Status.ENDED,
+        ended_reason="The health questions have changed: answer them again to join.",
+        updated_at=now,
     )
 
 

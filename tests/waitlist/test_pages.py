@@ -194,8 +194,8 @@ def test_leaving_the_waitlist_withdraws_the_time_held(signed_in, patient, treatm
 
 def test_another_patients_entry_and_session_are_not_found(now, signed_in, treatment, practitioner):
     other = PatientFactory()
-    entry = join(other, treatment)
     session = book(other, treatment, practitioner, [at(6, 17, 10)]).sessions.get()
+    entry = join(other, treatment)
     assert signed_in.get(reverse("booking:waitlist_change", args=[entry.pk])).status_code == 404
     assert signed_in.post(reverse("booking:waitlist_change", args=[entry.pk])).status_code == 404
     assert signed_in.post(reverse("booking:waitlist_leave", args=[entry.pk])).status_code == 404
