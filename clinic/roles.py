@@ -41,6 +41,13 @@ ACCESS: dict[str, dict[str, Access]] = {
         "booking.timeoff": Access(CRUD),
         "booking.clinicclosure": Access(CRUD),
         "booking.consenttext": Access(("view", "add")),
+        # The waitlist (booking/admin/waitlist.py): reception sees who waits and each
+        # offer's outcome, offers a time by hand (TASKS) and pauses the automatic offers
+        # (add: the settings' first save). The health answers given on joining are the
+        # clinicians', as a course's are.
+        "booking.waitlistentry": Access(("view",), hidden=("answers",)),
+        "booking.offer": Access(("view",)),
+        "booking.waitlistsettings": Access(("view", "add", "change")),
     },
     CLINICIAN: {
         "booking.session": Access(("view",), OWN),
@@ -77,6 +84,7 @@ TASKS: dict[str, list[str]] = {
         "booking.book_by_phone",
         "booking.reschedule_session",
         "booking.mark_attendance",
+        "booking.offer_by_hand",  # and withdraw a live offer
     ],
     CLINICIAN: ["booking.view_schedule", "booking.mark_attendance"],
     CONTENT_EDITOR: [],
