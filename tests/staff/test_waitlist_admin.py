@@ -87,9 +87,7 @@ def test_the_list_shows_the_waitlist_per_treatment_and_practitioner(
         assert words in html
 
 
-def test_an_entrys_page_shows_each_offer_and_how_it_ended(
-    client_for, reception, ann, practitioner
-):
+def test_an_entrys_page_shows_each_offer_and_how_it_ended(client_for, reception, ann, practitioner):
     first = offer_by_hand(ann, at(6, 3, 10), practitioner, by=reception)
     waitlist.offer_decline(offer=first, now=NOW)
     offer_by_hand(ann, at(6, 4, 14), practitioner)
@@ -118,7 +116,10 @@ def test_offering_a_time_by_hand_holds_it_and_sends_the_offer_email(
     offer = Offer.objects.get()
     assert offer.is_live and offer.offered_by == reception and offer.entry == ann
     assert offer.hold.start == at(6, 3, 10) and offer.hold.status == Session.Status.HELD
-    assert "is held for Ann Waiting until Mon 1 Jun 10:00, and the offer email is on its way" in said(response)[0]
+    (message,) = said(response)
+    assert "is held for Ann Waiting until Mon 1 Jun 10:00, and the offer email is on its way" in (
+        message
+    )
     for reminder_id in reminders.dispatch_due(now=NOW, kinds=[Reminder.Kind.OFFER]):
         reminders.reminder_send(reminder_id=reminder_id, now=NOW)
     (email,) = [m for m in mail.outbox if m.to == [ann.patient.user.email]]
