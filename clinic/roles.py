@@ -57,6 +57,8 @@ ACCESS: dict[str, dict[str, Access]] = {
         "booking.course": Access(("view",), OWN, hidden=("reminder_log",)),
         "booking.patient": Access(("view",), OWN),
         "booking.clinicalnote": Access(("view", "add", "change"), OWN),
+        # Not the waitlist: offering times is reception's. A time held for an offer shows
+        # on their schedule as held, without whose it is.
     },
     CONTENT_EDITOR: {
         **{

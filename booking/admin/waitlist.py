@@ -104,7 +104,9 @@ class OfferInline(ReadOnlyInline):
 
     @admin.display(description=_("email sent"))
     def sent_at(self, obj):
-        return local_time(obj.email_sent_at) or gettext("Not yet")
+        if obj.email_sent_at:
+            return local_time(obj.email_sent_at)
+        return gettext("Not yet") if obj.is_live else gettext("Not sent")
 
     @admin.display(description=_("held until"))
     def held_until(self, obj):
@@ -118,11 +120,9 @@ class WaitlistEntryAdmin(WaitlistActionsMixin, ScopedAdmin, ReadOnlyAdmin):
         "treatment",
         "wanted_for",
         "dates",
-        "days",
-        "parts",
+        "when",
         "practitioner_wanted",
         "created_at",
-        "status",
         "live_offer",
     ]
     list_filter = ["treatment", PractitionerWantedFilter, "status"]
@@ -182,6 +182,10 @@ class WaitlistEntryAdmin(WaitlistActionsMixin, ScopedAdmin, ReadOnlyAdmin):
     @admin.display(description=_("times of day"))
     def parts(self, obj):
         return parts_in_words(obj.parts_of_day)
+
+    @admin.display(description=_("days and times of day"))
+    def when(self, obj):
+        return f"{days_in_words(obj.weekdays)}; {parts_in_words(obj.parts_of_day).lower()}"
 
     @admin.display(description=_("practitioner"), ordering="practitioner__display_name")
     def practitioner_wanted(self, obj):
