@@ -37,9 +37,9 @@ from booking.models import ClinicalNote, Session, WaitlistSettings
 from clinic.demo import CLINICIAN_LOGIN, DEMO_LOGINS
 from clinic.models import User
 from education.models import NewsletterIssue, Treatment
+from tests.booking.factories import PatientFactory
 from tests.browser.axe import axe_report, axe_violations
 from tests.browser.test_phone_booking import sign_in_as
-from tests.booking.factories import PatientFactory
 from tests.education.factories import SubscriberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
