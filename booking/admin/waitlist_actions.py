@@ -110,7 +110,13 @@ class WaitlistActionsMixin:
             return HttpResponseNotAllowed(["POST"])
         if not request.user.has_perm(PAUSE):
             raise PermissionDenied
-        paused = request.POST.get("paused") == "1"
+        back = HttpResponseRedirect(reverse("admin:booking_waitlistentry_changelist"))
+        if request.POST.get("paused") not in ("0", "1"):
+            self.message_user(
+                request, gettext("Use the button on the waitlist page."), messages.ERROR
+            )
+            return back
+        paused = request.POST["paused"] == "1"
         waitlist.offers_pause(paused=paused, by=request.user)
         self.message_user(
             request,
@@ -124,7 +130,7 @@ class WaitlistActionsMixin:
                 "offered within a minute."
             ),
         )
-        return HttpResponseRedirect(reverse("admin:booking_waitlistentry_changelist"))
+        return back
 
     # --- an entry's page -----------------------------------------------------
 

@@ -175,6 +175,9 @@ def test_pausing_stops_the_automatic_offers_and_turning_them_on_again_sends_them
     services.session_cancel(session=booked, now=NOW)
     assert waitlist.waitlist_sweep(now=NOW)["offered"] == 0
 
+    response = client.post(PAUSE, {"paused": "yes please"})  # not what the button sends
+    assert said(response)[-1] == "Use the button on the waitlist page."
+    assert WaitlistSettings.current().paused
     response = client.post(PAUSE, {"paused": "0"})
     assert said(response)[-1].startswith("Automatic offers are on again.")
     assert waitlist.waitlist_sweep(now=NOW)["offered"] == 1
@@ -255,6 +258,9 @@ def test_the_schedule_shows_a_held_time_as_held_with_no_more_queries(
     free = [text(td, "openings") for td in find(html, "td", "block--free")]
     assert free[0].startswith("Free 09:00–10:00") and free[1].startswith("Free 11:15–14:00")
     assert "◔ Held for a waitlist offer" in text(next(find(html, "section", "schedule-key")))
+    csv = client.get(reverse("admin:booking_schedule_csv"), {"date": "2026-06-03"})
+    assert "Ann Waiting" in csv.content.decode()
+    assert "Held for a waitlist offer until 10:00 Mon 1 Jun" in csv.content.decode()
 
     # A clinician sees the time held on their own schedule, without whose it is.
     week = page(client_for(clinician), reverse("admin:booking_schedule_week"), date="2026-06-01")
