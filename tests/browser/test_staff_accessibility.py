@@ -36,8 +36,7 @@ from django.utils import timezone
 from booking.models import ClinicalNote, Session, WaitlistSettings
 from clinic.demo import CLINICIAN_LOGIN, DEMO_LOGINS
 from clinic.models import User
-from education.models import NewsletterIssue, Treatment
-from tests.booking.factories import PatientFactory
+from education.models import NewsletterIssue
 from tests.browser.axe import axe_report, axe_violations
 from tests.browser.test_phone_booking import sign_in_as
 from tests.education.factories import SubscriberFactory
@@ -234,34 +233,7 @@ def demo(transactional_db):
         period=now.strftime("%Y-%m"), covers_from=now.replace(day=1), covers_to=now
     )
     SubscriberFactory(confirmed_at=now)
-    waitlist_rows(now)
-
-
-def waitlist_rows(now) -> None:
-    """A patient waiting with a declined offer and a live one (the entry's page shows
-    both and the withdraw form), and the waitlist's settings row."""
-    from booking.admin.waitlist_actions import free_times
-    from booking.journey import parse_slot
-    from booking.waitlist import services as waitlist
-
-    WaitlistSettings.objects.create()
-    treatment = Treatment.objects.filter(practitioners__is_active=True).first()
-    patient = PatientFactory(full_name="Sam Waiting")
-    first, last = waitlist.entry_dates(treatment=treatment, session=None, now=now)
-    entry = waitlist.entry_join(
-        patient=patient,
-        treatment=treatment,
-        wish=waitlist.Wish(date_from=first, date_to=last),
-        sessions=treatment.sessions_usual,
-        now=now,
-    )
-    practitioners = list(treatment.practitioners.filter(is_active=True))
-    times = free_times(entry, practitioners=practitioners, day=None, every_time=True, now=now)
-    (first_value, _), (second_value, _) = times.days[0][1][:2]
-    for value in (first_value, second_value):
-        offer = waitlist.offer_make(entry=entry, slot=parse_slot(value, treatment), now=now)
-        if value == first_value:
-            waitlist.offer_decline(offer=offer, now=now)
+    WaitlistSettings.objects.get_or_create(pk=1)  # the demo's waitlist uses the defaults
 
 
 def walk(page, walked: Walk, login, origin: str) -> None:
@@ -325,6 +297,10 @@ def test_every_staff_page_passes_axe_for_every_role(page, live_server, demo):
         "booking.session session_move",
         "booking.reminder list",
         "booking.reminder change",  # its history: the sends and retries, inline
+        "booking.waitlistentry list",  # with the pause and the month's count
+        "booking.waitlistentry change",  # its offers, inline, and the withdraw form
+        "booking.waitlistentry waitlistentry_offer",  # offer a time by hand
+        "booking.waitlistsettings change",
     }
     assert named <= set(walked.checked["reception"]), walked.checked["reception"]
     checked = sum(len(names) for names in walked.checked.values())
