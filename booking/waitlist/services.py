@@ -556,6 +556,24 @@ def waitlist_sweep(*, now: datetime | None = None) -> dict[str, int]:
     }
 
 
+@transaction.atomic
+def offers_pause(*, paused: bool, by=None) -> WaitlistSettings:
+    """Pause (or resume) the automatic offers. Offers by hand still go; freed time noted
+    while paused is offered on resuming (freed_time_match)."""
+    config = (
+        WaitlistSettings.objects.select_for_update().filter(pk=1).first()
+        or WaitlistSettings.unsaved_default()
+    )
+    config.paused = paused
+    config.full_clean()
+    config.save()  # clears the kept copy, so the next sweep reads it
+    logger.info(
+        "waitlist offers paused" if paused else "waitlist offers resumed",
+        extra={"user_id": getattr(by, "pk", None)},
+    )
+    return config
+
+
 def offers_filled(*, now: datetime) -> int:
     """Freed sessions the waitlist filled this month (clinic time): offers accepted."""
     zone = selectors.clinic_zone()
@@ -578,5 +596,6 @@ __all__ = [
     "offer_refusal",
     "offer_withdraw",
     "offers_filled",
+    "offers_pause",
     "waitlist_sweep",
 ]
