@@ -174,7 +174,10 @@ class WaitlistActionsMixin:
             return HttpResponseRedirect(self._change_url(entry))
         try:
             waitlist.offer_withdraw(
-                offer=offer, by=request.user, reason=request.POST.get("reason", "")[:200]
+                offer=offer,
+                by=request.user,
+                reason=request.POST.get("reason", "")[:200],
+                hand_on=request.POST.get("hand_on") == "1",
             )
         except BookingError as error:
             self.message_user(request, error.message, messages.ERROR)

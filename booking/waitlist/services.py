@@ -436,8 +436,11 @@ def offer_decline(*, offer: Offer, now: datetime | None = None) -> Offer:
 
 
 @transaction.atomic
-def offer_withdraw(*, offer: Offer, by, reason: str, now: datetime | None = None) -> Offer:
-    """Staff take back a live offer (with a reason); the time is handed on."""
+def offer_withdraw(
+    *, offer: Offer, by, reason: str, now: datetime | None = None, hand_on: bool = True
+) -> Offer:
+    """Staff take back a live offer (with a reason); the time is handed on to the next
+    match, or (not `hand_on`) simply free, for reception to book it by phone."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
@@ -445,7 +448,7 @@ def offer_withdraw(*, offer: Offer, by, reason: str, now: datetime | None = None
     offer = _locked_offer(offer)
     if offer.status != Offer.Status.HELD:
         raise OfferEnded(gettext("This offer has ended already."))
-    hooks.hold_release(offer, status=Offer.Status.WITHDRAWN, reason=reason, now=now)
+    hooks.hold_release(offer, status=Offer.Status.WITHDRAWN, reason=reason, now=now, free=hand_on)
     return offer
 
 

@@ -15,6 +15,7 @@ from booking import reminders, services
 from booking.journey import slot_value
 from booking.models import (
     ConsentText,
+    FreedTime,
     Offer,
     Reminder,
     Session,
@@ -160,6 +161,18 @@ def test_staff_withdraw_a_live_offer_with_a_reason(client_for, reception, ann, p
     offer.refresh_from_db()
     assert (offer.status, offer.reason) == (Offer.Status.WITHDRAWN, "Booked by phone instead.")
     assert Session.with_holds.get(pk=offer.hold_id).status == Session.Status.CANCELLED
+    # The box unticked: the time is free for reception, not offered on.
+    assert not FreedTime.objects.filter(cause=FreedTime.Cause.WITHDRAWN).exists()
+
+
+def test_a_withdrawn_time_is_offered_on_when_the_box_is_ticked(
+    client_for, reception, ann, practitioner
+):
+    offer_by_hand(ann, at(6, 3, 10), practitioner)
+    client_for(reception).post(
+        entry_url(ann, "withdraw"), {"reason": "Wrong time.", "hand_on": "1"}
+    )
+    assert FreedTime.objects.filter(cause=FreedTime.Cause.WITHDRAWN).count() == 1
 
 
 def test_pausing_stops_the_automatic_offers_and_turning_them_on_again_sends_them(
