@@ -523,10 +523,22 @@ def freed_time_match(*, now: datetime, limit: int = FREED_PER_SWEEP) -> int:
     return made
 
 
+def _unheld(parts: list[tuple[datetime, datetime]], hold: Session) -> list:
+    """What is left of `parts` (start, end) once `hold`'s time is taken out."""
+    left = []
+    for start, end in parts:
+        left += [(start, min(end, hold.start)), (max(start, hold.end), end)]
+    return [(start, end) for start, end in left if start < end]
+
+
 def _offer_freed(freed: FreedTime, now: datetime) -> int:
     made, tried = 0, set()
     ids = None if freed.practitioner_id is None else [freed.practitioner_id]
-    while made < OFFERS_PER_FREED_TIME:
+    # One practitioner's stretch, not yet held: once holds cover it all, no time in it is
+    # free, so no further match is looked for (a cancelled session's time is usually one
+    # hold; looking again cost the whole search once more, for nothing).
+    left = [(freed.start, freed.end)]
+    while made < OFFERS_PER_FREED_TIME and left:
         match = matching.entry_match(
             practitioner_ids=ids, start=freed.start, end=freed.end, now=now, exclude=tried
         )
@@ -534,7 +546,7 @@ def _offer_freed(freed: FreedTime, now: datetime) -> int:
             return made
         try:
             with transaction.atomic():
-                offer_make(
+                offer = offer_make(
                     entry=match.entry, slot=match.slot, now=now, cause=freed.get_cause_display()
                 )
         except BookingError as exc:  # taken meanwhile: the next match
@@ -545,6 +557,8 @@ def _offer_freed(freed: FreedTime, now: datetime) -> int:
             continue
         tried.add(match.entry.pk)
         made += 1
+        if ids is not None:
+            left = _unheld(left, offer.hold)
     return made
 
 
