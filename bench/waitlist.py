@@ -176,11 +176,13 @@ def entry_rows(
     rows = []
 
     def add(**fields):
+        treatment = fields["treatment"]
+        # A first session's course as the journey asks it: the treatment's usual number
+        # of sessions (offering it plans them all, booking/waitlist/matching.py).
+        wanted = None if fields.get("session") else treatment.sessions_usual
         rows.append(
             WaitlistEntry(
-                answers_version=fields["treatment"].questions_version,
-                sessions_wanted=None if fields.get("session") else 1,
-                **fields,
+                answers_version=treatment.questions_version, sessions_wanted=wanted, **fields
             )
         )
 
