@@ -42,9 +42,9 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from bench.common import QUICK, needs_postgres, scratch_database, write
 
 ENTRIES = (500, 5000)  # part 1: the two sizes compared (a bulk insert: as quick either way)
-CANCELS = 8 if QUICK else 60  # part 1: cancellations measured at each size
-BURST = 60 if QUICK else 1000  # part 2
-BURST_ENTRIES = 300 if QUICK else 5000  # part 2: two for each session cancelled, the rest noise
+CANCELS = 6 if QUICK else 60  # part 1: cancellations measured at each size
+BURST = 30 if QUICK else 1000  # part 2
+BURST_ENTRIES = 200 if QUICK else 5000  # part 2: two for each session cancelled, the rest noise
 WEEKS = 9
 TREATMENTS = 10
 PRACTITIONERS = 12
