@@ -259,9 +259,9 @@ def waitlist_rows(data: dict | None, why: str) -> list[dict]:
     small, large = sizes[0], sizes[-1]
     return [
         row(
-            f"waitlist: matching one cancellation, {large['entries']:,} entries "
-            f"({large['cancellations']} cancellations)",
-            f"median {large['median_ms']:.0f} ms, p95 {large['p95_ms']:.0f} ms (CPU "
+            f"waitlist: matching a cancellation, {large['entries']:,} entries",
+            f"median {large['median_ms']:.0f} ms of {large['cancellations']}, p95 "
+            f"{large['p95_ms']:.0f} ms (CPU "
             f"{large['cpu_median_ms']:.0f} ms); {large['queries_median']:g} queries "
             f"({small['queries_median']:g} with {small['entries']:,} entries)",
             match_target,
