@@ -419,10 +419,12 @@ DUPLICATES = (
 )
 
 
+def queries_flat(sizes: list[dict]) -> bool:
+    return abs(sizes[-1]["queries_median"] - sizes[0]["queries_median"]) <= QUERIES_SLACK
+
+
 def one_cancellation_ok(sizes: list[dict]) -> bool:
-    small, large = sizes[0], sizes[-1]
-    flat = abs(large["queries_median"] - small["queries_median"]) <= QUERIES_SLACK
-    return flat and large["median_ms"] < MEDIAN_MS
+    return queries_flat(sizes) and sizes[-1]["median_ms"] < MEDIAN_MS
 
 
 def burst_ok(found: dict) -> bool:
@@ -458,10 +460,14 @@ def main() -> int:
                 f" {row['cpu_median_ms']:>7} {row['queries_median']:>11}"
                 f" {row['queries_min']:>5}-{row['queries_max']:<6} {row['offers_made']:>7}"
             )
-        verdict = "meets" if one_cancellation_ok(sizes) else "MISSES"
+        large = sizes[-1]
+        verdicts = [
+            "meets" if ok else "MISSES"
+            for ok in (queries_flat(sizes), large["median_ms"] < MEDIAN_MS)
+        ]
         print(
-            f"  {verdict} the target: queries equal or nearly so (within {QUERIES_SLACK}),"
-            f" median < {MEDIAN_MS} ms at {sizes[-1]['entries']:,} entries"
+            f"  queries equal or nearly so (within {QUERIES_SLACK}): {verdicts[0]};"
+            f" median < {MEDIAN_MS} ms at {large['entries']:,} entries: {verdicts[1]}"
         )
         found = burst(now)
     print(f"\n{BURST:,} cancellations in a burst, {BURST_ENTRIES:,} entries")
