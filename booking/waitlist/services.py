@@ -534,9 +534,9 @@ def _unheld(parts: list[tuple[datetime, datetime]], hold: Session) -> list:
 def _offer_freed(freed: FreedTime, now: datetime) -> int:
     made, tried = 0, set()
     ids = None if freed.practitioner_id is None else [freed.practitioner_id]
-    # One practitioner's stretch, not yet held: once holds cover it all, no time in it is
-    # free, so no further match is looked for (a cancelled session's time is usually one
-    # hold; looking again cost the whole search once more, for nothing).
+    # The parts of one practitioner's freed stretch not held yet. Once holds cover all of
+    # it, no time in it is free, so no further match is looked for (a cancelled session's
+    # time is usually one hold; looking again cost the whole search once more, for nothing).
     left = [(freed.start, freed.end)]
     while made < OFFERS_PER_FREED_TIME and left:
         match = matching.entry_match(
