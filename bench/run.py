@@ -249,7 +249,7 @@ def waitlist_rows(data: dict | None, why: str) -> list[dict]:
     )
 
     match_target = f"median < {MEDIAN_MS} ms, queries flat (within {QUERIES_SLACK})"
-    burst_target = f"all within {BURST_S} s, 0 duplicate offers, 0 overlaps"
+    burst_target = f"each within {BURST_S} s, 0 duplicate offers, 0 overlaps"
     if not data:
         return [
             not_measured("waitlist: matching one cancellation", match_target, why),
@@ -270,10 +270,11 @@ def waitlist_rows(data: dict | None, why: str) -> list[dict]:
         row(
             f"waitlist: {burst['cancellations']:,} cancellations in a burst, "
             f"{burst['entries']:,} entries",
-            f"{burst['offer_emails_sent']:,} first offers sent in {burst['seconds']:.0f} s "
-            f"(cancelling {burst['cancelling_s']:.0f}, the last sent "
-            f"{burst['after_the_last_cancellation_s']:.0f} s after the last cancellation, "
-            f"{burst['worker_processes']} workers); "
+            f"each time's first offer sent at most "
+            f"{burst['first_offer_after_its_cancellation_max_s']:.0f} s after its cancellation "
+            f"(median {burst['first_offer_after_its_cancellation_median_s']:.1f} s; "
+            f"{burst['offer_emails_sent']:,} sent, all {burst['seconds']:.0f} s after the first "
+            f"cancellation, {burst['worker_processes']} workers); "
             f"{sum(burst[k] for k in DUPLICATES)} duplicates, "
             f"{burst['holds_overlapping_a_session']} overlaps",
             burst_target,
