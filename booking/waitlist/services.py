@@ -282,7 +282,7 @@ def offer_make(
         raise SlotTaken(gettext("That time is not free."))
     due = matching.offer_due(now).astimezone(UTC)  # real hours from here (DST)
     held_until = matching.hold_expiry(slot.start, due, rules=rules, config=config)
-    if held_until < due + matching.SHORTEST_HOLD:
+    if held_until < due + matching.shortest_hold(config):
         raise BookingError(gettext("That time is too soon to offer: there is no time to answer."))
     try:
         with transaction.atomic():
