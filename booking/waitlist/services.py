@@ -218,6 +218,9 @@ def entry_change(*, entry: WaitlistEntry, wish: Wish, now: datetime | None = Non
 def entry_leave(*, entry: WaitlistEntry, now: datetime | None = None) -> WaitlistEntry:
     """The patient leaves the waitlist; a live offer to them is withdrawn and handed on."""
     now = now or timezone.now()
+    # The patient's row first, as offer_accept takes it before the offer and the entry:
+    # otherwise leaving and accepting at once each wait for the other's row.
+    lock([], entry.patient)
     entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     if not entry.is_waiting:
         return entry
@@ -495,6 +498,17 @@ def freed_time_match(*, now: datetime, limit: int = FREED_PER_SWEEP) -> int:
 def _offer_freed(freed: FreedTime, now: datetime) -> int:
     made, tried = 0, set()
     ids = None if freed.practitioner_id is None else [freed.practitioner_id]
+    if ids is None:
+        # Every practitioner's time (a closure removed), offered in this one transaction:
+        # offer_make locks a practitioner, then a patient, and keeps both to the end. Lock
+        # them all first, in the services' order, or a second offer here would lock a
+        # practitioner after a patient, and wait in a circle with another sweep or booking.
+        ids = list(
+            Practitioner.objects.select_for_update()
+            .filter(is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     while made < OFFERS_PER_FREED_TIME:
         match = matching.entry_match(
             practitioner_ids=ids, start=freed.start, end=freed.end, now=now, exclude=tried
