@@ -9,7 +9,12 @@ shows), appointments (what My appointments lists). Callers use this package's
 names: `from booking import selectors`.
 """
 
-from .appointments import courses_by_next_session, rebook_refusal, session_to_book_again
+from .appointments import (
+    courses_by_next_session,
+    rebook_refusal,
+    session_to_book_again,
+    waitlist_of,
+)
 from .course_rules import (
     CourseBreaches,
     courses_breaking_rules,
@@ -66,4 +71,5 @@ __all__ = [
     "slot_is_free",
     "slot_picker",
     "treatment_history",
+    "waitlist_of",
 ]

@@ -1,11 +1,13 @@
 """What My appointments shows: the patient's courses in the order that matters to them,
-and the cancelled session each course offers to book again."""
+the cancelled session each course offers to book again, and what they wait for."""
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.db.models import Prefetch
+
 from .. import rulebook
-from ..models import TO_HAPPEN, Course, Patient, Session
+from ..models import TO_HAPPEN, Course, Offer, Patient, Session, WaitlistEntry
 
 
 def courses_by_next_session(*, patient: Patient, now: datetime) -> list[Course]:
@@ -60,4 +62,22 @@ def _rebook_breach(course: Course, session: Session, sessions: Sequence[Session]
         [(s.number, s.status) for s in sessions],
         course.treatment.sessions_max,
         course.treatment.name,
+    )
+
+
+def waitlist_of(*, patient: Patient) -> list[WaitlistEntry]:
+    """The patient's waiting entries, first joined first, in two queries however many:
+    each with its session (if it is for an earlier time of one) and `live_offers`, the
+    offer holding a time for it now (a list of at most one)."""
+    return list(
+        patient.waitlist_entries.filter(status=WaitlistEntry.Status.WAITING)
+        .select_related("treatment", "practitioner", "session__practitioner")
+        .prefetch_related(
+            Prefetch(
+                "offers",
+                queryset=Offer.objects.live().select_related("hold__practitioner"),
+                to_attr="live_offers",
+            )
+        )
+        .order_by("created_at", "pk")
     )

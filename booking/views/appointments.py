@@ -20,6 +20,8 @@ from ..calendar_files import sessions_ics
 from ..forms import EmailPreferencesForm, posted_slot
 from ..journey import parse_slot, slot_value
 from ..models import BookingRules, Course, Patient, Practitioner, Session
+from ..waitlist import services as waitlist
+from ..waitlist.sending import offer_token
 from .picker import asked_day, book_posted_time, picker_context, time_choices
 
 
@@ -62,18 +64,57 @@ def _offer_replan(request, *, session, needed) -> HttpResponse:
     return redirect("booking:replan", pk=session.course_id)
 
 
+def _session_row(session: Session, *, now, rules, starts, waiting: set[int], again) -> dict:
+    upcoming = session.start > now and session.status == Session.Status.BOOKED
+    can_change = _can_change(session, now, rules)
+    can_wait = False
+    if upcoming and can_change and session.pk not in waiting:
+        first, last = waitlist.entry_dates(
+            treatment=session.course.treatment, session=session, now=now, starts=starts
+        )
+        can_wait = first <= last  # some earlier day keeps the course's gaps
+    return {
+        "session": session,
+        "can_change": can_change,
+        "upcoming": upcoming,
+        "can_rebook": session == again,
+        "waiting": upcoming and session.pk in waiting,
+        "can_wait": can_wait,
+    }
+
+
+def _waitlist_rows(entries) -> list[dict]:
+    """Each waiting entry, with the link to the offer holding a time for it, if any."""
+    rows = []
+    for entry in entries:
+        offer = entry.live_offers[0] if entry.live_offers else None
+        rows.append(
+            {
+                "entry": entry,
+                "offer": offer,
+                "offer_url": reverse("booking:offer_accept", args=[offer_token(offer)])
+                if offer
+                else "",
+            }
+        )
+    return rows
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET"])
 def appointments(request):
     patient = Patient.objects.filter(user=request.user).first()
     now, rules = timezone.now(), BookingRules.current()
-    courses = []
+    courses, entries = [], []
     if patient:
+        entries = selectors.waitlist_of(patient=patient)
+        waiting = {e.session_id for e in entries if e.session_id}
         # A session to come first, the soonest next; then the rest, latest last session first.
         for course in selectors.courses_by_next_session(patient=patient, now=now):
             sessions = sorted(course.sessions.all(), key=lambda s: (s.number, s.start))
             active = [s for s in sessions if s.is_active]
+            starts = {s.number: s.start for s in active}
             again = selectors.session_to_book_again(course, sessions)
             courses.append(
                 {
@@ -81,22 +122,22 @@ def appointments(request):
                     "can_extend": course.treatment.sessions_max > len(active)
                     and any(s.status == Session.Status.BOOKED for s in active),
                     "sessions": [
-                        {
-                            "session": s,
-                            "can_change": _can_change(s, now, rules),
-                            "upcoming": s.start > now and s.status == Session.Status.BOOKED,
-                            "can_rebook": s == again,
-                        }
+                        _session_row(
+                            s, now=now, rules=rules, starts=starts, waiting=waiting, again=again
+                        )
                         for s in sessions
                     ],
                 }
             )
+    waitlist_rows = _waitlist_rows(entries)
     return render(
         request,
         "booking/appointments.html",
         {
             "patient": patient,
             "courses": courses,
+            "waitlist": waitlist_rows,
+            "offer": next((row for row in waitlist_rows if row["offer"]), None),
             "preferences": EmailPreferencesForm(instance=patient) if patient else None,
             "rules": rules,
             "most_sessions": max((c["course"].sessions_planned for c in courses), default=0),

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import selectors
 from ..forms import posted_slot
-from ..journey import Journey, slot_value
-from ..models import ConsentText, WaitlistEntry
+from ..journey import STEPS, Journey, slot_value
+from ..models import ConsentText, Session, WaitlistEntry
 from ..services import BookingError, SlotTaken
 from ..waitlist import services as waitlist
 from ..waitlist.forms import OfferConsentForm, WishForm
@@ -37,6 +37,40 @@ def own_entry(request, pk) -> WaitlistEntry:
     )
 
 
+def _asked_session(request):
+    """The booked session named by ?session= (or the posted field): the patient's own, or 404."""
+    value = str(request.GET.get("session") or request.POST.get("session") or "")
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
+        raise Http404
+    return own_session(request, int(value))
+
+
+def _to_appointments():
+    return redirect(reverse("booking:appointments") + "#waitlist")
+
+
+def _wish_form(request, *, treatment, first, last, initial):
+    return WishForm(
+        request.POST if request.method == "POST" else None,
+        treatment=treatment,
+        first=first,
+        last=last,
+        initial=initial,
+    )
+
+
+def _wish_page(request, context: dict):
+    form = context.get("form")
+    return render(
+        request,
+        "booking/waitlist_join.html",
+        context,
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -45,32 +79,56 @@ def waitlist_join(request):
     session of the course chosen in the booking journey (its treatment, length and
     health answers, kept in the patient's session)."""
     now = timezone.now()
-    session_id = request.GET.get("session") or request.POST.get("session")
-    session, journey, treatment = None, None, None
-    if session_id:
-        if not str(session_id).isdigit():
-            raise Http404
-        session = own_session(request, int(session_id))
+    session = _asked_session(request)
+    journey = None
+    if session is not None:
         treatment = session.course.treatment
+        if session.status != Session.Status.BOOKED or session.start <= now:
+            messages.info(
+                request,
+                gettext("Only a booked session still to come can wait for an earlier time."),
+            )
+            return _to_appointments()
     else:
         journey = Journey.load(request)
         treatment = treatment_of(journey)
-        if treatment is None or journey.sessions is None or not journey.answered:
+        missing = journey.first_missing(treatment, is_patient=lambda: True)
+        if STEPS.index(missing) < STEPS.index("time"):
             messages.info(
                 request,
                 gettext(
                     "Choose a treatment and answer the health questions first. Then, on the "
-                    "times page, choose to join the waitlist."
+                    "times page, you can join the waitlist."
                 ),
             )
-            return redirect("booking:start")
+            return redirect("booking:start" if missing == "treatment" else f"booking:{missing}")
     patient = selectors.patient_of(request.user)
     if patient is None:  # a staff account: patients join from their own account
         messages.error(request, gettext("Only a patient's account can join the waitlist."))
         return redirect("booking:appointments")
+    waiting = patient.waitlist_entries.filter(status=WaitlistEntry.Status.WAITING)
+    waiting = (
+        waiting.filter(session=session)
+        if session
+        else waiting.filter(treatment=treatment, session__isnull=True)
+    ).first()
+    if waiting is not None:  # one entry each: change the one there is
+        messages.info(
+            request, gettext("You are on the waitlist for this already. You can change it here.")
+        )
+        return redirect("booking:waitlist_change", pk=waiting.pk)
     first, last = waitlist.entry_dates(treatment=treatment, session=session, now=now)
-    form = WishForm(
-        request.POST if request.method == "POST" else None,
+    context = {
+        "session": session,
+        "treatment": treatment,
+        "journey": journey,
+        "sessions": journey.sessions if journey else None,
+        "form": None,
+    }
+    if first > last:  # no earlier date keeps the course's windows: nothing to wait for
+        return _wish_page(request, context)
+    form = context["form"] = _wish_form(
+        request,
         treatment=treatment,
         first=first,
         last=last,
@@ -78,9 +136,7 @@ def waitlist_join(request):
             first=first, last=last, practitioner=journey.practitioner if journey else None
         ),
     )
-    if first > last:
-        form = None  # no earlier date keeps the course's windows: nothing to wait for
-    elif request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             waitlist.entry_join(
                 patient=patient,
@@ -102,13 +158,8 @@ def waitlist_join(request):
                     "email you and keep it for you for a while."
                 ),
             )
-            return redirect(reverse("booking:appointments") + "#waitlist")
-    return render(
-        request,
-        "booking/waitlist_join.html",
-        {"form": form, "session": session, "treatment": treatment, "journey": journey},
-        status=400 if form is not None and form.errors else 200,
-    )
+            return _to_appointments()
+    return _wish_page(request, context)
 
 
 @never_cache
@@ -118,16 +169,26 @@ def waitlist_change(request, pk):
     entry = own_entry(request, pk)
     if not entry.is_waiting:
         messages.info(request, gettext("This waitlist entry has ended."))
-        return redirect("booking:appointments")
+        return _to_appointments()
     now = timezone.now()
     first, last = waitlist.entry_dates(treatment=entry.treatment, session=entry.session, now=now)
-    first = min(first, entry.date_from)  # dates already chosen stay choosable
-    form = WishForm(
-        request.POST if request.method == "POST" else None,
-        treatment=entry.treatment,
-        first=first,
-        last=max(last, first),
-        initial=WishForm.initial_for(first=first, last=last, entry=entry),
+    context = {
+        "entry": entry,
+        "session": entry.session,
+        "treatment": entry.treatment,
+        "journey": None,
+        "sessions": entry.sessions_wanted,
+        "form": None,
+    }
+    if first > last:  # the session's window leaves no earlier date now
+        return _wish_page(request, context)
+    initial = WishForm.initial_for(first=first, last=last, entry=entry)
+    # Dates chosen earlier may have passed, or left the session's window: the nearest
+    # that can still be chosen.
+    initial["date_from"] = min(max(entry.date_from, first), last)
+    initial["date_to"] = max(min(entry.date_to, last), initial["date_from"])
+    form = context["form"] = _wish_form(
+        request, treatment=entry.treatment, first=first, last=last, initial=initial
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -136,13 +197,8 @@ def waitlist_change(request, pk):
             form.add_error(None, exc.message)
         else:
             messages.success(request, gettext("Your waitlist entry is changed."))
-            return redirect(reverse("booking:appointments") + "#waitlist")
-    return render(
-        request,
-        "booking/waitlist_join.html",
-        {"form": form, "entry": entry, "session": entry.session, "treatment": entry.treatment},
-        status=400 if form.errors else 200,
-    )
+            return _to_appointments()
+    return _wish_page(request, context)
 
 
 @never_cache
@@ -150,13 +206,16 @@ def waitlist_change(request, pk):
 @require_POST
 def waitlist_leave(request, pk):
     entry = own_entry(request, pk)
+    if not entry.is_waiting:
+        messages.info(request, gettext("This waitlist entry had ended already."))
+        return _to_appointments()
     waitlist.entry_leave(entry=entry)
     messages.success(
         request,
         gettext("You have left the waitlist for %(treatment)s.")
         % {"treatment": entry.treatment.name},
     )
-    return redirect(reverse("booking:appointments") + "#waitlist")
+    return _to_appointments()
 
 
 def _offer_or_404(token: str):
@@ -185,10 +244,11 @@ def offer_accept(request, token):
     first_session = entry.session_id is None
     consent = ConsentText.current() if first_session else None
     plan = waitlist.first_course_plan(offer, now) if first_session else []
-    form = OfferConsentForm(request.POST if request.method == "POST" else None)
+    # Only a first session's course asks for consent: a moved session keeps its course's.
+    form = OfferConsentForm(request.POST if request.method == "POST" and first_session else None)
     error = ""
     if request.method == "POST":
-        later = [posted_slot(v, entry.treatment) for v in request.POST.getlist("later")]
+        later = [posted_slot(v, entry.treatment) for v in request.POST.getlist("later")[:12]]
         if first_session and not form.is_valid():
             pass
         elif first_session and (
@@ -206,9 +266,21 @@ def offer_accept(request, token):
                 error = exc.message
                 plan = waitlist.first_course_plan(offer, now) if first_session else []
             else:
+                course = booked.course
                 return render(
-                    request, "booking/offer_booked.html", {"offer": offer, "booked": booked}
+                    request,
+                    "booking/offer_booked.html",
+                    {
+                        "offer": offer,
+                        "booked": booked,
+                        "moved": not first_session,
+                        "course": course,
+                        "sessions": course.sessions.active()
+                        .select_related("practitioner")
+                        .order_by("number"),
+                    },
                 )
+    names = {p.pk: p.display_name for p in selectors.practitioners_for(entry.treatment)}
     return render(
         request,
         "booking/offer.html",
@@ -216,7 +288,7 @@ def offer_accept(request, token):
             "offer": offer,
             "entry": entry,
             "hold": offer.hold,
-            "plan": plan,
+            "plan": [(p, names.get(p.slot.practitioner_id) if p.slot else None) for p in plan],
             "plan_values": [slot_value(p.slot) for p in plan[1:] if p.slot],
             "plan_complete": all(p.slot for p in plan),
             "consent": consent,
@@ -242,4 +314,12 @@ def offer_decline(request, token):
         except waitlist.OfferEnded as exc:
             return _ended(request, offer, exc.message)
         return render(request, "booking/offer_declined.html", {"offer": offer})
-    return render(request, "booking/offer_decline.html", {"offer": offer, "hold": offer.hold})
+    return render(
+        request,
+        "booking/offer_decline.html",
+        {
+            "offer": offer,
+            "hold": offer.hold,
+            "accept_url": reverse("booking:offer_accept", args=[token]),
+        },
+    )

@@ -24,12 +24,12 @@ class WishForm(forms.Form):
     booked (`first` to `last`)."""
 
     date_from = forms.DateField(
-        label=_("From"),
+        label=_("First day you can come"),
         widget=forms.DateInput(attrs={"type": "date"}, format=DATE_INPUT),
         error_messages={"required": _("Enter the first date you can come.")},
     )
     date_to = forms.DateField(
-        label=_("Until"),
+        label=_("Last day you can come"),
         widget=forms.DateInput(attrs={"type": "date"}, format=DATE_INPUT),
         error_messages={"required": _("Enter the last date you can come.")},
     )
@@ -65,7 +65,7 @@ class WishForm(forms.Form):
             self.fields[name].widget.attrs.update(
                 {"min": first.strftime(DATE_INPUT), "max": last.strftime(DATE_INPUT)}
             )
-        self.fields["date_from"].help_text = _("From %(first)s to %(last)s.") % {
+        self.fields["date_from"].help_text = _("Any day from %(first)s to %(last)s.") % {
             "first": f"{first:%-d %B %Y}",
             "last": f"{last:%-d %B %Y}",
         }
@@ -80,7 +80,8 @@ class WishForm(forms.Form):
                     _("Choose a date from %(first)s to %(last)s.")
                     % {"first": f"{self.first:%-d %B %Y}", "last": f"{self.last:%-d %B %Y}"},
                 )
-        if start and end and end < start and "date_to" not in self.errors:
+        in_range = not (self.has_error("date_from") or self.has_error("date_to"))
+        if start and end and end < start and in_range:  # one message for the dates at a time
             self.add_error("date_to", _("The last date must be on or after the first date."))
         return data
 

@@ -20,7 +20,7 @@ from .. import rulebook, selectors
 from ..availability import Slot
 from ..models import BookingRules, Practitioner, ReminderSettings, Session
 from ..reminder_timing import after_quiet_hours
-from .models import Offer, WaitlistEntry, WaitlistSettings, part_of_day
+from .models import STALE_ANSWERS, Offer, WaitlistEntry, WaitlistSettings, part_of_day
 
 CANDIDATES = 25
 SLOTS_CHECKED = 3  # times checked against one patient's own sessions and course rules
@@ -104,6 +104,7 @@ def candidates(
         .annotate(on_days=F("weekdays").bitand(mask))
         .filter(on_days__gt=0)
         .exclude(Exists(Offer.objects.live().filter(patient_id=OuterRef("patient_id"))))
+        .exclude(STALE_ANSWERS)  # not bookable with those answers (the sweep ends them)
         .annotate(today=Coalesce(today, 0))
         .filter(today__lt=config.offers_per_day)
         .select_related("treatment", "patient", "session")

@@ -27,6 +27,13 @@ PARTS_OF_DAY = [
 EVERY_DAY, ALL_DAY = 0b1111111, MORNING | AFTERNOON | EVENING
 
 
+# A first-session entry whose health answers are to an older version of its treatment's
+# questions: course_book would refuse them (booking/rulebook.py suitability_breach).
+STALE_ANSWERS = Q(session__isnull=True, answers_version__isnull=False) & ~Q(
+    answers_version=F("treatment__questions_version")
+)
+
+
 def part_of_day(wall: time) -> int:
     """The bit of the part of the day a local start time falls in."""
     return next(bit for bit, _name, start, until in PARTS_OF_DAY if start <= wall < until)

@@ -30,7 +30,15 @@ from ..models import (
 from ..services import BookingError, SlotTaken, course_book, session_move
 from ..services.checks import lock, slot_for
 from . import hooks, matching
-from .models import ALL_DAY, EVERY_DAY, FreedTime, Offer, WaitlistEntry, WaitlistSettings
+from .models import (
+    ALL_DAY,
+    EVERY_DAY,
+    STALE_ANSWERS,
+    FreedTime,
+    Offer,
+    WaitlistEntry,
+    WaitlistSettings,
+)
 
 logger = logging.getLogger(__name__)
 MOST_WAITING = 10  # entries one patient may have waiting at once
@@ -69,18 +77,28 @@ def _wish_refusal(wish: Wish, *, first: date, last: date) -> str:
 
 
 def entry_dates(
-    *, treatment: Treatment, session: Session | None, now: datetime
+    *,
+    treatment: Treatment,
+    session: Session | None,
+    now: datetime,
+    starts: dict[int, datetime] | None = None,
 ) -> tuple[date, date]:
     """The dates an entry may cover: from the first bookable day to the horizon, or for a
-    booked session, the days it could move to and keep its course's windows, before its own."""
+    booked session, the days it could move to and keep its course's windows, before its own.
+
+    `starts`: the course's active sessions' number -> start, when already read (My
+    appointments asks for every session of every course, with no query each)."""
     rules, zone = BookingRules.current(), selectors.clinic_zone()
     earliest, latest = selectors.bookable_bounds(now, rules)
     first, last = earliest.astimezone(zone).date(), latest.astimezone(zone).date()
     if session is None:
         return first, last
-    starts = dict(
-        Session.objects.active().filter(course_id=session.course_id).values_list("number", "start")
-    )
+    if starts is None:
+        starts = dict(
+            Session.objects.active()
+            .filter(course_id=session.course_id)
+            .values_list("number", "start")
+        )
     window = rulebook.move_window(
         starts.items(), session.number, rulebook.spacing_of(treatment), zone
     )
@@ -196,7 +214,11 @@ def entry_join(
 def entry_change(*, entry: WaitlistEntry, wish: Wish, now: datetime | None = None) -> WaitlistEntry:
     """New dates, days, parts of the day or practitioner for a waiting entry."""
     now = now or timezone.now()
-    entry = WaitlistEntry.objects.select_for_update().select_related("session").get(pk=entry.pk)
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))  # the session may be NULL
+        .select_related("session")
+        .get(pk=entry.pk)
+    )
     if not entry.is_waiting:
         raise BookingError(gettext("This waitlist entry has ended."))
     first, last = entry_dates(treatment=entry.treatment, session=entry.session, now=now)
@@ -325,7 +347,7 @@ def offer_refusal(offer: Offer, now: datetime) -> str:
     if offer.status == Offer.Status.DECLINED:
         return gettext("You let this time go, so it has been offered to someone else.")
     if offer.status == Offer.Status.WITHDRAWN:
-        return gettext("This offer was withdrawn: %(why)s") % {"why": offer.reason}
+        return gettext("This offer was withdrawn, so the time is no longer kept for you.")
     return gettext(
         "This time was held for you until %(time)s. It has gone to the next person waiting."
     ) % {"time": f"{offer.hold.held_until.astimezone(selectors.clinic_zone()):%H:%M on %-d %B}"}
@@ -462,12 +484,18 @@ def holds_lapse(*, now: datetime) -> int:
 
 
 def entries_expire(*, now: datetime) -> int:
-    """Entries whose last date has passed end."""
+    """Entries whose last date has passed end; so do first-session entries whose health
+    answers are to questions the clinic has changed since (the course could not be booked
+    with them: the patient answers again in the booking journey)."""
     today = now.astimezone(selectors.clinic_zone()).date()
-    return WaitlistEntry.objects.filter(
-        status=WaitlistEntry.Status.WAITING, date_to__lt=today
-    ).update(
+    waiting = WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING)
+    ended = waiting.filter(date_to__lt=today).update(
         status=WaitlistEntry.Status.ENDED, ended_reason="Its dates have passed.", updated_at=now
+    )
+    return ended + waiting.filter(STALE_ANSWERS).update(
+        status=WaitlistEntry.Status.ENDED,
+        ended_reason="The health questions have changed: answer them again to join.",
+        updated_at=now,
     )
 
 

@@ -1,5 +1,7 @@
 """A local SMTP server (aiosmtpd) that keeps what it receives, for tests and benchmarks."""
 
+import email
+import email.policy
 import logging
 import socket
 import threading
@@ -9,20 +11,24 @@ from aiosmtpd.controller import Controller
 
 
 class _Handler:
-    def __init__(self):
+    def __init__(self, bodies: bool):
         self.messages = []
         self.lock = threading.Lock()
+        self.bodies = bodies
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         message = BytesHeaderParser().parsebytes(envelope.content)  # headers are enough
+        kept = {
+            "key": message["Idempotency-Key"],
+            "message_id": message["Message-ID"],
+            "subject": message["Subject"],
+            "to": list(envelope.rcpt_tos),
+        }
+        if self.bodies:  # the plain-text part, for a test that follows a link in it
+            whole = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            kept["text"] = whole.get_body(preferencelist=("plain",)).get_content()
         with self.lock:
-            self.messages.append(
-                {
-                    "key": message["Idempotency-Key"],
-                    "message_id": message["Message-ID"],
-                    "subject": message["Subject"],
-                }
-            )
+            self.messages.append(kept)
         return "250 Message accepted for delivery"
 
 
@@ -33,11 +39,13 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self):
+    """`bodies`: keep each message's plain text too (a benchmark's thousands need not)."""
+
+    def __init__(self, *, bodies: bool = False):
         # aiosmtpd logs every SMTP command at INFO: at thousands of messages that
         # logging, not the app, would be what a benchmark measured.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
-        self.handler = _Handler()
+        self.handler = _Handler(bodies)
         self.port = free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 

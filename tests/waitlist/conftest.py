@@ -6,7 +6,16 @@ import pytest
 
 from booking.waitlist import services as waitlist
 from booking.waitlist.services import Wish
-from tests.booking.conftest import NOW, now, patient, practitioner, treatment  # noqa: F401
+from tests.booking.conftest import (  # noqa: F401
+    NOW,
+    clinic_ready,
+    course,
+    now,
+    patient,
+    practitioner,
+    signed_in,
+    treatment,
+)
 from tests.booking.factories import PatientFactory
 
 

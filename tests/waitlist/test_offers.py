@@ -161,3 +161,25 @@ def test_reception_is_told_the_time_is_held_and_until_when(booked, treatment, pr
     assert refused.value.alternatives and at(6, 3, 10) not in [
         s.start for s in refused.value.alternatives
     ]
+
+
+def test_booking_a_course_ends_waiting_for_its_first_session(booked, treatment, practitioner):
+    patient = PatientFactory()
+    entry = join(patient, treatment)
+    book(patient, treatment, practitioner, [at(6, 4, 10)])
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.ENDED
+
+
+def test_answers_to_changed_health_questions_end_the_entry_and_are_offered_nothing(
+    booked, treatment
+):
+    from education.models import SuitabilityQuestion
+
+    entry = join(PatientFactory(), treatment)
+    SuitabilityQuestion.objects.create(treatment=treatment, text="Are you pregnant?")
+    services.session_cancel(session=booked, now=NOW)
+    assert waitlist.waitlist_sweep(now=NOW) == {"expired": 1, "lapsed": 0, "offered": 0}
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.ENDED
+    assert "health questions have changed" in entry.ended_reason
