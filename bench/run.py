@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "var" / "bench"
 QUICK = os.environ.get("QUICK", "").strip() not in ("", "0")
-MODULES = ["free_slots", "search", "booking", "schedule", "web", "reminders"]
+MODULES = ["free_slots", "search", "booking", "schedule", "web", "reminders", "waitlist"]
 
 
 def load(name: str) -> dict | None:
@@ -234,7 +234,50 @@ def summary_rows(failed: dict[str, str]) -> list[dict]:
         rows.append(
             not_measured("reminders", "10,000 within 120 s, 0 duplicates", why("reminders"))
         )
+    rows += waitlist_rows(load("waitlist"), why("waitlist"))
     return rows
+
+
+def waitlist_rows(data: dict | None, why: str) -> list[dict]:
+    from bench.waitlist import (
+        BURST_S,
+        DUPLICATES,
+        MEDIAN_MS,
+        QUERIES_SLACK,
+        burst_ok,
+        one_cancellation_ok,
+    )
+
+    match_target = f"median < {MEDIAN_MS} ms, queries flat (within {QUERIES_SLACK})"
+    burst_target = f"all within {BURST_S} s, 0 duplicate offers, 0 overlaps"
+    if not data:
+        return [
+            not_measured("waitlist: matching one cancellation", match_target, why),
+            not_measured("waitlist: 1,000 cancellations in a burst", burst_target, why),
+        ]
+    sizes, burst = data["one_cancellation"], data["burst"]
+    small, large = sizes[0], sizes[-1]
+    return [
+        row(
+            f"waitlist: matching a cancellation, {large['entries']:,} entries",
+            f"median {large['median_ms']:.0f} ms of {large['cancellations']}, p95 "
+            f"{large['p95_ms']:.0f} ms (CPU "
+            f"{large['cpu_median_ms']:.0f} ms); {large['queries_median']:g} queries "
+            f"({small['queries_median']:g} with {small['entries']:,} entries)",
+            match_target,
+            one_cancellation_ok(sizes),
+        ),
+        row(
+            f"waitlist: {burst['cancellations']:,} cancellations in a burst, "
+            f"{burst['entries']:,} entries",
+            f"{burst['offer_emails_sent']:,} first offers sent in {burst['seconds']:.0f} s "
+            f"(cancelling {burst['cancelling_s']:.0f}, matching {burst['matching_s']:.0f}, "
+            f"sending {burst['sending_s']:.0f}); {sum(burst[k] for k in DUPLICATES)} duplicates, "
+            f"{burst['holds_overlapping_a_session']} overlaps",
+            burst_target,
+            burst_ok(burst),
+        ),
+    ]
 
 
 def machine() -> dict:

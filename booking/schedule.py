@@ -58,22 +58,38 @@ class Entry:
     treatment_id: int
     treatment: str
     consent_to_sign: bool = False  # the course's paper consent form is still to be signed
+    # A waitlist hold (booking/waitlist/): until when, in wall time ("12:00", with its day
+    # when that is not the hold's own), and the waitlist entry it is offered to.
+    held_until: str = ""
+    waitlist_entry_id: int | None = None
     colour: int = 0  # the practitioner's place in schedule_marks.PALETTE
 
     @property
+    def is_hold(self) -> bool:
+        """A time held for a waitlist offer: nobody's appointment yet, and no course."""
+        return self.status == Session.Status.HELD
+
+    @property
     def number_of(self) -> str:
+        if self.is_hold:
+            return ""
         return gettext("%(number)d of %(planned)d") % {
             "number": self.number,
             "planned": self.sessions_planned,
         }
 
     @property
+    def hold_label(self) -> str:
+        return gettext("Held for a waitlist offer until %(time)s") % {"time": self.held_until}
+
+    @property
     def status_label(self) -> str:
-        return Session.Status(self.status).label
+        return self.hold_label if self.is_hold else Session.Status(self.status).label
 
     @property
     def status_mark(self) -> StatusMark:
-        return status_mark(self.status)
+        mark = status_mark(self.status)
+        return replace(mark, label=self.hold_label) if self.is_hold else mark
 
     @property
     def initials(self) -> str:

@@ -91,6 +91,7 @@ SYMBOLS = {
     Session.Status.ATTENDED: "✓",
     Session.Status.NO_SHOW: "✗",
     Session.Status.CANCELLED: "⊘",
+    Session.Status.HELD: "◔",  # a clock face part gone: kept for a while (a waitlist offer)
 }
 OTHER_SYMBOL = "•"
 

@@ -41,6 +41,13 @@ ACCESS: dict[str, dict[str, Access]] = {
         "booking.timeoff": Access(CRUD),
         "booking.clinicclosure": Access(CRUD),
         "booking.consenttext": Access(("view", "add")),
+        # The waitlist (booking/admin/waitlist.py): reception sees who waits and each
+        # offer's outcome, offers a time by hand (TASKS) and pauses the automatic offers
+        # (add: the settings' first save). The health answers given on joining are the
+        # clinicians', as a course's are.
+        "booking.waitlistentry": Access(("view",), hidden=("answers",)),
+        "booking.offer": Access(("view",)),
+        "booking.waitlistsettings": Access(("view", "add", "change")),
     },
     CLINICIAN: {
         "booking.session": Access(("view",), OWN),
@@ -50,6 +57,8 @@ ACCESS: dict[str, dict[str, Access]] = {
         "booking.course": Access(("view",), OWN, hidden=("reminder_log",)),
         "booking.patient": Access(("view",), OWN),
         "booking.clinicalnote": Access(("view", "add", "change"), OWN),
+        # Not the waitlist: offering times is reception's. A time held for an offer shows
+        # on their schedule as held, without whose it is.
     },
     CONTENT_EDITOR: {
         **{
@@ -77,6 +86,7 @@ TASKS: dict[str, list[str]] = {
         "booking.book_by_phone",
         "booking.reschedule_session",
         "booking.mark_attendance",
+        "booking.offer_by_hand",  # and withdraw a live offer
     ],
     CLINICIAN: ["booking.view_schedule", "booking.mark_attendance"],
     CONTENT_EDITOR: [],

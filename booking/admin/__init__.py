@@ -12,4 +12,5 @@ from . import (  # noqa: F401 - imported for their admin.register side effects
     rules,
     schedule,
     sessions,
+    waitlist,
 )

@@ -9,7 +9,8 @@ Sessions carry their practitioner's colour and initials and their status in
 words (booking/schedule_marks.py), with a key on the page. For staff who book by
 phone, the day's free gaps link to phone booking at their free start times.
 Patients' phone numbers are in the day list (and its print and CSV) for staff
-who may see patients' contact details.
+who may see patients' contact details. A time held for a waitlist offer shows as
+held until its expiry, linked to the waitlist entry for staff who see the waitlist.
 """
 
 from dataclasses import dataclass
@@ -82,6 +83,12 @@ def sees_contact_details(user) -> bool:
     return scope_of(user, "booking.patient") is not None and "phone" not in hidden_fields(
         user, "booking.patient"
     )
+
+
+def sees_waitlist(user) -> bool:
+    """Whether a time held for a waitlist offer shows its patient and links to their entry:
+    for staff who see the waitlist (reception); to anyone else it is just held time."""
+    return user.has_perm("booking.view_waitlistentry")
 
 
 @admin.register(ScheduleEntry)
@@ -193,6 +200,7 @@ class ScheduleAdmin(ReadOnlyAdmin):
             cancelled=cancelled,
             only_practitioner=scope,
             contact=contact,
+            hold_patients=sees_waitlist(request.user),
         )
         names = [(r.practitioner_id, r.name) for r in data.rosters]
         practitioner = form.choose("practitioner", names, _("All practitioners"))
@@ -228,6 +236,7 @@ class ScheduleAdmin(ReadOnlyAdmin):
             "view": view,
             "form": asked.form,
             "unlinked": asked.unlinked,
+            "waitlist_link": sees_waitlist(request.user),
             "statuses": status_marks(),
             "kinds": [(kind, label) for kind, label in LABELS.items() if kind != SESSION],
             "nav": {

@@ -2,10 +2,12 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, Case, CharField, Q, Value, When
+from django.db.models.functions import Coalesce
 
 from education.models import Treatment
 
@@ -23,6 +25,7 @@ def schedule_data(
     cancelled: bool = False,
     only_practitioner: int | None = None,
     contact: bool = True,
+    hold_patients: bool = True,
 ) -> ScheduleData:
     """What the staff schedule of these local dates shows, in four queries whatever its size.
 
@@ -34,9 +37,16 @@ def schedule_data(
     `contact`). The treatments to filter by: those the practitioners offer and
     those of the sessions shown. Each practitioner's colour comes from everyone's
     ids, so it is the same whoever looks and whatever the filter.
+
+    Live waitlist holds are listed with the sessions (same query), as held, with the
+    treatment and entry they are offered for; their patient's name only with
+    `hold_patients` (staff who see the waitlist). Session.objects leaves holds out, so
+    they are read through Session.with_holds; a released hold is nobody's and never shown.
     """
     start, end = day_bounds(day_from, zone)[0], day_bounds(day_to, zone)[1]
-    sessions = Session.objects.overlapping(start, end)
+    sessions = Session.with_holds.filter(
+        Q(course__isnull=False) | Q(status=Session.Status.HELD)
+    ).overlapping(start, end)
     if not cancelled:
         sessions = sessions.active()
     practitioners = Practitioner.objects.filter(
@@ -82,8 +92,15 @@ def schedule_data(
     ]
     phone = "patient__phone" if contact else Value("", output_field=CharField())
     entries = [
-        # in Entry's field order
-        Entry(*row[:5], span(row[3], row[4], zone), *row[5:], colour=colours.get(row[1], 0))
+        # in Entry's field order, to consent_to_sign; then a hold's expiry and entry
+        Entry(
+            *row[:5],
+            span(row[3], row[4], zone),
+            *row[5:13],
+            held_until=_held_until(row[13], row[3], zone),
+            waitlist_entry_id=row[14],
+            colour=colours.get(row[1], 0),
+        )
         for row in sessions.annotate(
             consent_to_sign=Case(
                 When(
@@ -107,15 +124,30 @@ def schedule_data(
             "course__sessions_planned",
             "patient__full_name",
             phone,
-            "course__treatment_id",
-            "course__treatment__name",
+            # A hold has no course: its treatment is the waitlist entry's.
+            Coalesce("course__treatment_id", "offer__entry__treatment_id"),
+            Coalesce("course__treatment__name", "offer__entry__treatment__name"),
             "consent_to_sign",
+            "held_until",
+            "offer__entry_id",
         )
     ]
+    if not hold_patients:
+        entries = [replace(e, patient="", phone="") if e.is_hold else e for e in entries]
     treatments.update((e.treatment_id, e.treatment) for e in entries)
     return ScheduleData(
         rosters, entries, found.closed, sorted(treatments.items(), key=lambda t: (t[1], t[0]))
     )
+
+
+def _held_until(until: datetime | None, start: datetime, zone: ZoneInfo) -> str:
+    """ "12:00", or "12:00 Tue 2 Jun" when the hold runs out on another day than its time."""
+    if until is None:
+        return ""
+    local = until.astimezone(zone)
+    if local.date() == start.astimezone(zone).date():
+        return f"{local:%H:%M}"
+    return f"{local:%H:%M %a %-d %b}"
 
 
 def free_starts(

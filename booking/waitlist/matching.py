@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from .. import rulebook, selectors
-from ..availability import Slot
+from ..availability import Slot, slots_available
 from ..models import BookingRules, Practitioner, ReminderSettings, Session
 from ..reminder_timing import after_quiet_hours
 from .models import STALE_ANSWERS, Offer, WaitlistEntry, WaitlistSettings, part_of_day
@@ -218,6 +218,18 @@ def entry_match(
         exclude=exclude,
         config=config,
     )
+    if not found:
+        return None
+    # The one availability read for all these practitioners, made once: every entry's
+    # free times are worked out from it (the same read per treatment cost a query each).
+    longest = max(timedelta(minutes=e.treatment.appointment_minutes) for e in found)
+    inputs = selectors.availability_inputs(
+        practitioner_ids=practitioner_ids,
+        day_from=(start - longest).astimezone(zone).date(),
+        day_to=end.astimezone(zone).date(),
+        buffer=rules.buffer,
+    )
+    calendars = {c.practitioner_id: c for c in inputs.calendars}
     free: dict[tuple[int, int | None], list[Slot]] = {}  # (treatment, practitioner) -> slots
     for entry in found:
         if tried is not None:
@@ -225,29 +237,27 @@ def entry_match(
         key = (entry.treatment_id, entry.practitioner_id)
         if key not in free:
             who = [
-                p
+                calendars[p.pk]
                 for p in selectors.practitioners_for(entry.treatment)
-                if p.pk in practitioner_ids and entry.practitioner_id in (None, p.pk)
+                if p.pk in calendars and entry.practitioner_id in (None, p.pk)
             ]
             duration = timedelta(minutes=entry.treatment.appointment_minutes)
-            free[key] = (
-                [
-                    slot
-                    for slot in selectors.free_slots(
-                        treatment=entry.treatment,
-                        day_from=(start - duration).astimezone(zone).date(),
-                        day_to=end.astimezone(zone).date(),
-                        now=now,
-                        practitioners=who,
-                        earliest=max(earliest, start - duration),
-                        latest=end,
-                        rules=rules,
-                    )
-                    if slot.start < end and slot.end > start
-                ]
-                if who
-                else []
-            )
+            free[key] = [
+                slot
+                for slot in slots_available(
+                    calendars=who,
+                    duration=duration,
+                    day_from=(start - duration).astimezone(zone).date(),
+                    day_to=end.astimezone(zone).date(),
+                    zone=zone,
+                    earliest=max(earliest, start - duration),
+                    latest=end,
+                    step=rules.step,
+                    buffer=rules.buffer,
+                    closures=inputs.closures,
+                )
+                if slot.start < end and slot.end > start
+            ]
             # The freed time's own start first (a cancelled 10:00 is offered at 10:00).
             free[key].sort(key=lambda slot: (abs(slot.start - start), slot.start))
         # The times this entry was offered already (declined, lapsed) are not offered again.

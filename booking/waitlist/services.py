@@ -439,8 +439,11 @@ def offer_decline(*, offer: Offer, now: datetime | None = None) -> Offer:
 
 
 @transaction.atomic
-def offer_withdraw(*, offer: Offer, by, reason: str, now: datetime | None = None) -> Offer:
-    """Staff take back a live offer (with a reason); the time is handed on."""
+def offer_withdraw(
+    *, offer: Offer, by, reason: str, now: datetime | None = None, hand_on: bool = True
+) -> Offer:
+    """Staff take back a live offer (with a reason); the time is handed on to the next
+    match, or (not `hand_on`) simply free, for reception to book it by phone."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
@@ -448,7 +451,7 @@ def offer_withdraw(*, offer: Offer, by, reason: str, now: datetime | None = None
     offer = _locked_offer(offer)
     if offer.status != Offer.Status.HELD:
         raise OfferEnded(gettext("This offer has ended already."))
-    hooks.hold_release(offer, status=Offer.Status.WITHDRAWN, reason=reason, now=now)
+    hooks.hold_release(offer, status=Offer.Status.WITHDRAWN, reason=reason, now=now, free=hand_on)
     return offer
 
 
@@ -523,6 +526,14 @@ def freed_time_match(*, now: datetime, limit: int = FREED_PER_SWEEP) -> int:
     return made
 
 
+def _unheld(parts: list[tuple[datetime, datetime]], hold: Session) -> list:
+    """What is left of `parts` (start, end) once `hold`'s time is taken out."""
+    left = []
+    for start, end in parts:
+        left += [(start, min(end, hold.start)), (max(start, hold.end), end)]
+    return [(start, end) for start, end in left if start < end]
+
+
 def _offer_freed(freed: FreedTime, now: datetime) -> int:
     made, tried = 0, set()
     ids = None if freed.practitioner_id is None else [freed.practitioner_id]
@@ -537,7 +548,11 @@ def _offer_freed(freed: FreedTime, now: datetime) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-    while made < OFFERS_PER_FREED_TIME:
+    # The parts of one practitioner's freed stretch not held yet. Once holds cover all of
+    # it, no time in it is free, so no further match is looked for (a cancelled session's
+    # time is usually one hold; looking again cost the whole search once more, for nothing).
+    left = [(freed.start, freed.end)]
+    while made < OFFERS_PER_FREED_TIME and left:
         match = matching.entry_match(
             practitioner_ids=ids, start=freed.start, end=freed.end, now=now, exclude=tried
         )
@@ -545,7 +560,7 @@ def _offer_freed(freed: FreedTime, now: datetime) -> int:
             return made
         try:
             with transaction.atomic():
-                offer_make(
+                offer = offer_make(
                     entry=match.entry, slot=match.slot, now=now, cause=freed.get_cause_display()
                 )
         except BookingError as exc:  # taken meanwhile: the next match
@@ -556,6 +571,8 @@ def _offer_freed(freed: FreedTime, now: datetime) -> int:
             continue
         tried.add(match.entry.pk)
         made += 1
+        if freed.practitioner_id is not None:
+            left = _unheld(left, offer.hold)
     return made
 
 
@@ -568,6 +585,24 @@ def waitlist_sweep(*, now: datetime | None = None) -> dict[str, int]:
         "lapsed": holds_lapse(now=now),
         "offered": freed_time_match(now=now),
     }
+
+
+@transaction.atomic
+def offers_pause(*, paused: bool, by=None) -> WaitlistSettings:
+    """Pause (or resume) the automatic offers. Offers by hand still go; freed time noted
+    while paused is offered on resuming (freed_time_match)."""
+    config = (
+        WaitlistSettings.objects.select_for_update().filter(pk=1).first()
+        or WaitlistSettings.unsaved_default()
+    )
+    config.paused = paused
+    config.full_clean()
+    config.save()  # clears the kept copy, so the next sweep reads it
+    logger.info(
+        "waitlist offers paused" if paused else "waitlist offers resumed",
+        extra={"user_id": getattr(by, "pk", None)},
+    )
+    return config
 
 
 def offers_filled(*, now: datetime) -> int:
@@ -592,5 +627,6 @@ __all__ = [
     "offer_refusal",
     "offer_withdraw",
     "offers_filled",
+    "offers_pause",
     "waitlist_sweep",
 ]

@@ -33,7 +33,7 @@ from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from booking.models import ClinicalNote, Session
+from booking.models import ClinicalNote, Session, WaitlistSettings
 from clinic.demo import CLINICIAN_LOGIN, DEMO_LOGINS
 from clinic.models import User
 from education.models import NewsletterIssue
@@ -233,6 +233,7 @@ def demo(transactional_db):
         period=now.strftime("%Y-%m"), covers_from=now.replace(day=1), covers_to=now
     )
     SubscriberFactory(confirmed_at=now)
+    WaitlistSettings.objects.get_or_create(pk=1)  # the demo's waitlist uses the defaults
 
 
 def walk(page, walked: Walk, login, origin: str) -> None:
@@ -296,6 +297,10 @@ def test_every_staff_page_passes_axe_for_every_role(page, live_server, demo):
         "booking.session session_move",
         "booking.reminder list",
         "booking.reminder change",  # its history: the sends and retries, inline
+        "booking.waitlistentry list",  # with the pause and the month's count
+        "booking.waitlistentry change",  # its offers, inline, and the withdraw form
+        "booking.waitlistentry waitlistentry_offer",  # offer a time by hand
+        "booking.waitlistsettings change",
     }
     assert named <= set(walked.checked["reception"]), walked.checked["reception"]
     checked = sum(len(names) for names in walked.checked.values())

@@ -89,11 +89,19 @@ def test_every_status_has_its_word_and_a_symbol_in_the_models_order():
     marks = status_marks()
     assert [m.value for m in marks] == Session.Status.values
     assert [m.label for m in marks] == [str(label) for label in Session.Status.labels]
-    assert [m.label for m in marks] == ["Booked", "Arrived", "Attended", "No-show", "Cancelled"]
+    assert [m.label for m in marks] == [
+        "Booked",
+        "Arrived",
+        "Attended",
+        "No-show",
+        "Cancelled",
+        "Held for a waitlist offer",
+    ]
     assert all(m.symbol for m in marks)
     assert set(SYMBOLS) <= set(Session.Status)  # no line for a status that is gone
     assert len(set(SYMBOLS.values())) == len(SYMBOLS)  # each tells its status apart
     assert status_mark("no_show").symbol == "✗"
+    assert status_mark("held").symbol == "◔"
 
 
 # --- on the pages -------------------------------------------------------------------
