@@ -271,8 +271,10 @@ def waitlist_rows(data: dict | None, why: str) -> list[dict]:
             f"waitlist: {burst['cancellations']:,} cancellations in a burst, "
             f"{burst['entries']:,} entries",
             f"{burst['offer_emails_sent']:,} first offers sent in {burst['seconds']:.0f} s "
-            f"(cancelling {burst['cancelling_s']:.0f}, matching {burst['matching_s']:.0f}, "
-            f"sending {burst['sending_s']:.0f}); {sum(burst[k] for k in DUPLICATES)} duplicates, "
+            f"(cancelling {burst['cancelling_s']:.0f}, the last sent "
+            f"{burst['after_the_last_cancellation_s']:.0f} s after the last cancellation, "
+            f"{burst['worker_processes']} workers); "
+            f"{sum(burst[k] for k in DUPLICATES)} duplicates, "
             f"{burst['holds_overlapping_a_session']} overlaps",
             burst_target,
             burst_ok(burst),

@@ -322,6 +322,7 @@ def slot_is_free(
     earliest: datetime | None = None,
     latest: datetime | None = None,
     exclude_session_ids: Sequence[int] = (),
+    rules: BookingRules | None = None,
 ) -> bool:
     """Whether `slot` is still one of the free times offered (a posted choice, checked);
     `exclude_session_ids`: sessions that would make way (the one being moved)."""
@@ -336,5 +337,6 @@ def slot_is_free(
         earliest=earliest,
         latest=latest,
         exclude_session_ids=exclude_session_ids,
+        rules=rules,
     )
     return slot in set(found)

@@ -14,7 +14,6 @@ from education.models import Treatment
 from .. import reminders, rulebook, selectors
 from ..availability import Slot
 from ..models import BookingRules, ConsentText, Course, Patient, Practitioner, Session
-from ..waitlist import hooks as waitlist_hooks
 from .checks import (
     check_free,
     is_clinician,
@@ -281,9 +280,6 @@ def course_book(
                 Session,
             )
             reminders.queue_for_course(sessions, now=now)
-            waitlist_hooks.first_session_entries_end(
-                patient_id=patient.pk, treatment_id=treatment.pk, now=now
-            )
     except IntegrityError as exc:
         logger.warning(
             "booking conflict caught by the database",

@@ -106,27 +106,3 @@ def entries_end(sessions: Iterable[Session], *, reason: str, now: datetime | Non
     return WaitlistEntry.objects.filter(pk__in=entries).update(
         status=WaitlistEntry.Status.ENDED, ended_reason=reason[:200], updated_at=now
     )
-
-
-def first_session_entries_end(*, patient_id: int, treatment_id: int, now: datetime) -> int:
-    """The patient booked a course of this treatment: they wait for its first session no
-    more (a live offer to them is withdrawn and handed on)."""
-    entries = list(
-        WaitlistEntry.objects.select_for_update()
-        .filter(
-            patient_id=patient_id,
-            treatment_id=treatment_id,
-            session__isnull=True,
-            status=WaitlistEntry.Status.WAITING,
-        )
-        .values_list("pk", flat=True)
-    )
-    if not entries:
-        return 0
-    for offer in (
-        Offer.objects.select_for_update().live().filter(entry_id__in=entries).select_related("hold")
-    ):
-        hold_release(offer, status=Offer.Status.WITHDRAWN, reason="A course was booked.", now=now)
-    return WaitlistEntry.objects.filter(pk__in=entries).update(
-        status=WaitlistEntry.Status.ENDED, ended_reason="A course was booked.", updated_at=now
-    )

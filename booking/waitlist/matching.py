@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q
 
 from .. import rulebook, selectors
 from ..availability import Slot, slots_available
@@ -23,6 +22,20 @@ from ..reminder_timing import after_quiet_hours
 from .models import STALE_ANSWERS, Offer, WaitlistEntry, WaitlistSettings, part_of_day
 
 CANDIDATES = 25
+# The treatment's page text: never needed to match, and the largest part of its row.
+TREATMENT_PAGE_TEXT = (
+    "body",
+    "body_html",
+    "toc",
+    "who_it_helps",
+    "who_it_helps_html",
+    "aftercare",
+    "aftercare_html",
+    "risks",
+    "risks_html",
+    "other_names",
+    "search_vector",
+)
 SLOTS_CHECKED = 3  # times checked against one patient's own sessions and course rules
 # An offer leaves the patient at least this long to answer, or is not made.
 SHORTEST_HOLD = timedelta(minutes=15)
@@ -34,9 +47,9 @@ class Match:
     slot: Slot
 
 
-def offer_due(now: datetime) -> datetime:
+def offer_due(now: datetime, config: ReminderSettings | None = None) -> datetime:
     """When an offer made now is sent: now, or when the quiet hours end."""
-    config = ReminderSettings.current()
+    config = config or ReminderSettings.current()
     return after_quiet_hours(now, selectors.clinic_zone(), config.quiet_from, config.quiet_until)
 
 
@@ -82,12 +95,15 @@ def candidates(
     offered = Practitioner.treatments.through.objects.filter(
         practitioner_id__in=practitioner_ids, practitioner__is_active=True
     ).values("treatment_id")
-    today = Subquery(
-        Offer.objects.filter(patient_id=OuterRef("patient_id"), created_at__gte=_midnight(now))
+    # Patients with a live offer, or today's number of offers: each read once (a hashed
+    # NOT IN), not once per entry as a correlated subquery would be.
+    at_cap = (
+        Offer.objects.filter(created_at__gte=_midnight(now))
         .order_by()
         .values("patient_id")
         .annotate(n=Count("pk"))
-        .values("n")
+        .filter(n__gte=config.offers_per_day)
+        .values("patient_id")
     )
     order = ["created_at", "pk"]
     if config.prefer_mid_course:
@@ -103,12 +119,11 @@ def candidates(
         .exclude(pk__in=list(exclude))
         .annotate(on_days=F("weekdays").bitand(mask))
         .filter(on_days__gt=0)
-        .exclude(Exists(Offer.objects.live().filter(patient_id=OuterRef("patient_id"))))
+        .exclude(patient_id__in=Offer.objects.live().values("patient_id"))
+        .exclude(patient_id__in=at_cap)
         .exclude(STALE_ANSWERS)  # not bookable with those answers (the sweep ends them)
-        .annotate(today=Coalesce(today, 0))
-        .filter(today__lt=config.offers_per_day)
         .select_related("treatment", "patient", "session")
-        .prefetch_related(Prefetch("offers", queryset=Offer.objects.select_related("hold")))
+        .defer(*(f"treatment__{name}" for name in TREATMENT_PAGE_TEXT))
         .order_by(*order)[:CANDIDATES]
     )
 
@@ -123,7 +138,9 @@ def suits_entry(entry: WaitlistEntry, slot: Slot) -> bool:
     )
 
 
-def course_refusal(entry: WaitlistEntry, slot: Slot, now: datetime, rules=None) -> str:
+def course_refusal(
+    entry: WaitlistEntry, slot: Slot, now: datetime, rules=None, *, plan: bool = True
+) -> str:
     """Why booking `slot` for this entry would break a booking rule ("" when it would not).
 
     A first session: the notice and horizon, the rules across the patient's
@@ -148,8 +165,8 @@ def course_refusal(entry: WaitlistEntry, slot: Slot, now: datetime, rules=None) 
             zone=zone,
             treatment_name=treatment.name,
         )
-        if across:
-            return across[0].message
+        if across or not plan:
+            return across[0].message if across else ""
         # An offer the patient can take: every later session of the course has a time.
         plan = selectors.course_proposal(
             first=slot,
@@ -197,11 +214,15 @@ def entry_match(
     now: datetime,
     exclude: Sequence[int] = (),
     tried: set[int] | None = None,
+    rules: BookingRules | None = None,
+    config: WaitlistSettings | None = None,
+    quiet: ReminderSettings | None = None,
 ) -> Match | None:
-    """The first entry, in the clinic's order, with a time for it in [start, end); None."""
-    rules, config = BookingRules.current(), WaitlistSettings.current()
+    """The first entry, in the clinic's order, with a time for it in [start, end); None.
+    (`rules`, `config` and `quiet`: the settings rows, when the caller has read them.)"""
+    rules, config = rules or BookingRules.current(), config or WaitlistSettings.current()
     zone = selectors.clinic_zone()
-    sent = offer_due(now).astimezone(UTC)  # in UTC: real hours across a DST change
+    sent = offer_due(now, quiet).astimezone(UTC)  # in UTC: real hours across a DST change
     # A start the patient can still take.
     earliest = sent + shortest_hold(config) + rules.min_notice
     if end <= earliest:
@@ -230,6 +251,12 @@ def entry_match(
         buffer=rules.buffer,
     )
     calendars = {c.practitioner_id: c for c in inputs.calendars}
+    # The times these entries were offered already (declined, lapsed): not offered again.
+    offered_before: dict[int, list] = {}
+    for entry_id, *held in Session.with_holds.filter(
+        offer__entry_id__in=[e.pk for e in found]
+    ).values_list("offer__entry_id", "practitioner_id", "start", "end"):
+        offered_before.setdefault(entry_id, []).append(held)
     free: dict[tuple[int, int | None], list[Slot]] = {}  # (treatment, practitioner) -> slots
     for entry in found:
         if tried is not None:
@@ -260,15 +287,11 @@ def entry_match(
             ]
             # The freed time's own start first (a cancelled 10:00 is offered at 10:00).
             free[key].sort(key=lambda slot: (abs(slot.start - start), slot.start))
-        # The times this entry was offered already (declined, lapsed) are not offered again.
-        before = [offer.hold for offer in entry.offers.all()]
         checked = 0
         for slot in free[key]:
             if not suits_entry(entry, slot) or any(
-                slot.practitioner_id == h.practitioner_id
-                and slot.start < h.end
-                and h.start < slot.end
-                for h in before
+                slot.practitioner_id == p and slot.start < e and s < slot.end
+                for p, s, e in offered_before.get(entry.pk, ())
             ):
                 continue
             if not (patient_busy(entry, slot) or course_refusal(entry, slot, now, rules)):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -25,6 +26,7 @@ from ..models import (
     Patient,
     Practitioner,
     Reminder,
+    ReminderSettings,
     Session,
 )
 from ..services import BookingError, SlotTaken, course_book, session_move
@@ -265,12 +267,18 @@ def offer_make(
     now: datetime | None = None,
     cause: str = "",
     by=None,
+    settings: tuple | None = None,
+    planned: bool = False,
 ) -> Offer:
     """Hold `slot` for the entry's patient and queue the offer email (automatic, or staff
     `by` hand). Refused when the time is not free, breaks the patient's course rules, the
     patient has a live offer or had the day's number, or it is too late to take."""
     now = now or timezone.now()
-    rules, config = BookingRules.current(), WaitlistSettings.current()
+    rules, config, quiet = settings or (
+        BookingRules.current(),
+        WaitlistSettings.current(),
+        ReminderSettings.current(),
+    )
     entry = WaitlistEntry.objects.select_related("treatment", "patient", "session").get(pk=entry.pk)
     slot = slot_for(slot.start, entry.treatment, slot.practitioner_id)
     lock([slot.practitioner_id], entry.patient)
@@ -290,7 +298,8 @@ def offer_make(
         raise BookingError(gettext("This patient has had today's number of offers."))
     if entry.practitioner_id not in (None, slot.practitioner_id):
         raise BookingError(gettext("This patient asked for another practitioner."))
-    if refusal := matching.course_refusal(entry, slot, now, rules):
+    # The rules again, under the locks (`planned`: the course was planned a moment ago).
+    if refusal := matching.course_refusal(entry, slot, now, rules, plan=not planned):
         raise BookingError(refusal)
     practitioners = [
         p for p in selectors.practitioners_for(entry.treatment) if p.pk == slot.practitioner_id
@@ -303,9 +312,10 @@ def offer_make(
         now=now,
         latest=slot.start,
         exclude_session_ids=[entry.session_id] if entry.session_id else (),
+        rules=rules,
     ):
         raise SlotTaken(gettext("That time is not free."))
-    due = matching.offer_due(now).astimezone(UTC)  # real hours from here (DST)
+    due = matching.offer_due(now, quiet).astimezone(UTC)  # real hours from here (DST)
     held_until = matching.hold_expiry(slot.start, due, rules=rules, config=config)
     if held_until < due + matching.shortest_hold(config):
         raise BookingError(gettext("That time is too soon to offer: there is no time to answer."))
@@ -495,11 +505,46 @@ def entries_expire(*, now: datetime) -> int:
     ended = waiting.filter(date_to__lt=today).update(
         status=WaitlistEntry.Status.ENDED, ended_reason="Its dates have passed.", updated_at=now
     )
-    return ended + waiting.filter(STALE_ANSWERS).update(
+    ended += waiting.filter(STALE_ANSWERS).update(
         status=WaitlistEntry.Status.ENDED,
         ended_reason="The health questions have changed: answer them again to join.",
         updated_at=now,
     )
+    return ended + _entries_booked_otherwise(now)
+
+
+def _entries_booked_otherwise(now: datetime) -> int:
+    """First-session entries whose patient has since booked a course of that treatment
+    another way (the journey, by phone) end, and a live offer to them is handed on.
+
+    Here, not in course_book: one query a sweep instead of one on every booking."""
+    booked = Course.objects.filter(
+        patient_id=OuterRef("patient_id"),
+        treatment_id=OuterRef("treatment_id"),
+        created_at__gte=OuterRef("created_at"),
+        status=Course.Status.ACTIVE,
+    )
+    with transaction.atomic():
+        entries = list(
+            WaitlistEntry.objects.select_for_update(skip_locked=True)
+            .filter(status=WaitlistEntry.Status.WAITING, session__isnull=True)
+            .filter(Exists(booked))
+            .values_list("pk", flat=True)
+        )
+        if not entries:
+            return 0
+        for offer in (
+            Offer.objects.select_for_update(of=("self",))
+            .live()
+            .filter(entry_id__in=entries)
+            .select_related("hold")
+        ):
+            hooks.hold_release(
+                offer, status=Offer.Status.WITHDRAWN, reason="A course was booked.", now=now
+            )
+        return WaitlistEntry.objects.filter(pk__in=entries).update(
+            status=WaitlistEntry.Status.ENDED, ended_reason="A course was booked.", updated_at=now
+        )
 
 
 def freed_time_match(*, now: datetime, limit: int = FREED_PER_SWEEP) -> int:
@@ -548,20 +593,38 @@ def _offer_freed(freed: FreedTime, now: datetime) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+    # The settings rows, read once for the whole stretch (each read is a cache round trip).
+    rules, config, quiet = (
+        BookingRules.current(),
+        WaitlistSettings.current(),
+        ReminderSettings.current(),
+    )
     # The parts of one practitioner's freed stretch not held yet. Once holds cover all of
     # it, no time in it is free, so no further match is looked for (a cancelled session's
     # time is usually one hold; looking again cost the whole search once more, for nothing).
     left = [(freed.start, freed.end)]
     while made < OFFERS_PER_FREED_TIME and left:
         match = matching.entry_match(
-            practitioner_ids=ids, start=freed.start, end=freed.end, now=now, exclude=tried
+            practitioner_ids=ids,
+            start=freed.start,
+            end=freed.end,
+            now=now,
+            exclude=tried,
+            rules=rules,
+            config=config,
+            quiet=quiet,
         )
         if match is None:
             return made
         try:
             with transaction.atomic():
                 offer = offer_make(
-                    entry=match.entry, slot=match.slot, now=now, cause=freed.get_cause_display()
+                    entry=match.entry,
+                    slot=match.slot,
+                    now=now,
+                    cause=freed.get_cause_display(),
+                    settings=(rules, config, quiet),
+                    planned=True,
                 )
         except BookingError as exc:  # taken meanwhile: the next match
             logger.info(

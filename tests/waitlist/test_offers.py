@@ -167,6 +167,7 @@ def test_booking_a_course_ends_waiting_for_its_first_session(booked, treatment, 
     patient = PatientFactory()
     entry = join(patient, treatment)
     book(patient, treatment, practitioner, [at(6, 4, 10)])
+    assert waitlist.waitlist_sweep(now=NOW)["expired"] == 1
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.Status.ENDED
 
