@@ -1,10 +1,12 @@
 """Offers under load: threads race on real PostgreSQL, each with its own connection.
 
 Two accepts of one offer, an accept against reception booking the held time, an accept as
-the hold lapses, sweeps at once, and an accept against the patient cancelling their session
-or leaving the waitlist: each ends in exactly one consistent outcome, and every thread that
-loses gets a refusal the pages show (BookingError, OfferEnded), never an error that would
-be a 500 (an IntegrityError, or PostgreSQL ending a deadlock).
+the hold lapses, sweeps at once (one of them offering a reopened day), and an accept against
+the patient cancelling their session: each ends in exactly one consistent outcome, and every
+thread that loses gets a refusal the pages show (BookingError, OfferEnded), never an error
+that would be a 500 (an IntegrityError, or PostgreSQL ending a deadlock). A decline, a staff
+withdrawal and leaving the waitlist meet an accept in a fixed order (one_after_another), so
+the orders that once deadlocked are run every time, not by chance.
 """
 
 import threading
