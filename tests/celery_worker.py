@@ -72,3 +72,28 @@ def start_worker(
         text=True,
         start_new_session=process_group,
     )
+
+
+def start_beat(*, queue: str, max_interval: int = 1, **extra_env: str) -> subprocess.Popen:
+    """`celery beat` with the project's DatabaseScheduler on this process's database, sending
+    to `queue`: the periodic tasks a test saves in django_celery_beat's tables, on time.
+    `max_interval`: how often, at most, beat looks at the schedule (seconds)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "clinic",
+            "beat",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            f"--max-interval={max_interval}",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=worker_env(queue=queue, **extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

@@ -285,7 +285,7 @@ def free_times(
     finder's, for the patient (their own sessions and holds are busy), late enough to leave
     time to answer, and for a booked session only earlier ones."""
     rules, zone = BookingRules.current(), selectors.clinic_zone()
-    earliest = matching.offer_due(now) + matching.SHORTEST_HOLD + rules.min_notice
+    earliest = matching.offer_due(now) + matching.shortest_hold() + rules.min_notice
     first_day = max(entry.date_from, earliest.astimezone(zone).date())
     day = min(max(day or first_day, first_day), max(entry.date_to, first_day))
     last_day = min(day + timedelta(days=OFFER_DAYS - 1), entry.date_to)

@@ -40,7 +40,7 @@ def _mark_cancelled(sessions: Sequence[Session], now: datetime) -> None:
 
 def _waitlist_told(cancelled: Sequence[Session], now: datetime) -> None:
     """Their time is free for the waitlist, and nobody waits for an earlier time of them."""
-    waitlist_hooks.sessions_freed(cancelled, cause=FreedTime.Cause.CANCELLED)
+    waitlist_hooks.sessions_freed(cancelled, cause=FreedTime.Cause.CANCELLED, now=now)
     waitlist_hooks.entries_end(cancelled, reason="The session was cancelled.", now=now)
 
 

@@ -268,7 +268,7 @@ def sessions_shift(
     in between) writes nothing and comes back as SlotTaken with the nearest free times.
     For session_move and session_cancel alike."""
     left = [moved for moved, _slot in moves]  # their old times, free from this commit
-    waitlist_hooks.sessions_freed(left, cause=FreedTime.Cause.MOVED)
+    waitlist_hooks.sessions_freed(left, cause=FreedTime.Cause.MOVED, now=now)
     waitlist_hooks.entries_end(left, reason="The session was moved.", now=now)
     for moved, slot in moves:
         moved.start, moved.end, moved.practitioner_id = slot.start, slot.end, slot.practitioner_id

@@ -19,10 +19,16 @@ logger = logging.getLogger(__name__)
 
 
 def time_freed(
-    *, practitioner_id: int | None, start: datetime, end: datetime, cause: str
+    *,
+    practitioner_id: int | None,
+    start: datetime,
+    end: datetime,
+    cause: str,
+    now: datetime | None = None,
 ) -> FreedTime | None:
-    """Note time that came free (for one practitioner, or everyone: None); past time is not."""
-    now = timezone.now()
+    """Note time that came free (for one practitioner, or everyone: None); past time is not.
+    `now`: the caller's (a service's explicit `now`, as in the tests), else the clock's."""
+    now = now or timezone.now()
     if end <= now:
         return None
     return FreedTime.objects.create(
@@ -30,9 +36,9 @@ def time_freed(
     )
 
 
-def sessions_freed(sessions: Iterable[Session], *, cause: str) -> None:
+def sessions_freed(sessions: Iterable[Session], *, cause: str, now: datetime | None = None) -> None:
     """The times these sessions held are free now (cancelled, or moved away)."""
-    now = timezone.now()
+    now = now or timezone.now()
     FreedTime.objects.bulk_create(
         [
             FreedTime(practitioner_id=s.practitioner_id, start=s.start, end=s.end, cause=cause)
@@ -70,7 +76,11 @@ def hold_release(offer: Offer, *, status: str, reason: str, now: datetime, free=
             Offer.Status.LAPSED: FreedTime.Cause.LAPSED,
         }.get(status, FreedTime.Cause.WITHDRAWN)
         time_freed(
-            practitioner_id=hold.practitioner_id, start=hold.start, end=hold.end, cause=cause
+            practitioner_id=hold.practitioner_id,
+            start=hold.start,
+            end=hold.end,
+            cause=cause,
+            now=now,
         )
     logger.info("waitlist offer ended", extra={"offer_id": offer.pk, "status": status})
 

@@ -53,6 +53,13 @@ def offer_due(now: datetime, config: ReminderSettings | None = None) -> datetime
     return after_quiet_hours(now, selectors.clinic_zone(), config.quiet_from, config.quiet_until)
 
 
+def shortest_hold(config=None) -> timedelta:
+    """The least time an offer leaves the patient to answer: SHORTEST_HOLD, or the clinic's
+    whole hold when that is shorter (a hold set in seconds would otherwise never be offered)."""
+    config = config or WaitlistSettings.current()
+    return min(SHORTEST_HOLD, config.hold_for)
+
+
 def hold_expiry(start: datetime, sent_at: datetime, *, rules=None, config=None) -> datetime:
     """Until when an offer sent at `sent_at` for a time starting at `start` holds it: the
     clinic's hold length, never past the minimum notice before the session."""
@@ -216,7 +223,8 @@ def entry_match(
     rules, config = rules or BookingRules.current(), config or WaitlistSettings.current()
     zone = selectors.clinic_zone()
     sent = offer_due(now, quiet).astimezone(UTC)  # in UTC: real hours across a DST change
-    earliest = sent + SHORTEST_HOLD + rules.min_notice  # a start the patient can still take
+    # A start the patient can still take.
+    earliest = sent + shortest_hold(config) + rules.min_notice
     if end <= earliest:
         return None
     if practitioner_ids is None:

@@ -256,8 +256,18 @@ class FreedTime(models.Model):
         LAPSED = "lapsed", _("An offer lapsed")
         WITHDRAWN = "withdrawn", _("An offer was withdrawn")
 
+    # No foreign key in the database (Django still deletes these with the practitioner):
+    # noting freed time would take a share lock on the practitioner's row, which every
+    # booking locks first. Ending an offer (a lapse, a decline) takes the offer's row and
+    # then notes its time free: with a key, it waited for an accept that held the
+    # practitioner and waited for the offer, a deadlock.
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Practitioner,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     start = models.DateTimeField()
     end = models.DateTimeField()

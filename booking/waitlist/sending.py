@@ -66,7 +66,7 @@ def offer_prepare(reminder: Reminder, now: datetime) -> Prepared:
             "defer", after_quiet_hours(now, zone, config.quiet_from, config.quiet_until)
         )
     held_until = matching.hold_expiry(hold.start, now, rules=BookingRules.current())
-    if held_until < now + matching.SHORTEST_HOLD:
+    if held_until < now + matching.shortest_hold():
         # Too late for anyone to take it: the sweep lapses the hold at once.
         Session.with_holds.filter(pk=hold.pk).update(held_until=now)
         return Prepared("skip", reason="Too close to the time to offer it.")

@@ -242,6 +242,9 @@ def entry_change(*, entry: WaitlistEntry, wish: Wish, now: datetime | None = Non
 def entry_leave(*, entry: WaitlistEntry, now: datetime | None = None) -> WaitlistEntry:
     """The patient leaves the waitlist; a live offer to them is withdrawn and handed on."""
     now = now or timezone.now()
+    # The patient's row first, as offer_accept takes it before the offer and the entry:
+    # otherwise leaving and accepting at once each wait for the other's row.
+    lock([], entry.patient)
     entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     if not entry.is_waiting:
         return entry
@@ -314,7 +317,7 @@ def offer_make(
         raise SlotTaken(gettext("That time is not free."))
     due = matching.offer_due(now, quiet).astimezone(UTC)  # real hours from here (DST)
     held_until = matching.hold_expiry(slot.start, due, rules=rules, config=config)
-    if held_until < due + matching.SHORTEST_HOLD:
+    if held_until < due + matching.shortest_hold(config):
         raise BookingError(gettext("That time is too soon to offer: there is no time to answer."))
     try:
         with transaction.atomic():
@@ -579,6 +582,17 @@ def _unheld(parts: list[tuple[datetime, datetime]], hold: Session) -> list:
 def _offer_freed(freed: FreedTime, now: datetime) -> int:
     made, tried = 0, set()
     ids = None if freed.practitioner_id is None else [freed.practitioner_id]
+    if ids is None:
+        # Every practitioner's time (a closure removed), offered in this one transaction:
+        # offer_make locks a practitioner, then a patient, and keeps both to the end. Lock
+        # them all first, in the services' order, or a second offer here would lock a
+        # practitioner after a patient, and wait in a circle with another sweep or booking.
+        ids = list(
+            Practitioner.objects.select_for_update()
+            .filter(is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     # The settings rows, read once for the whole stretch (each read is a cache round trip).
     rules, config, quiet = (
         BookingRules.current(),
@@ -620,7 +634,7 @@ def _offer_freed(freed: FreedTime, now: datetime) -> int:
             continue
         tried.add(match.entry.pk)
         made += 1
-        if ids is not None:
+        if freed.practitioner_id is not None:
             left = _unheld(left, offer.hold)
     return made
 

@@ -8,9 +8,13 @@ may, with staff overrides, consent read aloud or to sign on paper), moving and
 cancelling as patients and staff (taking the re-timing offered or not),
 adding a session to a course, booking a cancelled one again, cancelling the
 rest, marking attendance and no-shows (recording a paper consent form first,
-or not), and time off handed over or cancelled. 50 examples of up to 25
-steps, about 25 s on 2 cores. Refusals (BookingError, SlotTaken) are
-legitimate answers and must leave the database as it was.
+or not), and time off handed over or cancelled. The waitlist too: patients
+(two of them booking only from it) join for a first session or for an earlier
+time of a booked session, the waitlist's run offers freed time, reception
+offers a time by hand, and the patient accepts, declines, or lets the hold
+lapse as the clock runs past it. 50 examples of up to 25 steps, about 25 s on
+2 cores. Refusals (BookingError, SlotTaken, OfferEnded) are legitimate answers
+and must leave the database as it was.
 After every step the invariants are checked against the database:
 
 - no two active sessions of one practitioner overlap, the clinic's buffer included;
@@ -31,7 +35,13 @@ After every step the invariants are checked against the database:
   start gives, and its reminder row exactly when one was due after it was last
   placed; nothing goes out before it is due, nor about a session already cancelled;
   a cancelled session has nothing still to send but the notices about the
-  cancellation and the booking itself.
+  cancellation and the booking itself;
+- the waitlist keeps its promises: a held time overlaps no session of its
+  practitioner (the buffer included) or its patient; a patient has at most one
+  live offer; a live offer's time is held for a waiting entry and an ended
+  one's released; every accepted offer has exactly one booking (the course it
+  started, or the entry's session moved there); a waiting entry for a session
+  is for one still booked.
 
 PostgreSQL only: the no-overlap guarantee lives in its exclusion constraints.
 """
@@ -66,13 +76,17 @@ from booking.courses import course_plan
 from booking.models import (
     TO_HAPPEN,
     BookingRules,
+    ConsentText,
     Course,
+    Offer,
     Reminder,
     ReminderSettings,
     Session,
+    WaitlistEntry,
 )
 from booking.reminder_kinds import AFTER_CANCEL, AFTER_THE_SESSION, SESSION_TIMED
 from booking.reminder_timing import due_times
+from booking.reminders import dispatch_due, reminder_send
 from booking.rulebook import spacing_of
 from booking.selectors import courses_breaking_rules
 from booking.services import (
@@ -86,7 +100,24 @@ from booking.services import (
     session_rebook,
 )
 from booking.time_off import CANCEL, handover_choices, time_off_add
-from tests.booking.factories import PatientFactory, PractitionerFactory, UserFactory, book_course
+from booking.waitlist.models import ALL_DAY, EVERY_DAY
+from booking.waitlist.services import (
+    Wish,
+    entry_dates,
+    entry_join,
+    first_course_plan,
+    offer_accept,
+    offer_decline,
+    offer_make,
+    waitlist_sweep,
+)
+from tests.booking.factories import (
+    PatientFactory,
+    PractitionerFactory,
+    UserFactory,
+    agreed,
+    book_course,
+)
 from tests.education.factories import TreatmentFactory
 from tests.helpers import at, book
 from tests.worker import send_all_due
@@ -97,12 +128,17 @@ START = datetime(2026, 9, 7, 8, 0, tzinfo=LONDON)  # a Monday; courses run past 
 DAYS = 21  # first sessions fall in the next three weeks
 WALL_TIMES = [time(9), time(9, 15), time(10), time(10, 30), time(13), time(15, 45), time(16)]
 Kind, Status = Reminder.Kind, Reminder.Status
+# A waitlist wish: often any day and time (freed time then has someone to go to), or any
+# other choice of days of the week (Monday 1) and parts of the day.
+WEEKDAYS = st.sampled_from([EVERY_DAY, 0b0011111]) | st.integers(1, EVERY_DAY)
+PARTS_OF_DAY = st.just(ALL_DAY) | st.integers(1, ALL_DAY)
 OPEN = (Status.PENDING, Status.SENDING)
 
 
 @pytest.fixture
 def world(db):
-    """Two treatments, three practitioners (one part-time), four patients."""
+    """Two treatments, three practitioners (one part-time), four patients, and two more
+    who book only from the waitlist."""
     needling = TreatmentFactory()  # 75 minutes; 1 to 6 sessions, 28 to 42 days apart
     peel = TreatmentFactory(
         name="Peel",
@@ -123,10 +159,14 @@ def world(db):
             treatments=[needling, peel], hours=[(1, time(10), time(14)), (5, time(9), time(13))]
         ),
     ]
+    agreed(needling)  # the consent text, for an offer accepted before any booking
     return {
         "treatments": [needling, peel],
         "practitioners": practitioners,
         "patients": [PatientFactory() for _ in range(4)],
+        # Two who book only from the waitlist: first-session offers go to them, not only to
+        # patients whose open course rules a new one out.
+        "waiting": [PatientFactory() for _ in range(2)],
         "staff": UserFactory(email="desk@clinic.example", is_staff=True),
     }
 
@@ -569,6 +609,167 @@ class Bookings(RuleBasedStateMachine):
         if saved is not None and choice != CANCEL:  # handed over: moved, its emails re-timed
             self._placed([session])
 
+    # --- the waitlist ---------------------------------------------------------------
+
+    def _send_offers(self) -> None:
+        """The offer emails due go out (their holds' clocks start), as the worker sends them."""
+        for reminder_id in dispatch_due(now=self.now, kinds=[Kind.OFFER]):
+            reminder_send(reminder_id=reminder_id, now=self.now)
+
+    def _live_offers(self):
+        return list(Offer.objects.live().select_related("entry", "hold").order_by("pk"))
+
+    @rule(
+        patient=st.integers(0, 5),
+        treatment=st.integers(0, 1),
+        first=st.integers(1, 7),
+        days=st.integers(0, 35),
+        weekdays=WEEKDAYS,
+        parts=PARTS_OF_DAY,
+        practitioner=st.none() | st.integers(0, 2),
+        sessions=st.integers(1, 6),
+    )
+    def join_the_waitlist_for_a_first_session(
+        self, patient, treatment, first, days, weekdays, parts, practitioner, sessions
+    ):
+        """Any dates, days and parts of the day; a practitioner who may not offer it."""
+        treatment = self.world["treatments"][treatment]
+        today = self.now.astimezone(self.zone).date()
+        wish = Wish(
+            date_from=today + timedelta(days=first),
+            date_to=today + timedelta(days=first + days),
+            weekdays=weekdays,
+            parts_of_day=parts,
+            practitioner=None
+            if practitioner is None
+            else self.world["practitioners"][practitioner],
+        )
+        self._refused(
+            entry_join,
+            patient=(self.world["patients"] + self.world["waiting"])[patient],
+            treatment=treatment,
+            wish=wish,
+            sessions=min(max(sessions, treatment.sessions_min), treatment.sessions_max),
+            now=self.now,
+        )
+
+    @precondition(lambda self: Session.objects.filter(status=Session.Status.BOOKED).exists())
+    @rule(
+        data=st.data(),
+        weekdays=WEEKDAYS,
+        parts=PARTS_OF_DAY,
+        same_practitioner=st.booleans(),
+    )
+    def join_the_waitlist_for_an_earlier_time(self, data, weekdays, parts, same_practitioner):
+        """For a booked session: every day it could move to, as the join page offers them."""
+        booked = self._booked_sessions()
+        session = booked[data.draw(st.integers(0, len(booked) - 1), label="session")]
+        first, last = entry_dates(treatment=session.course.treatment, session=session, now=self.now)
+        if first > last:
+            return  # no earlier time could keep its course: the page offers no waiting
+        self._refused(
+            entry_join,
+            patient=session.patient,
+            session=session,
+            wish=Wish(
+                date_from=first,
+                date_to=last,
+                weekdays=weekdays,
+                parts_of_day=parts,
+                practitioner=session.practitioner if same_practitioner else None,
+            ),
+            now=self.now,
+        )
+
+    @rule()
+    def the_waitlist_runs(self):
+        """What the worker does every ten seconds: lapse holds, offer the freed time fairest
+        first, and send the offers."""
+        waitlist_sweep(now=self.now)
+        self._send_offers()
+
+    @precondition(
+        lambda self: WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).exists()
+    )
+    @rule(
+        data=st.data(),
+        pick=st.integers(0, 30),
+        answer=st.sampled_from(["later", "takes it", "lets it go"]),
+    )
+    def staff_offer_a_time_by_hand(self, data, pick, answer):
+        """Reception offers a waiting patient one of the free times their entry asks for;
+        the patient answers at once, or later (another rule)."""
+        waiting = list(
+            WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING)
+            .select_related("treatment", "patient", "practitioner")
+            .order_by("pk")
+        )
+        entry = waiting[data.draw(st.integers(0, len(waiting) - 1), label="entry")]
+        free = selectors.free_slots(
+            treatment=entry.treatment,
+            day_from=entry.date_from,
+            day_to=min(entry.date_to, entry.date_from + timedelta(days=6)),
+            now=self.now,
+            practitioners=[entry.practitioner] if entry.practitioner else None,
+            patient=entry.patient,
+            exclude_session_ids=[entry.session_id] if entry.session_id else (),
+        )
+        if not free:
+            return
+        slot = free[pick % len(free)]
+        offer = self._refused(offer_make, entry=entry, slot=slot, now=self.now, by=self.staff)
+        if offer is not None and answer == "takes it":
+            self._accept(offer)
+        elif offer is not None and answer == "lets it go":
+            self._refused(offer_decline, offer=offer, now=self.now)
+
+    @precondition(lambda self: Offer.objects.live().exists())
+    @rule(data=st.data())
+    def patient_accepts_an_offer(self, data):
+        """From the offer page: the held time, and for a first session the course planned
+        from it with the consent shown."""
+        live = self._live_offers()
+        self._accept(live[data.draw(st.integers(0, len(live) - 1), label="offer")])
+
+    def _accept(self, offer) -> None:
+        later = None
+        if offer.entry.session_id is None:
+            later = [p.slot for p in first_course_plan(offer, self.now)[1:]]
+            if not all(later):
+                return  # the page offers no booking
+        try:
+            booked = self._refused(
+                offer_accept,
+                offer=offer,
+                now=self.now,
+                later=later,
+                consent=ConsentText.current(),
+            )
+        except NeedsReplan:
+            self.refusals += 1
+            return
+        if booked is not None:
+            self._placed(booked.course.sessions.all() if later is not None else [booked])
+
+    @precondition(lambda self: Offer.objects.live().exists())
+    @rule(data=st.data())
+    def patient_declines_an_offer(self, data):
+        live = self._live_offers()
+        offer = live[data.draw(st.integers(0, len(live) - 1), label="offer")]
+        self._refused(offer_decline, offer=offer, now=self.now)
+
+    @precondition(lambda self: Offer.objects.live().exists())
+    @rule()
+    def a_hold_lapses(self):
+        """Its email sent, nobody answers: time runs on to the first hold's end, and the
+        waitlist's run lapses it and hands the time on."""
+        self._send_offers()
+        until = min(o.hold.held_until for o in self._live_offers())
+        if until - START < timedelta(weeks=5):
+            self.now = max(self.now, until)
+        waitlist_sweep(now=self.now)
+        self._send_offers()
+
     @rule()
     def reminders_go_out(self):
         """What the worker does every minute: claim what is due, re-check, send."""
@@ -606,6 +807,48 @@ class Bookings(RuleBasedStateMachine):
         for a, b in zip(active, active[1:], strict=False):
             if a.practitioner_id == b.practitioner_id:
                 assert a.end + buffer <= b.start, f"{a.pk} and {b.pk} overlap or skip the buffer"
+
+    @invariant()
+    def the_waitlist_keeps_its_promises(self):
+        """A held time is nobody else's: no session of its practitioner (the buffer
+        included) nor of its patient overlaps it. At most one live offer per patient; a
+        live offer's time is held for a waiting entry, an ended one's released; every
+        accepted offer has exactly one booking (the course it started, or the entry's
+        session, moved there). A waiting entry for a session is for one still booked."""
+        for entry in WaitlistEntry.objects.filter(
+            status=WaitlistEntry.Status.WAITING, session__isnull=False
+        ).select_related("session"):
+            assert entry.session.status == Session.Status.BOOKED, entry.pk
+        offers = list(Offer.objects.select_related("hold", "entry", "booked__course"))
+        if not offers:
+            return
+        live = [o.patient_id for o in offers if o.is_live]
+        assert len(live) == len(set(live)), "a patient has two live offers"
+        buffer = BookingRules.current().buffer
+        active = list(Session.objects.active())
+        for offer in offers:
+            hold = offer.hold
+            if offer.is_live:
+                assert hold.status == Session.Status.HELD, offer.pk
+                assert offer.entry.status == WaitlistEntry.Status.WAITING, offer.pk
+                for s in active:
+                    if s.practitioner_id == hold.practitioner_id:
+                        assert s.end + buffer <= hold.start or hold.end + buffer <= s.start, (
+                            f"hold {hold.pk} overlaps session {s.pk} or skips the buffer"
+                        )
+                    if s.patient_id == hold.patient_id:
+                        assert s.end <= hold.start or hold.end <= s.start, (hold.pk, s.pk)
+                continue
+            assert hold.status == Session.Status.CANCELLED, offer.pk
+            if offer.status != Offer.Status.ACCEPTED:
+                continue
+            assert offer.booked is not None and offer.booked.patient_id == offer.patient_id
+            assert offer.entry.status == WaitlistEntry.Status.BOOKED, offer.pk
+            if offer.entry.session_id:
+                assert offer.booked_id == offer.entry.session_id, offer.pk
+            else:
+                key = f"waitlist-offer/{offer.pk}"
+                assert list(Course.objects.filter(idempotency_key=key)) == [offer.booked.course]
 
     @invariant()
     def arrivals_are_marked_on_the_day(self):
