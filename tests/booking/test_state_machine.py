@@ -52,6 +52,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
+from django.db.models import Q
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -185,6 +186,10 @@ class Bookings(RuleBasedStateMachine):
         self.marked_on: dict[int, tuple[str, datetime]] = {}  # session -> the desk's last mark
         self.staff = self.world["staff"]
         self.refusals = 0
+        # Whether anyone has joined the waitlist yet (no entry, no offer: nothing for its
+        # invariant to read), and whether patients wait and an offer is live, as that
+        # invariant last read them (after every step): the waitlist rules' preconditions.
+        self.joined = self.waiting = self.live = False
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -269,6 +274,20 @@ class Bookings(RuleBasedStateMachine):
     def some_courses_are_booked(self, data, courses):
         for treatment, patient, practitioner, day in courses:
             self.book_a_planned_course(data, treatment, patient, practitioner, day, 6)
+
+    @initialize(
+        waiting=st.lists(
+            st.tuples(st.integers(4, 5), st.integers(0, 1), st.integers(1, 7)),
+            max_size=2,
+            unique_by=lambda w: w[:2],
+        )
+    )
+    def some_patients_wait(self, waiting):
+        """Patients on the waitlist from the start: any day, any time, five weeks."""
+        for patient, treatment, first in waiting:
+            self.join_the_waitlist_for_a_first_session(
+                patient, treatment, first, 35, EVERY_DAY, ALL_DAY, None, 3
+            )
 
     @rule(
         data=st.data(),
@@ -644,6 +663,7 @@ class Bookings(RuleBasedStateMachine):
             if practitioner is None
             else self.world["practitioners"][practitioner],
         )
+        self.joined = True
         self._refused(
             entry_join,
             patient=(self.world["patients"] + self.world["waiting"])[patient],
@@ -667,6 +687,7 @@ class Bookings(RuleBasedStateMachine):
         first, last = entry_dates(treatment=session.course.treatment, session=session, now=self.now)
         if first > last:
             return  # no earlier time could keep its course: the page offers no waiting
+        self.joined = True
         self._refused(
             entry_join,
             patient=session.patient,
@@ -681,20 +702,19 @@ class Bookings(RuleBasedStateMachine):
             now=self.now,
         )
 
+    @precondition(lambda self: self.waiting or self.live)
     @rule()
     def the_waitlist_runs(self):
-        """What the worker does every ten seconds: lapse holds, offer the freed time fairest
-        first, and send the offers."""
+        """What the worker does every ten seconds (and as time passes): lapse holds, offer
+        the freed time fairest first, and send the offers."""
         waitlist_sweep(now=self.now)
         self._send_offers()
 
-    @precondition(
-        lambda self: WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).exists()
-    )
+    @precondition(lambda self: self.waiting)
     @rule(
         data=st.data(),
         pick=st.integers(0, 30),
-        answer=st.sampled_from(["later", "takes it", "lets it go"]),
+        answer=st.sampled_from(["takes it", "later", "lets it go", "takes it"]),
     )
     def staff_offer_a_time_by_hand(self, data, pick, answer):
         """Reception offers a waiting patient one of the free times their entry asks for;
@@ -723,13 +743,17 @@ class Bookings(RuleBasedStateMachine):
         elif offer is not None and answer == "lets it go":
             self._refused(offer_decline, offer=offer, now=self.now)
 
-    @precondition(lambda self: Offer.objects.live().exists())
-    @rule(data=st.data())
-    def patient_accepts_an_offer(self, data):
-        """From the offer page: the held time, and for a first session the course planned
-        from it with the consent shown."""
+    @precondition(lambda self: self.live)
+    @rule(data=st.data(), takes_it=st.booleans())
+    def patient_answers_an_offer(self, data, takes_it):
+        """From the offer page: takes the time (for a first session, the course planned
+        from it, with the consent shown), or lets it go."""
         live = self._live_offers()
-        self._accept(live[data.draw(st.integers(0, len(live) - 1), label="offer")])
+        offer = live[data.draw(st.integers(0, len(live) - 1), label="offer")]
+        if takes_it:
+            self._accept(offer)
+        else:
+            self._refused(offer_decline, offer=offer, now=self.now)
 
     def _accept(self, offer) -> None:
         later = None
@@ -751,14 +775,7 @@ class Bookings(RuleBasedStateMachine):
         if booked is not None:
             self._placed(booked.course.sessions.all() if later is not None else [booked])
 
-    @precondition(lambda self: Offer.objects.live().exists())
-    @rule(data=st.data())
-    def patient_declines_an_offer(self, data):
-        live = self._live_offers()
-        offer = live[data.draw(st.integers(0, len(live) - 1), label="offer")]
-        self._refused(offer_decline, offer=offer, now=self.now)
-
-    @precondition(lambda self: Offer.objects.live().exists())
+    @precondition(lambda self: self.live)
     @rule()
     def a_hold_lapses(self):
         """Its email sent, nobody answers: time runs on to the first hold's end, and the
@@ -797,6 +814,8 @@ class Bookings(RuleBasedStateMachine):
     def time_passes(self, hours):
         if self.now - START < timedelta(weeks=5):
             self.now += timedelta(hours=hours)
+        if self.waiting or self.live:  # the worker's waitlist run came round meanwhile
+            self.the_waitlist_runs()
 
     # --- invariants ---------------------------------------------------------------
 
@@ -815,40 +834,51 @@ class Bookings(RuleBasedStateMachine):
         live offer's time is held for a waiting entry, an ended one's released; every
         accepted offer has exactly one booking (the course it started, or the entry's
         session, moved there). A waiting entry for a session is for one still booked."""
-        for entry in WaitlistEntry.objects.filter(
-            status=WaitlistEntry.Status.WAITING, session__isnull=False
-        ).select_related("session"):
-            assert entry.session.status == Session.Status.BOOKED, entry.pk
-        offers = list(Offer.objects.select_related("hold", "entry", "booked__course"))
-        if not offers:
+        if not self.joined:
             return
-        live = [o.patient_id for o in offers if o.is_live]
-        assert len(live) == len(set(live)), "a patient has two live offers"
-        buffer = BookingRules.current().buffer
-        active = list(Session.objects.active())
+        waiting = list(
+            WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).values_list(
+                "pk", "session__status"
+            )
+        )
+        for pk, session_status in waiting:
+            assert session_status in (None, Session.Status.BOOKED), pk
+        offers = list(Offer.objects.select_related("hold", "entry", "booked"))
+        live = [o for o in offers if o.is_live]
+        self.waiting, self.live = bool(waiting), bool(live)
+        assert len(live) == len({o.patient_id for o in live}), "a patient has two live offers"
         for offer in offers:
-            hold = offer.hold
+            assert offer.hold.status == (
+                Session.Status.HELD if offer.is_live else Session.Status.CANCELLED
+            ), offer.pk
             if offer.is_live:
-                assert hold.status == Session.Status.HELD, offer.pk
                 assert offer.entry.status == WaitlistEntry.Status.WAITING, offer.pk
-                for s in active:
+        if live:
+            buffer = BookingRules.current().buffer
+            for s in Session.objects.active().filter(
+                Q(practitioner__in=[o.hold.practitioner_id for o in live])
+                | Q(patient__in=[o.patient_id for o in live])
+            ):
+                for hold in (o.hold for o in live):
                     if s.practitioner_id == hold.practitioner_id:
                         assert s.end + buffer <= hold.start or hold.end + buffer <= s.start, (
                             f"hold {hold.pk} overlaps session {s.pk} or skips the buffer"
                         )
                     if s.patient_id == hold.patient_id:
                         assert s.end <= hold.start or hold.end <= s.start, (hold.pk, s.pk)
-                continue
-            assert hold.status == Session.Status.CANCELLED, offer.pk
-            if offer.status != Offer.Status.ACCEPTED:
-                continue
+        accepted = [o for o in offers if o.status == Offer.Status.ACCEPTED]
+        started = dict(
+            Course.objects.filter(
+                idempotency_key__in=[f"waitlist-offer/{o.pk}" for o in accepted]
+            ).values_list("idempotency_key", "pk")
+        )
+        for offer in accepted:
             assert offer.booked is not None and offer.booked.patient_id == offer.patient_id
             assert offer.entry.status == WaitlistEntry.Status.BOOKED, offer.pk
             if offer.entry.session_id:
                 assert offer.booked_id == offer.entry.session_id, offer.pk
-            else:
-                key = f"waitlist-offer/{offer.pk}"
-                assert list(Course.objects.filter(idempotency_key=key)) == [offer.booked.course]
+            else:  # one course, keyed by the offer (course_book's idempotency key)
+                assert started[f"waitlist-offer/{offer.pk}"] == offer.booked.course_id
 
     @invariant()
     def arrivals_are_marked_on_the_day(self):
