@@ -319,7 +319,6 @@ def seed() -> dict[str, QuerySet]:
         waiting = waitlist_demo.seed(
             treatment=microneedling,
             consultation=next((t for t in offered if t.slug == "consultation"), None),
-            demo_patient=Patient.objects.filter(user__email="patient@example.com").first(),
         )
     return {
         "practitioners": Practitioner.objects.all(),

@@ -1,7 +1,7 @@
 """The demo clinic's waitlist (called by booking/demo.py's seed, in its transaction).
 
-It shows: patients waiting for a first session (one for mornings only), the demo
-patient (patient@example.com) waiting for a consultation, a time held for the
+It shows: patients waiting for a first session (one for mornings only, who also
+waits for a consultation), a time held for the
 first waiting patient (its email shown as sent: the demo never emails), and an
 offer the second let go.
 Everything goes through booking/waitlist/services.py, so the demo keeps the
@@ -80,7 +80,7 @@ def _offer_shown_sent(entry: WaitlistEntry, now, *, skip: int = 0) -> Offer | No
     return None
 
 
-def seed(*, treatment, consultation, demo_patient) -> QuerySet:
+def seed(*, treatment, consultation) -> QuerySet:
     entries = WaitlistEntry.objects.all()
     if entries.filter(patient__user__email__startswith="demo.waiting.").exists():
         return entries
@@ -91,9 +91,9 @@ def seed(*, treatment, consultation, demo_patient) -> QuerySet:
             waiting.append(_join(_patient(email, name, phone), treatment, now, parts))
         except BookingError:
             continue
-    if demo_patient is not None and consultation is not None:
+    if consultation is not None and waiting:  # one waits for a consultation too
         with contextlib.suppress(BookingError):
-            _join(demo_patient, consultation, now)
+            _join(waiting[-1].patient, consultation, now)
     if waiting:
         _offer_shown_sent(waiting[0], now)
     if len(waiting) > 1 and (let_go := _offer_shown_sent(waiting[1], now, skip=8)):

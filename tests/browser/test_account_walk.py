@@ -532,11 +532,28 @@ def test_every_link_in_the_booking_and_newsletter_emails_opens(world, chromium, 
     course = book_course(patient=patient, treatment=treatment, slots=[slot])
     session = course.sessions.get()
     for kind in Reminder.Kind.values:  # each kind's email, as the sender builds it
+        if kind == Reminder.Kind.OFFER:
+            continue  # about a waitlist hold, not a course's session: below
         reminder = Reminder.objects.filter(session=session, kind=kind).first()
         reminder = reminder or Reminder.objects.create(
             session=session, kind=kind, due_at=timezone.now()
         )
         build_message(reminder).send()
+    # A waitlist offer: another patient waits, and a free time is held for them by hand.
+    from booking.waitlist import services as waitlist
+
+    waiting = PatientFactory(user=UserFactory(email="wren@example.org"))
+    first, last = waitlist.entry_dates(treatment=treatment, session=None, now=timezone.now())
+    entry = waitlist.entry_join(
+        patient=waiting,
+        treatment=treatment,
+        sessions=1,
+        wish=waitlist.Wish(date_from=first, date_to=last),
+        answers={q.pk: "no" for q in treatment.questions.all()},
+        answers_version=treatment.questions_version,
+    )
+    held = waitlist.offer_make(entry=entry, slot=first_free_slot(treatment, practitioner))
+    build_message(Reminder.objects.get(session_id=held.hold_id, kind=Reminder.Kind.OFFER)).send()
     email_code_send(email="someone.new@example.org", now=timezone.now())
     email_code_send(
         email=UserFactory(email="staff@clinic.example", is_staff=True).email, now=timezone.now()
