@@ -18,6 +18,7 @@ from .appointments import (
 from .course_rules import (
     CourseBreaches,
     courses_breaking_rules,
+    new_course_breaches,
     next_course_start,
     previous_active,
     treatment_history,
@@ -58,6 +59,7 @@ __all__ = [
     "free_starts",
     "later_sessions_replan",
     "move_preview",
+    "new_course_breaches",
     "next_course_start",
     "patient_of",
     "plan_session_change",

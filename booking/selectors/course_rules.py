@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 
 from education.models import Treatment
 
+from .. import rulebook
 from ..models import (
     TO_HAPPEN,
     BookingRules,
@@ -33,6 +34,21 @@ def treatment_history(
         last=Max("start", filter=Q(status__in=[*TO_HAPPEN, Session.Status.ATTENDED])),
     )
     return found["open"], found["last"]
+
+
+def new_course_breaches(*, patient: Patient, treatment: Treatment, first_start, now, rules):
+    """The rules across the patient's courses for a new course of `treatment` starting at
+    `first_start` (booking/rulebook.py new_course_breaches, fed by treatment_history)."""
+    open_courses, last_start = treatment_history(patient=patient, treatment=treatment, now=now)
+    return rulebook.new_course_breaches(
+        first_start=first_start,
+        open_courses=open_courses,
+        allowed=rules.courses_per_treatment,
+        last_start=last_start,
+        spacing=rulebook.spacing_of(treatment),
+        zone=clinic_zone(),
+        treatment_name=treatment.name,
+    )
 
 
 def next_course_start(

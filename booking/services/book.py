@@ -16,6 +16,7 @@ from ..availability import Slot
 from ..models import BookingRules, ConsentText, Course, Patient, Practitioner, Session
 from .checks import (
     check_free,
+    course_length_refusal,
     is_clinician,
     lock,
     nearest_alternatives,
@@ -172,15 +173,7 @@ def course_book(
         booked_by=booked_by,
         clinical_reason=clinical_reason,
     )
-    if not treatment.sessions_min <= len(slots) <= treatment.sessions_max:
-        raise BookingError(
-            gettext("A course of %(treatment)s has %(min)d to %(max)d sessions.")
-            % {
-                "treatment": treatment.name,
-                "min": treatment.sessions_min,
-                "max": treatment.sessions_max,
-            }
-        )
+    course_length_refusal(treatment, len(slots))
     zone = selectors.clinic_zone()
     breaches = rulebook.course_breaches(
         enumerate((s.start for s in slots), 1), rulebook.spacing_of(treatment), zone
@@ -203,17 +196,8 @@ def course_book(
     refuse(
         rulebook.first_session_breach(slots[0].start, now, rules, waive_notice=allow_short_notice)
     )
-    open_courses, last_start = selectors.treatment_history(
-        patient=patient, treatment=treatment, now=now
-    )
-    across = rulebook.new_course_breaches(
-        first_start=slots[0].start,
-        open_courses=open_courses,
-        allowed=rules.courses_per_treatment,
-        last_start=last_start,
-        spacing=rulebook.spacing_of(treatment),
-        zone=zone,
-        treatment_name=treatment.name,
+    across = selectors.new_course_breaches(
+        patient=patient, treatment=treatment, first_start=slots[0].start, now=now, rules=rules
     )
     if across:
         raise BookingError(" ".join(b.message for b in across))

@@ -90,6 +90,17 @@ def check_free(
             exclude_session_ids=exclude_session_ids,
         )
     )
+
+    def nearest(slot: Slot) -> list[Slot]:
+        return nearest_alternatives(
+            treatment=treatment,
+            wanted=slot.start,
+            now=now,
+            patient=patient,
+            practitioner_id=slot.practitioner_id,
+            exclude_session_ids=exclude_session_ids,
+        )
+
     for slot in slots:
         if slot in free:
             continue
@@ -107,17 +118,7 @@ def check_free(
             .exists()
         )
         if clash:
-            raise SlotTaken(
-                TAKEN_MESSAGE,
-                alternatives=nearest_alternatives(
-                    treatment=treatment,
-                    wanted=slot.start,
-                    now=now,
-                    patient=patient,
-                    practitioner_id=slot.practitioner_id,
-                    exclude_session_ids=exclude_session_ids,
-                ),
-            )
+            raise SlotTaken(TAKEN_MESSAGE, alternatives=nearest(slot))
         held = (
             Session.with_holds.held()
             .overlapping(slot.start - rules.buffer, slot.end + rules.buffer)
@@ -132,17 +133,23 @@ def check_free(
                     "Here are the nearest free times."
                 )
                 % {"time": f"{held.held_until.astimezone(selectors.clinic_zone()):%H:%M}"},
-                alternatives=nearest_alternatives(
-                    treatment=treatment,
-                    wanted=slot.start,
-                    now=now,
-                    patient=patient,
-                    practitioner_id=slot.practitioner_id,
-                    exclude_session_ids=exclude_session_ids,
-                ),
+                alternatives=nearest(slot),
             )
         raise BookingError(
             gettext("That time is not one we offer. Please choose one of the free times.")
+        )
+
+
+def course_length_refusal(treatment: Treatment, sessions: int | None) -> None:
+    """A course of `treatment` has from sessions_min to sessions_max sessions."""
+    if not (sessions and treatment.sessions_min <= sessions <= treatment.sessions_max):
+        raise BookingError(
+            gettext("A course of %(treatment)s has %(min)d to %(max)d sessions.")
+            % {
+                "treatment": treatment.name,
+                "min": treatment.sessions_min,
+                "max": treatment.sessions_max,
+            }
         )
 
 

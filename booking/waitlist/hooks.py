@@ -85,6 +85,17 @@ def hold_release(offer: Offer, *, status: str, reason: str, now: datetime, free=
     logger.info("waitlist offer ended", extra={"offer_id": offer.pk, "status": status})
 
 
+def offers_withdraw(entry_ids, *, reason: str, now: datetime) -> None:
+    """The live offers to these entries end as withdrawn; their time is handed on."""
+    for offer in (
+        Offer.objects.select_for_update(of=("self",))
+        .live()
+        .filter(entry_id__in=list(entry_ids))
+        .select_related("hold")
+    ):
+        hold_release(offer, status=Offer.Status.WITHDRAWN, reason=reason, now=now)
+
+
 def entries_end(sessions: Iterable[Session], *, reason: str, now: datetime | None = None) -> int:
     """The waiting entries for an earlier time of these sessions end (the session was
     moved, cancelled or attended), and any live offer to them is withdrawn."""
@@ -99,10 +110,7 @@ def entries_end(sessions: Iterable[Session], *, reason: str, now: datetime | Non
     )
     if not entries:
         return 0
-    for offer in (
-        Offer.objects.select_for_update().live().filter(entry_id__in=entries).select_related("hold")
-    ):
-        hold_release(offer, status=Offer.Status.WITHDRAWN, reason=reason, now=now)
+    offers_withdraw(entries, reason=reason, now=now)
     return WaitlistEntry.objects.filter(pk__in=entries).update(
         status=WaitlistEntry.Status.ENDED, ended_reason=reason[:200], updated_at=now
     )

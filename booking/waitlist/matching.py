@@ -153,17 +153,8 @@ def course_refusal(
     if entry.session_id is None:
         if breach := rulebook.first_session_breach(slot.start, now, rules):
             return breach.message
-        open_courses, last_start = selectors.treatment_history(
-            patient=entry.patient, treatment=treatment, now=now
-        )
-        across = rulebook.new_course_breaches(
-            first_start=slot.start,
-            open_courses=open_courses,
-            allowed=rules.courses_per_treatment,
-            last_start=last_start,
-            spacing=rulebook.spacing_of(treatment),
-            zone=zone,
-            treatment_name=treatment.name,
+        across = selectors.new_course_breaches(
+            patient=entry.patient, treatment=treatment, first_start=slot.start, now=now, rules=rules
         )
         if across or not plan:
             return across[0].message if across else ""

@@ -30,7 +30,7 @@ from ..models import (
     Session,
 )
 from ..services import BookingError, SlotTaken, course_book, session_move
-from ..services.checks import lock, slot_for
+from ..services.checks import course_length_refusal, lock, slot_for
 from . import hooks, matching
 from .models import (
     ALL_DAY,
@@ -149,17 +149,8 @@ def entry_join(
         treatment = session.course.treatment
     if treatment is None or not treatment.is_published:
         raise BookingError(gettext("Choose a treatment."))
-    if session is None and not (
-        sessions and treatment.sessions_min <= sessions <= treatment.sessions_max
-    ):
-        raise BookingError(
-            gettext("A course of %(treatment)s has %(min)d to %(max)d sessions.")
-            % {
-                "treatment": treatment.name,
-                "min": treatment.sessions_min,
-                "max": treatment.sessions_max,
-            }
-        )
+    if session is None:
+        course_length_refusal(treatment, sessions)
     if (
         wish.practitioner is not None
         and not wish.practitioner.treatments.filter(
@@ -248,12 +239,7 @@ def entry_leave(*, entry: WaitlistEntry, now: datetime | None = None) -> Waitlis
     entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     if not entry.is_waiting:
         return entry
-    for offer in (
-        Offer.objects.select_for_update().live().filter(entry=entry).select_related("hold")
-    ):
-        hooks.hold_release(
-            offer, status=Offer.Status.WITHDRAWN, reason="The patient left the waitlist.", now=now
-        )
+    hooks.offers_withdraw([entry.pk], reason="The patient left the waitlist.", now=now)
     entry.status, entry.ended_reason = WaitlistEntry.Status.LEFT, "Left by the patient."
     entry.save(update_fields=["status", "ended_reason", "updated_at"])
     return entry
@@ -533,15 +519,7 @@ def _entries_booked_otherwise(now: datetime) -> int:
         )
         if not entries:
             return 0
-        for offer in (
-            Offer.objects.select_for_update(of=("self",))
-            .live()
-            .filter(entry_id__in=entries)
-            .select_related("hold")
-        ):
-            hooks.hold_release(
-                offer, status=Offer.Status.WITHDRAWN, reason="A course was booked.", now=now
-            )
+        hooks.offers_withdraw(entries, reason="A course was booked.", now=now)
         return WaitlistEntry.objects.filter(pk__in=entries).update(
             status=WaitlistEntry.Status.ENDED, ended_reason="A course was booked.", updated_at=now
         )
