@@ -30,6 +30,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from . import rulebook
+from .ledger import services as ledger
 from .models import Reminder, Session
 from .reminder_kinds import AFTER_THE_SESSION
 from .reminders import reminders_cancel
@@ -131,11 +133,17 @@ MARKS = {
 
 
 def _mark(session: Session, mark: str, by, now: datetime) -> Session:
-    """Lock, check and save one mark (inside the caller's transaction)."""
+    """Lock, check and save one mark (inside the caller's transaction), and record it in the
+    course ledger: attended, the session is used; a no-show, the cancellation policy's
+    outcome, and the session taken off the price unless the policy counts it as used."""
     session = _locked(session)
     _check_markable(session, now, mark)
     status, reason = MARKS[mark]
     _save(session, status, by, reason)
+    if mark == ATTENDED:
+        ledger.session_used(session=session, now=now, by=by)
+    elif mark == NO_SHOW:
+        ledger.session_not_given(session=session, event=rulebook.NO_SHOW, now=now, by=by)
     if mark != NOT_ARRIVED:  # its day has come: no earlier time is waited for
         waitlist_hooks.entries_end([session], reason=f"{reason}.", now=now)
     logger.info("session marked", extra={"session_id": session.pk, "mark": mark})

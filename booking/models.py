@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
@@ -60,6 +61,56 @@ class BookingRules(SingletonModel):
         ),
     )
 
+    # The cancellation policy (booking/rulebook.py, `policy_outcome`): what a late change
+    # or a no-show means, applied by the services as entries in the course ledger.
+    class Outcome(models.TextChoices):
+        NOTHING = "nothing", _("Nothing")
+        FEE = "fee", _("A fee")
+        USED = "used", _("The session counts as used")
+
+    late_cancel_outcome = models.CharField(
+        _("cancelled inside the notice"),
+        max_length=10,
+        choices=Outcome.choices,
+        default=Outcome.NOTHING,
+        help_text=_("When a session is cancelled less than the notice above before it starts."),
+    )
+    late_cancel_fee = models.DecimalField(
+        _("fee for cancelling inside the notice"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    late_move_outcome = models.CharField(
+        _("moved inside the notice"),
+        max_length=10,
+        choices=[c for c in Outcome.choices if c[0] != "used"],
+        default=Outcome.NOTHING,
+        help_text=_("When a session is moved less than the notice above before it starts."),
+    )
+    late_move_fee = models.DecimalField(
+        _("fee for moving inside the notice"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    no_show_outcome = models.CharField(
+        _("no-show"),
+        max_length=10,
+        choices=Outcome.choices,
+        default=Outcome.NOTHING,
+        help_text=_("When a patient does not come and does not tell us."),
+    )
+    no_show_fee = models.DecimalField(
+        _("no-show fee"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
     class Meta:
         verbose_name = _("booking rules")
         verbose_name_plural = _("booking rules")
@@ -86,6 +137,18 @@ class BookingRules(SingletonModel):
     @property
     def change_notice(self) -> timedelta:
         return timedelta(hours=self.change_notice_hours)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for event in ("late_cancel", "late_move", "no_show"):
+            outcome, fee = getattr(self, f"{event}_outcome"), getattr(self, f"{event}_fee")
+            if outcome == self.Outcome.FEE and not fee:
+                errors[f"{event}_fee"] = _("Give the fee, or choose another outcome.")
+            elif outcome != self.Outcome.FEE and fee:
+                errors[f"{event}_fee"] = _("A fee is charged only when the outcome is a fee.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Practitioner(models.Model):
@@ -303,6 +366,21 @@ class Course(models.Model):
     )
     # Which rules staff waived for this course (booking/rulebook.py names), comma-separated.
     overridden_rules = models.CharField(_("rules overridden"), max_length=100, blank=True)
+    # The prices it was sold at (clinic/money.py), kept when the treatment's change; the
+    # course ledger (booking/ledger/) records what it costs and what is paid. None for a
+    # course booked before prices were kept.
+    currency = models.CharField(_("currency"), max_length=3, blank=True, editable=False)
+    price = models.DecimalField(
+        _("price"), max_digits=10, decimal_places=2, null=True, blank=True, editable=False
+    )
+    session_rate = models.DecimalField(
+        _("price of a session added later"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -398,6 +476,11 @@ class Session(models.Model):
     held_until = models.DateTimeField(_("held until"), null=True, blank=True, editable=False)
     # Rises on every change, so calendar apps replace their copy (iCalendar SEQUENCE).
     sequence = models.PositiveIntegerField(default=0, editable=False)
+    # What this session is worth: its share of the course's price, or what it was added
+    # for (the ledger's entries about it carry this amount). None for a hold.
+    price = models.DecimalField(
+        _("price"), max_digits=10, decimal_places=2, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -652,7 +735,9 @@ class ScheduleEntry(Session):
         default_permissions = ()
 
 
-# The waitlist's rows, registered with this app (booking/waitlist/models.py).
+# The course ledger's rows (booking/ledger/models.py) and the waitlist's
+# (booking/waitlist/models.py), registered with this app.
+from .ledger.models import LedgerEntry, ReceiptSent  # noqa: E402, F401
 from .waitlist.models import (  # noqa: E402, F401
     FreedTime,
     Offer,

@@ -39,6 +39,12 @@ The rules:
   (a consultation is the way) unless a clinician overrides with a clinical
   reason (`suitability_breach`, `consent_breach`).
 
+- POLICY (the cancellation policy): a booked session cancelled or moved inside
+  the change notice, or a no-show, has the outcome the clinic set (nothing, a
+  fee, or the session counts as used: `policy_outcome`). The services record
+  it in the course ledger, once, with its reason; staff may waive it, with a
+  reason. Patients read it with CHANGE (`change_rules`).
+
 Staff may go past NOTICE or WINDOW, only with a reason, kept with its author on
 the course (Course.override_reason, override_by, overridden_rules); only a
 clinician may go past SUITABILITY, with a clinical reason.
@@ -47,9 +53,12 @@ clinician may go past SUITABILITY, with a clinical reason.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext, ngettext
+
+from clinic.money import money
 
 from .courses import Spacing, Window, session_window
 
@@ -58,6 +67,9 @@ NOTICE, HORIZON, CHANGE = "notice", "horizon", "change"
 ONE_COURSE, AFTER_LAST = "one_course", "after_last"
 ANSWERS, SUITABILITY, CONSENT = "answers", "suitability", "consent"
 MOST_SESSIONS, REBOOK = "most_sessions", "rebook"
+# The cancellation policy's events (LedgerEntry.Event) and outcomes (BookingRules.Outcome).
+LATE_CANCEL, LATE_MOVE, NO_SHOW = "late_cancel", "late_move", "no_show"
+FEE, USED = "fee", "used"
 STAFF_MAY_WAIVE = (NOTICE, WINDOW)
 
 
@@ -211,10 +223,103 @@ def change_breach(status: str, start: datetime, now: datetime, rules, *, by_staf
     return None
 
 
+@dataclass(frozen=True)
+class PolicyOutcome:
+    """What the cancellation policy makes of a late change or a no-show."""
+
+    event: str  # LATE_CANCEL, LATE_MOVE or NO_SHOW
+    outcome: str  # FEE or USED
+    fee: Decimal  # 0 unless FEE
+    reason: str  # in words, kept with the ledger entry
+
+
+def is_late(start: datetime, now: datetime, rules) -> bool:
+    """Inside the change notice: a change now falls under the cancellation policy."""
+    return now < start and start - now < rules.change_notice
+
+
+def policy_outcome(event: str, rules, *, start: datetime, now: datetime) -> PolicyOutcome | None:
+    """POLICY: the outcome of `event` for a session starting at `start`, at `now`; None when
+    there is none (the clinic charges nothing, or a change is not inside the notice)."""
+    if event != NO_SHOW and not is_late(start, now, rules):
+        return None
+    outcome = getattr(rules, f"{event}_outcome")
+    if outcome not in (FEE, USED):
+        return None
+    fee = getattr(rules, f"{event}_fee") if outcome == FEE else Decimal(0)
+    hours = max(int((start - now).total_seconds() // 3600), 0)
+    what = {
+        LATE_CANCEL: ngettext(
+            "Cancelled %(hours)d hour before the session",
+            "Cancelled %(hours)d hours before the session",
+            hours,
+        ),
+        LATE_MOVE: ngettext(
+            "Moved %(hours)d hour before the session",
+            "Moved %(hours)d hours before the session",
+            hours,
+        ),
+        NO_SHOW: gettext("Did not come to the session"),
+    }[event] % {"hours": hours}
+    result = (
+        gettext("the policy's fee of %(fee)s") % {"fee": money(fee)}
+        if outcome == FEE
+        else gettext("the policy counts the session as used")
+    )
+    return PolicyOutcome(event, outcome, fee, f"{what}: {result}.")
+
+
+def policy_sentences(rules) -> list[str]:
+    """POLICY in the words patients read, beside CHANGE's (`change_rules`)."""
+    hours = rules.change_notice_hours
+    found = []
+    if rules.late_cancel_outcome == FEE:
+        found.append(
+            ngettext(
+                "Cancelling less than %(hours)d hour before a session costs %(fee)s.",
+                "Cancelling less than %(hours)d hours before a session costs %(fee)s.",
+                hours,
+            )
+            % {"hours": hours, "fee": money(rules.late_cancel_fee)}
+        )
+    elif rules.late_cancel_outcome == USED:
+        found.append(
+            ngettext(
+                "A session cancelled less than %(hours)d hour before counts as used: "
+                "you pay for it.",
+                "A session cancelled less than %(hours)d hours before counts as used: "
+                "you pay for it.",
+                hours,
+            )
+            % {"hours": hours}
+        )
+    if rules.late_move_outcome == FEE:
+        found.append(
+            ngettext(
+                "Moving a session less than %(hours)d hour before costs %(fee)s.",
+                "Moving a session less than %(hours)d hours before costs %(fee)s.",
+                hours,
+            )
+            % {"hours": hours, "fee": money(rules.late_move_fee)}
+        )
+    if rules.no_show_outcome == FEE:
+        found.append(
+            gettext("If you miss a session without telling us, it costs %(fee)s.")
+            % {"fee": money(rules.no_show_fee)}
+        )
+    elif rules.no_show_outcome == USED:
+        found.append(
+            gettext("If you miss a session without telling us, it counts as used: you pay for it.")
+        )
+    if not found:
+        found.append(gettext("There is no charge for a late change or a missed session."))
+    return found
+
+
 def change_rules(rules, *, phone: str, course_of_sessions: bool = True) -> list[str]:
-    """CHANGE, in the sentences patients read before they book and whenever they look at
-    their sessions (templates/booking/includes/change_rules.html, and the emails' text).
-    The cancellation policy adds its sentences here."""
+    """CHANGE and POLICY, in the sentences patients read before they book and whenever they
+    look at their sessions (templates/booking/includes/change_rules.html, and the emails'
+    text)."""
     hours = rules.change_notice_hours
     sentences = [
         ngettext(
@@ -238,7 +343,7 @@ def change_rules(rules, *, phone: str, course_of_sessions: bool = True) -> list[
                 "show you where before anything changes."
             )
         )
-    return sentences
+    return sentences + policy_sentences(rules)
 
 
 def earliest_new_course(last_start: datetime, spacing: Spacing, zone: ZoneInfo) -> date:

@@ -48,6 +48,11 @@ ACCESS: dict[str, dict[str, Access]] = {
         "booking.waitlistentry": Access(("view",), hidden=("answers",)),
         "booking.offer": Access(("view",)),
         "booking.waitlistsettings": Access(("view", "add", "change")),
+        # The course ledger (booking/ledger/): reception takes payments, gives refunds,
+        # waives the cancellation policy and corrects slips, always as new entries
+        # (TASKS); nobody changes or deletes an entry.
+        "booking.ledgerentry": Access(("view",)),
+        "booking.receiptsent": Access(("view",)),
     },
     CLINICIAN: {
         "booking.session": Access(("view",), OWN),
@@ -87,6 +92,8 @@ TASKS: dict[str, list[str]] = {
         "booking.reschedule_session",
         "booking.mark_attendance",
         "booking.offer_by_hand",  # and withdraw a live offer
+        "booking.record_payment",  # payments, refunds, corrections, receipts
+        "booking.waive_policy",
     ],
     CLINICIAN: ["booking.view_schedule", "booking.mark_attendance"],
     CONTENT_EDITOR: [],

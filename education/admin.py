@@ -152,7 +152,7 @@ class TreatmentAdmin(ContentAdmin):
                     "is_published",
                     "bookable_online",
                     "is_consultation",
-                    "price_text",
+                    ("session_price", "package_price"),
                 ]
             },
         ),

@@ -17,8 +17,8 @@ from .models import FAQ, Article, Contributor, Source, SuitabilityQuestion, Topi
 TREATMENT_FIELDS = (
     "name", "summary", "body", "who_it_helps", "risks", "aftercare", "treatment_minutes",
     "numbing_minutes", "sessions_usual", "sessions_min", "sessions_max", "spacing_min_days",
-    "spacing_preferred_days", "spacing_max_days", "price_text", "bookable_online",
-    "is_consultation",
+    "spacing_preferred_days", "spacing_max_days", "session_price", "package_price",
+    "bookable_online", "is_consultation",
 )  # fmt: skip
 LAST_REVIEWED_DAYS_AGO = 30
 REVIEW_EVERY_DAYS = 365

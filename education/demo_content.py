@@ -7,6 +7,8 @@ prices are demo prices. Every patient-facing text must read at grade 8 or
 lower (education.readability.reading_grade).
 """
 
+from decimal import Decimal
+
 CONTRIBUTORS = [
     {
         "key": "reviewer",
@@ -370,7 +372,8 @@ TREATMENTS = [
         "spacing_min_days": 28,
         "spacing_preferred_days": 28,
         "spacing_max_days": 42,
-        "price_text": "£180 per session, or £480 for a course of 3 (demo prices)",
+        "session_price": Decimal("180.00"),
+        "package_price": Decimal("480.00"),  # a course of 3: £60 less than 3 sessions
         "bookable_online": True,
         "is_consultation": False,
         "questions": QUESTIONS,
@@ -396,7 +399,8 @@ TREATMENTS = [
         "spacing_min_days": 0,
         "spacing_preferred_days": 0,
         "spacing_max_days": 0,
-        "price_text": "Free (demo)",
+        "session_price": Decimal("0.00"),
+        "package_price": None,
         "bookable_online": True,
         "is_consultation": True,
         "questions": [],

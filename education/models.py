@@ -5,6 +5,7 @@ their table of contents; pages never render Markdown per request.
 """
 
 import secrets
+from decimal import Decimal
 
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
@@ -14,6 +15,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from clinic.money import treatment_course_price
 
 from .markdown import render
 
@@ -169,11 +172,27 @@ class Treatment(Reviewed):
     questions_version = models.PositiveIntegerField(
         _("health questions version"), default=1, editable=False
     )
-    price_text = models.CharField(
-        _("price"),
-        max_length=200,
+    # Exact decimals in settings.CLINIC_CURRENCY (clinic/money.py); a course keeps
+    # the prices it was sold at, so a change here applies to new courses only.
+    session_price = models.DecimalField(
+        _("price per session"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("0 means free (a consultation may be)."),
+    )
+    package_price = models.DecimalField(
+        _("course package price"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
         blank=True,
-        help_text=_("Shown as written, e.g. '£180 per session'."),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_(
+            "The price of a course of the usual number of sessions, booked together. Courses "
+            "of that many sessions or more cost this rate per session. Leave empty for none."
+        ),
     )
     bookable_online = models.BooleanField(_("can be booked online"), default=True)
     is_consultation = models.BooleanField(
@@ -248,8 +267,23 @@ class Treatment(Reviewed):
             errors["spacing_min_days"] = _(
                 "A course of several sessions needs a gap of a day or more."
             )
+        if self.package_price is not None:
+            if self.sessions_usual < 2:
+                errors["package_price"] = _("A package is for a course of 2 sessions or more.")
+            elif (
+                self.session_price is not None
+                and self.package_price >= self.session_price * self.sessions_usual
+            ):
+                errors["package_price"] = _(
+                    "A package must cost less than its sessions booked one by one."
+                )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def course_price(self):
+        """What its usual course costs now (clinic/money.py), with any package saving."""
+        return treatment_course_price(self)
 
     @property
     def appointment_minutes(self) -> int:

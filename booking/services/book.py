@@ -9,10 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history
 
+from clinic.money import exact, treatment_course_price
 from education.models import Treatment
 
 from .. import reminders, rulebook, selectors
 from ..availability import Slot
+from ..ledger import services as ledger
 from ..models import BookingRules, ConsentText, Course, Patient, Practitioner, Session
 from .checks import (
     check_free,
@@ -226,6 +228,7 @@ def course_book(
         )
         if waived
     ]
+    price = treatment_course_price(treatment, len(slots))  # what it is sold at, kept
     reasons = [override_reason] if override_reason else []
     if agreement["overridden"]:
         reasons.append(f"Clinical reason: {clinical_reason.strip()}")
@@ -245,6 +248,9 @@ def course_book(
         override_reason="\n".join(reasons),
         override_by=booked_by if overridden else None,
         overridden_rules=",".join(overridden),
+        currency=price.currency,
+        price=price.total,
+        session_rate=exact(price.total / len(slots), price.currency),
     )
     try:
         with transaction.atomic():  # a savepoint: the constraint is the last guard
@@ -258,11 +264,13 @@ def course_book(
                         practitioner_id=slot.practitioner_id,
                         start=slot.start,
                         end=slot.end,
+                        price=share,
                     )
-                    for number, slot in enumerate(slots, start=1)
+                    for number, (slot, share) in enumerate(zip(slots, price.each, strict=True), 1)
                 ],
                 Session,
             )
+            ledger.course_sold(course=course, now=now, by=booked_by)
             reminders.queue_for_course(sessions, now=now)
     except IntegrityError as exc:
         logger.warning(

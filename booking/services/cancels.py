@@ -11,6 +11,7 @@ from simple_history.utils import bulk_update_with_history
 
 from .. import reminders
 from ..availability import Slot
+from ..ledger import services as ledger
 from ..models import BookingRules, Course, FreedTime, Session
 from ..waitlist import hooks as waitlist_hooks
 from .checks import (
@@ -63,18 +64,28 @@ def session_cancel(
     with_later: bool = False,
     override_reason: str = "",
     by=None,
+    waive_reason: str = "",
 ) -> Session:
     """Cancel one session (and, `with_later`, the active ones after it).
 
     The sessions left after it must still keep their windows (from the one
     before the cancelled session): NeedsReplan proposes new times for those
     that would not, and asking again with them in `also` cancels and moves
-    together."""
+    together.
+
+    Each cancelled session is taken off the course's price in the ledger; inside the
+    change notice (staff only) the cancellation policy's outcome comes first, unless
+    staff waive it with `waive_reason`."""
     now = now or timezone.now()
     rules = BookingRules.current()
     also = dict(also or {})
     lock([session.practitioner_id, *(s.practitioner_id for s in also.values())], session.patient)
-    session = Session.objects.select_related("course__treatment", "patient").get(pk=session.pk)
+    # The session's row too: a no-show mark (booking/attendance.py) waits, or is waited for.
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("course__treatment", "patient")
+        .get(pk=session.pk)
+    )
     course = session.course
     change_refusal(session, now, rules, by_staff)
     siblings = {s.number: s for s in course.sessions.active() if s.pk != session.pk}
@@ -112,6 +123,7 @@ def session_cancel(
             rules=staff_rules(rules) if by_staff else rules,
             exclude=[session.pk, *(m.pk for m, _slot in moves)],
         )
+    ledger.sessions_not_given(cancelled, now=now, by=by, waive_reason=waive_reason)
     _mark_cancelled(cancelled, now)
     reminders.queue_for_cancel(cancelled, now=now, notify=notify)
     _waitlist_told(cancelled, now)
@@ -122,6 +134,8 @@ def session_cancel(
             patient=session.patient,
             now=now,
             exclude_session_ids=[m.pk for m, _slot in moves],
+            by=by,
+            waive_reason=waive_reason,
         )
     if not course.sessions.active().exists():
         course.status = Course.Status.CANCELLED
@@ -139,17 +153,23 @@ def course_cancel(
     now: datetime | None = None,
     by_staff: bool = False,
     notify: bool = True,
+    by=None,
+    waive_reason: str = "",
 ) -> list[Session]:
-    """Cancel every session still to come; all or none."""
+    """Cancel every session still to come; all or none. Each is taken off the course's
+    price in the ledger, after the cancellation policy's outcome when inside the notice."""
     now = now or timezone.now()
     rules = BookingRules.current()
     upcoming = list(course.sessions.filter(status=Session.Status.BOOKED, start__gt=now))
     lock([s.practitioner_id for s in upcoming] or [course.practitioner_id], course.patient)
     upcoming = list(
-        course.sessions.filter(status=Session.Status.BOOKED, start__gt=now).order_by("start")
+        course.sessions.select_for_update(of=("self",))
+        .filter(status=Session.Status.BOOKED, start__gt=now)
+        .order_by("start")
     )
     for session in upcoming:
         change_refusal(session, now, rules, by_staff)
+    ledger.sessions_not_given(upcoming, now=now, by=by, waive_reason=waive_reason)
     _mark_cancelled(upcoming, now)
     reminders.queue_for_cancel(upcoming, now=now, notify=notify)
     _waitlist_told(upcoming, now)

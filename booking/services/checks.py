@@ -12,6 +12,7 @@ from education.models import Treatment
 
 from .. import reminders, rulebook, selectors
 from ..availability import Slot
+from ..ledger import services as ledger
 from ..models import BookingRules, Course, FreedTime, Patient, Practitioner, Session
 from ..waitlist import hooks as waitlist_hooks
 from .errors import TAKEN_MESSAGE, BookingError, NeedsReplan, SlotTaken
@@ -269,11 +270,25 @@ def sessions_shift(
     now: datetime,
     practitioner_id: int | None = None,
     exclude_session_ids: Sequence[int] = (),
+    by=None,
+    waive_reason: str = "",
 ) -> None:
     """Write the new times of `moves` ((session, slot) pairs, checked free by the caller)
     and re-time their reminders. A clash the re-check missed (another booking committed
     in between) writes nothing and comes back as SlotTaken with the nearest free times.
+    A session moved inside the change notice has the cancellation policy's outcome in
+    its course's ledger (or, `waive_reason` given by staff, the policy waived).
     For session_move and session_cancel alike."""
+    rules = BookingRules.current()
+    for moved, _slot in moves:  # judged at the time it had
+        ledger.policy_apply(
+            session=moved,
+            event=rulebook.LATE_MOVE,
+            now=now,
+            rules=rules,
+            by=by,
+            waive_reason=waive_reason,
+        )
     left = [moved for moved, _slot in moves]  # their old times, free from this commit
     waitlist_hooks.sessions_freed(left, cause=FreedTime.Cause.MOVED, now=now)
     waitlist_hooks.entries_end(left, reason="The session was moved.", now=now)

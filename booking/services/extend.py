@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from .. import reminders, rulebook, selectors
 from ..availability import Slot
+from ..ledger import services as ledger
 from ..models import TO_HAPPEN, BookingRules, Course, Session
 from .checks import lock, refuse, slot_for, slots_free, staff_rules
 from .errors import TAKEN_MESSAGE, BookingError, SlotTaken
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def course_extend(
-    *, course: Course, slot: Slot, now: datetime | None = None, by_staff: bool = False
+    *, course: Course, slot: Slot, now: datetime | None = None, by_staff: bool = False, by=None
 ) -> Session:
     """Add one session after the course's last active one, up to the treatment's maximum.
 
@@ -42,12 +43,13 @@ def course_extend(
         now=now,
         by_staff=by_staff,
         planned=1,
+        by=by,
     )
 
 
 @transaction.atomic
 def session_rebook(
-    *, session: Session, slot: Slot, now: datetime | None = None, by_staff: bool = False
+    *, session: Session, slot: Slot, now: datetime | None = None, by_staff: bool = False, by=None
 ) -> Session:
     """Book a cancelled session again: a new session with its number, after the course's
     last active one, when the rulebook lets it (booking/rulebook.py rebook_breach).
@@ -75,6 +77,7 @@ def session_rebook(
         now=now,
         by_staff=by_staff,
         planned=0,
+        by=by,
     )
 
 
@@ -95,11 +98,13 @@ def _session_add(
     now: datetime | None,
     by_staff: bool,
     planned: int,
+    by=None,
 ) -> Session:
     """Book session `number` of `course` at `slot`, after its `active` sessions, and count
     `planned` more sessions on the course: the minimum notice (none for staff), its
     window after the last active session, the patient's other courses of the treatment,
-    the time still free; then the confirmation and the clinic's notice."""
+    the time still free; then the confirmation and the clinic's notice. The course's
+    ledger charges it at the course's own rate per session (`Course.session_rate`)."""
     now = now or timezone.now()
     rules = BookingRules.current()
     treatment, zone = course.treatment, selectors.clinic_zone()
@@ -149,10 +154,12 @@ def _session_add(
                         practitioner_id=slot.practitioner_id,
                         start=slot.start,
                         end=slot.end,
+                        price=course.session_rate,
                     )
                 ],
                 Session,
             )
+            ledger.session_added(session=session, now=now, by=by)
             course.sessions_planned += planned
             course.status = Course.Status.ACTIVE
             course.save(update_fields=["sessions_planned", "status"])

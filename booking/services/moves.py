@@ -43,6 +43,7 @@ def session_move(
     also: dict[int, Slot] | None = None,
     override_reason: str = "",
     by=None,
+    waive_reason: str = "",
 ) -> MoveResult:
     """Move one session, and with it any later ones in `also` (number -> slot), or nothing.
 
@@ -50,6 +51,9 @@ def session_move(
     session inside its window after the one before, and every later one inside
     its own. When a later one would fall outside, NeedsReplan proposes where it
     could go; asking again with those in `also` moves them all together.
+
+    Moved inside the change notice (staff only), a session has the cancellation
+    policy's outcome in the ledger, unless staff waive it with `waive_reason`.
     """
     now = now or timezone.now()
     rules = BookingRules.current()
@@ -60,7 +64,11 @@ def session_move(
         [practitioner_id, session.practitioner_id, *(s.practitioner_id for s in also.values())],
         session.patient,
     )
-    session = Session.objects.select_related("course__treatment", "patient").get(pk=session.pk)
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("course__treatment", "patient")
+        .get(pk=session.pk)
+    )
     course, treatment = session.course, session.course.treatment
     siblings = {s.number: s for s in course.sessions.active().select_related("practitioner")}
     change_refusal(session, now, rules, by_staff)
@@ -116,6 +124,8 @@ def session_move(
         now=now,
         practitioner_id=practitioner_id,
         exclude_session_ids=moved_ids,
+        by=by,
+        waive_reason=waive_reason,
     )
     logger.info("session moved", extra={"session_id": session.pk, "with": len(moves) - 1})
     return MoveResult(moves[0][0], [moved for moved, _slot in moves[1:]])

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
+from babel.numbers import is_currency
 from csp.constants import NONCE, NONE, SELF
 
 from clinic.config import config_error, database_from_env, redis_url_from_env
@@ -37,6 +38,11 @@ except (ZoneInfoNotFoundError, ValueError):
 TIME_ZONE = CLINIC_TIME_ZONE
 USE_TZ = True  # stored in UTC; shown and planned in the clinic's wall time
 LANGUAGE_CODE = "en-gb"
+# The clinic's currency (ISO 4217), for prices and the course ledger (clinic/money.py).
+# Each course keeps the currency it was sold in, so a change applies to new courses only.
+CLINIC_CURRENCY = env("CLINIC_CURRENCY", default="GBP").upper()
+if not is_currency(CLINIC_CURRENCY):
+    config_error(f"CLINIC_CURRENCY {CLINIC_CURRENCY!r} is not an ISO 4217 currency code")
 USE_I18N = True
 # The catalogue every marked string goes to: `manage.py makemessages -l en` (README).
 LOCALE_PATHS = [BASE_DIR / "locale"]

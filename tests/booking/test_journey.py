@@ -65,7 +65,8 @@ def test_a_new_patient_books_a_course_from_start_to_finish(
     rules = rulebook.change_rules(
         current, phone=ClinicDetails.current().phone, course_of_sessions=True
     )
-    assert len(rules) == 3 and f"up to {current.change_notice_hours} hours before" in rules[0]
+    # CHANGE's three sentences, then the cancellation policy's (here: nothing charged).
+    assert len(rules) == 4 and f"up to {current.change_notice_hours} hours before" in rules[0]
     for sentence in rules:  # the clinic's move and cancel rules, before the patient commits
         assert escape(sentence) in confirm.content.decode()
     key = re.search(r'name="key" value="([^"]+)"', confirm.content.decode()).group(1)

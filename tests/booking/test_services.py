@@ -73,14 +73,15 @@ def test_the_same_idempotency_key_books_once(now, patient, treatment, practition
     assert Course.objects.count() == 1 and Session.objects.count() == 3
 
 
-def test_booking_a_six_session_course_takes_at_most_19_queries(
+def test_booking_a_six_session_course_takes_at_most_20_queries(
     now, patient, treatment, practitioner, django_assert_max_num_queries
 ):
     slots = plan(treatment, practitioner, at(6, 3, 10), sessions=6, patient=patient)
     BookingRules.current(), ReminderSettings.current()  # cached in steady state (5 minutes)
     # 15, 2 for the audit history's rows, 1 for the patient's other courses of the treatment
-    # (the across-course rules) and 1 for its health questions (the answers rule).
-    with django_assert_max_num_queries(19):
+    # (the across-course rules), 1 for its health questions (the answers rule) and 1 for
+    # the price it is sold at, the course ledger's first entry.
+    with django_assert_max_num_queries(20):
         book(patient, treatment, practitioner, slots)
     assert Session.objects.count() == 6
 

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import factory
 from django.utils import timezone
 
@@ -65,7 +67,7 @@ class TreatmentFactory(factory.django.DjangoModelFactory):
     spacing_min_days = 28
     spacing_preferred_days = 28
     spacing_max_days = 42
-    price_text = "£100 per session"
+    session_price = Decimal("100.00")
     reviewed_by = factory.SubFactory(ContributorFactory)
     last_reviewed = factory.LazyFunction(lambda: timezone.localdate())
 
@@ -81,6 +83,7 @@ class ConsultationFactory(TreatmentFactory):
     sessions_usual = sessions_min = sessions_max = 1
     spacing_min_days = spacing_preferred_days = spacing_max_days = 0
     is_consultation = True
+    session_price = Decimal("0.00")
 
 
 class SuitabilityQuestionFactory(factory.django.DjangoModelFactory):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from clinic.money import treatment_course_price
 from clinic.security import limit_posts
 from education import selectors as education_selectors
 
@@ -119,6 +120,7 @@ def confirm(request):
                 (n, s, practitioners.get(s.practitioner_id)) for n, s in enumerate(slots, start=1)
             ],
             "practitioners": list(practitioners.values()),  # with their pictures
+            "price": treatment_course_price(treatment, len(slots)),
         },
     )
 

@@ -1,0 +1,1 @@
+"""The course ledger: prices sold, payments, refunds, waivers and the policy's outcomes."""
