@@ -23,6 +23,10 @@ K = LedgerEntry.Kind
 D = Decimal
 
 
+def desk():
+    return UserFactory(is_staff=True, full_name="Rhea Desk")
+
+
 # -- money: pure ------------------------------------------------------------------------
 
 
@@ -123,7 +127,7 @@ def policy(db):
 
 
 def test_a_late_cancellation_charges_the_fee_once_with_its_reason(sold, policy):
-    staff = UserFactory(is_staff=True, full_name="Rhea Desk")
+    staff = desk()
     first = sold.sessions.get(number=1)
     services.session_cancel(
         session=first, now=first.start - timedelta(hours=5), by_staff=True, by=staff
@@ -135,7 +139,7 @@ def test_a_late_cancellation_charges_the_fee_once_with_its_reason(sold, policy):
 
 
 def test_staff_may_waive_the_policy_at_the_time_with_a_reason(sold, policy):
-    staff = UserFactory(is_staff=True, full_name="Rhea Desk")
+    staff = desk()
     first = sold.sessions.get(number=1)
     services.session_cancel(
         session=first,
@@ -177,7 +181,7 @@ def test_a_no_show_counted_as_used_and_an_attended_session_used(sold, policy):
 
 
 def test_a_payment_never_exceeds_what_is_owed(sold):
-    staff = UserFactory(is_staff=True, full_name="Rhea Desk")
+    staff = desk()
     ledger.payment_record(course=sold, amount="200", method="card", by=staff)
     with pytest.raises(BookingError, match="more than the £280.00 still to pay"):
         ledger.payment_record(course=sold, amount="280.01", method="cash", by=staff)
@@ -188,12 +192,12 @@ def test_a_payment_never_exceeds_what_is_owed(sold):
 @pytest.mark.parametrize("amount", ["", "abc", "-5", "0", "1e9", "NaN", "Infinity"])
 def test_a_bad_amount_is_refused_in_words(sold, amount):
     with pytest.raises(BookingError):
-        ledger.payment_record(course=sold, amount=amount, method="card", by=UserFactory(is_staff=True, full_name="Rhea Desk"))
+        ledger.payment_record(course=sold, amount=amount, method="card", by=desk())
     assert sold.ledger.count() == 1
 
 
 def test_a_refund_only_of_what_is_owed_back_and_never_more_than_paid(sold, now):
-    staff = UserFactory(is_staff=True, full_name="Rhea Desk")
+    staff = desk()
     ledger.payment_record(course=sold, amount="480", method="card", by=staff)
     with pytest.raises(BookingError, match="Nothing on this course is owed back"):
         ledger.refund_record(course=sold, amount="1", method="card", by=staff, reason="x")
@@ -211,7 +215,7 @@ def test_a_waiver_credits_the_fee_once_with_its_author(sold, policy):
     first = sold.sessions.get(number=1)
     services.session_cancel(session=first, now=first.start - timedelta(hours=5), by_staff=True)
     fee = sold.ledger.get(kind=K.FEE)
-    staff = UserFactory(is_staff=True, full_name="Rhea Desk")
+    staff = desk()
     with pytest.raises(BookingError, match="Say why"):
         ledger.outcome_waive(entry=fee, by=staff, reason="  ")
     waiver = ledger.outcome_waive(entry=fee, by=staff, reason="First time; let off.")
@@ -222,7 +226,7 @@ def test_a_waiver_credits_the_fee_once_with_its_author(sold, policy):
 
 
 def test_a_correction_is_a_new_entry_and_entries_never_change(sold):
-    staff = UserFactory(is_staff=True, full_name="Rhea Desk")
+    staff = desk()
     payment = ledger.payment_record(course=sold, amount="100", method="cash", by=staff)
     reversal = ledger.entry_correct(entry=payment, by=staff, reason="Was card, not cash")
     assert reversal.kind == K.PAYMENT_REVERSED and course_account(sold).paid == D("0")
@@ -243,4 +247,4 @@ def test_a_course_before_prices_has_no_ledger(sold):
     sold.refresh_from_db()
     assert course_account(sold) is None
     with pytest.raises(BookingError, match="before prices"):
-        ledger.payment_record(course=sold, amount="1", method="card", by=UserFactory(is_staff=True, full_name="Rhea Desk"))
+        ledger.payment_record(course=sold, amount="1", method="card", by=desk())
