@@ -21,6 +21,38 @@ class BookingRulesAdmin(SingletonAdmin):
         "change_notice_hours",
         "courses_per_treatment",
     ]
+    fieldsets = [
+        (
+            _("Booking"),
+            {
+                "fields": [
+                    "min_notice_hours",
+                    "horizon_weeks",
+                    "slot_step_minutes",
+                    "buffer_minutes",
+                    "courses_per_treatment",
+                ]
+            },
+        ),
+        (
+            _("Moving and cancelling"),
+            {
+                "fields": [
+                    "change_notice_hours",
+                    ("late_cancel_outcome", "late_cancel_fee"),
+                    ("late_move_outcome", "late_move_fee"),
+                    ("no_show_outcome", "no_show_fee"),
+                ],
+                "description": _(
+                    "The cancellation policy: what happens when a session is cancelled or "
+                    "moved inside the notice, or the patient does not come. Patients read it "
+                    "before they book, in their confirmation and on My appointments. Each "
+                    "outcome is recorded in the course's ledger; staff can waive it with a "
+                    "reason. A change applies from now on, not to what was recorded before."
+                ),
+            },
+        ),
+    ]
 
 
 @admin.register(ReminderSettings)
