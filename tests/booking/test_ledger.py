@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import translation
 
@@ -248,3 +249,18 @@ def test_a_course_before_prices_has_no_ledger(sold):
     assert course_account(sold) is None
     with pytest.raises(BookingError, match="before prices"):
         ledger.payment_record(course=sold, amount="1", method="card", by=desk())
+
+
+@pytest.mark.parametrize(
+    ("outcome", "fee", "field"),
+    [("fee", "0", "late_cancel_fee"), ("nothing", "10", "late_cancel_fee"), ("fee", "25", None)],
+)
+def test_the_policy_asks_for_a_fee_exactly_when_the_outcome_is_a_fee(outcome, fee, field):
+    rules = BookingRules.current()
+    rules.late_cancel_outcome, rules.late_cancel_fee = outcome, D(fee)
+    if field is None:
+        rules.full_clean()
+        return
+    with pytest.raises(ValidationError) as refused:
+        rules.full_clean()
+    assert field in refused.value.message_dict

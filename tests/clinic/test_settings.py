@@ -24,6 +24,7 @@ CONTRACT_VARIABLES = (
     "DEBUG",
     "ALLOWED_HOSTS",
     "CLINIC_TIME_ZONE",
+    "CLINIC_CURRENCY",
     "PORT",
 )
 
@@ -41,6 +42,7 @@ print(json.dumps({
     "email_port": getattr(settings, "EMAIL_PORT", None),
     "from": settings.DEFAULT_FROM_EMAIL, "site_url": settings.SITE_URL, "debug": settings.DEBUG,
     "hosts": settings.ALLOWED_HOSTS, "tz": settings.TIME_ZONE,
+    "currency": settings.CLINIC_CURRENCY,
     "csp": settings.CONTENT_SECURITY_POLICY,
 }, default=str))
 """
@@ -111,11 +113,13 @@ def test_email_url_switches_to_smtp():
 def test_other_contract_variables_are_read():
     s = dump(
         CLINIC_TIME_ZONE="Europe/Dublin",
+        CLINIC_CURRENCY="eur",
         PORT="9000",
         DEBUG="false",
         ALLOWED_HOSTS="clinic.test,www.clinic.test",
     )
     assert s["tz"] == "Europe/Dublin"
+    assert s["currency"] == "EUR"
     assert s["site_url"] == "http://127.0.0.1:9000"
     assert s["debug"] is False
     assert s["hosts"] == ["clinic.test", "www.clinic.test"]
@@ -130,6 +134,7 @@ def test_other_contract_variables_are_read():
         ({"DATABASE_URL": "postgres://u@h:5432/"}, "DATABASE_URL names no database"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must look like"),
         ({"CLINIC_TIME_ZONE": "Mars/Olympus"}, "CLINIC_TIME_ZONE 'Mars/Olympus'"),
+        ({"CLINIC_CURRENCY": "POUNDS"}, "CLINIC_CURRENCY 'POUNDS' is not an ISO 4217"),
     ],
 )
 def test_bad_configuration_stops_with_one_clear_line(env_vars, expected):
