@@ -99,10 +99,12 @@ def _currency(totals: CurrencyTotals) -> str:
 def balances_outstanding():
     """Every priced course whose account is not square, each with its figures (`due` above
     0: the patient owes it; below 0: the clinic owes the patient, `owed_back`): one query."""
+    sums = account_sums("ledger__")
     courses = list(
         Course.objects.filter(price__isnull=False)
         .select_related("patient__user", "treatment")
-        .annotate(**account_sums("ledger__"))
+        # Only the figures shown (Course.waived is a property of its own: the rules waived).
+        .annotate(cost=sums["cost"], paid=sums["paid"], due=sums["due"])
         .filter(~Q(due=0))
         .order_by("patient__full_name", "created_at", "pk")
     )
