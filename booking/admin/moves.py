@@ -20,6 +20,7 @@ from ..journey import parse_slot, slot_value
 from ..models import Practitioner, Session
 from ..services import BookingError
 from .base import describe
+from .desk import WAIVE_HELP, WAIVE_LABEL, may_waive, policy_preview
 
 MOVE_DAYS = 7
 
@@ -44,6 +45,8 @@ class MoveForm(forms.Form):
     # After the confirmation page (later sessions would leave their windows):
     together = forms.CharField(required=False)  # "<number>|<slot value>,..." to move with it
     override_reason = forms.CharField(required=False, max_length=500)
+    # Inside the change notice: the cancellation policy waived, with the reason.
+    waive_reason = forms.CharField(required=False, max_length=250)
 
     def __init__(self, *args, practitioners, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,10 +121,15 @@ class SessionMoveMixin:
                 days.setdefault(local.date(), []).append(
                     (slot.start.isoformat(), f"{local:%a %-d %b}, {local:%H:%M}")
                 )
+        policy = policy_preview(session, rulebook.LATE_MOVE, now)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Move this session"),
+            "policy": policy,
+            "waive": {"label": WAIVE_LABEL, "help": WAIVE_HELP}
+            if policy and may_waive(request)
+            else None,
             "session": session,
             "label": describe(session),
             "search": search,
@@ -183,9 +191,12 @@ class SessionMoveMixin:
                 also=also,
                 override_reason=form.cleaned_data["override_reason"],
                 by=request.user,
+                waive_reason=form.cleaned_data["waive_reason"] if may_waive(request) else "",
             )
         except services.NeedsReplan as needed:
-            return self._confirm_replan(request, session, practitioner, start, needed)
+            return self._confirm_replan(
+                request, session, practitioner, start, needed, form.cleaned_data["waive_reason"]
+            )
         except BookingError as error:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(back)
@@ -204,7 +215,7 @@ class SessionMoveMixin:
         )
         return HttpResponseRedirect(self._change_url(moved))
 
-    def _confirm_replan(self, request, session, practitioner, start, needed):
+    def _confirm_replan(self, request, session, practitioner, start, needed, waive_reason=""):
         """Later sessions would leave their windows: move them too, or keep them, with a reason."""
         zone = selectors.clinic_zone()
         later = {s.number: s for s in session.course.sessions.active()}
@@ -231,6 +242,7 @@ class SessionMoveMixin:
             "rows": rows,
             "complete": all(row["slot"] for row in rows),
             "waivable": needed.waivable,
+            "waive_reason": waive_reason,  # carried through to the move
             "together": ",".join(
                 f"{p.number}|{slot_value(p.slot)}" for p in needed.proposals if p.slot
             ),

@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ..models import Course, Patient, Reminder, Session
 from ..selectors import courses_breaking_rules
 from .base import ReadOnlyInline, ScopedAdmin
+from .desk import CourseDeskMixin
 from .phone import PERMISSION as BOOK_BY_PHONE
 from .phone import phone_urls
 
@@ -74,7 +75,7 @@ class SessionInline(ReadOnlyInline):
 
 
 @admin.register(Course)
-class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
+class CourseAdmin(CourseDeskMixin, ScopedAdmin, SimpleHistoryAdmin):
     list_display = [
         "patient",
         "treatment",
@@ -105,7 +106,12 @@ class CourseAdmin(ScopedAdmin, SimpleHistoryAdmin):
     inlines = [SessionInline]
 
     def get_urls(self):
-        return [*phone_urls(self), *super().get_urls()]
+        return [*phone_urls(self), *self.desk_urls(), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The account and the whole ledger, with the desk's actions (booking/admin/desk.py).
+        extra_context = {**(extra_context or {}), **self.desk_context(request, object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
         # "Add" is phone booking, which books through the services like the journey.

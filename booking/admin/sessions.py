@@ -23,11 +23,12 @@ from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .. import attendance, selectors, services
+from .. import attendance, rulebook, selectors, services
 from ..export import SESSION_COLUMNS, csv_response
 from ..models import TO_HAPPEN, ClinicalNote, Session
 from ..services import BookingError
 from .base import ReadOnlyAdmin, ScopedAdmin, describe
+from .desk import WAIVE_HELP, WAIVE_LABEL, may_waive, policy_preview
 from .moves import SessionMoveMixin
 
 
@@ -109,6 +110,15 @@ class CancelForm(forms.Form):
         max_length=500,
         help_text=_("Only if a later session would fall outside its window. Kept on the course."),
     )
+    # Inside the change notice, for staff who may waive the cancellation policy.
+    waive_reason = forms.CharField(
+        label=WAIVE_LABEL, required=False, max_length=250, help_text=WAIVE_HELP
+    )
+
+    def __init__(self, *args, waivable: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not waivable:
+            del self.fields["waive_reason"]
 
 
 @admin.register(Session)
@@ -334,7 +344,8 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         session, missing = self._session(request, object_id, self.has_reschedule_permission)
         if missing:
             return missing
-        form = CancelForm(request.POST or None)
+        policy = policy_preview(session, rulebook.LATE_CANCEL, timezone.now())
+        form = CancelForm(request.POST or None, waivable=bool(policy) and may_waive(request))
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -346,6 +357,7 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
                     with_later=data["later"] == "cancel",
                     override_reason=data["override_reason"],
                     by=request.user,
+                    waive_reason=data.get("waive_reason", ""),
                 )
             except BookingError as error:
                 form.add_error(None, error.message)
@@ -368,6 +380,7 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             "session": session,
             "label": describe(session),
             "form": form,
+            "policy": policy,
         }
         return TemplateResponse(request, "admin/booking/session/cancel.html", context)
 
@@ -375,7 +388,9 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
         now, cancelled = timezone.now(), []
         for session in sessions:
             try:
-                services.session_cancel(session=session, now=now, by_staff=True, notify=notify)
+                services.session_cancel(
+                    session=session, now=now, by_staff=True, notify=notify, by=request.user
+                )
             except BookingError as error:
                 self.message_user(
                     request,
@@ -437,6 +452,12 @@ class SessionAdmin(SessionMoveMixin, ScopedAdmin, ReadOnlyAdmin, SimpleHistoryAd
             "opts": self.opts,
             "title": gettext("Cancel these sessions?"),
             "sessions": [(s.pk, describe(s)) for s in sessions],
+            # Inside the change notice the policy applies to each (waived only one by one).
+            "policies": [
+                (describe(s), policy)
+                for s in sessions
+                if (policy := policy_preview(s, rulebook.LATE_CANCEL, timezone.now()))
+            ],
             "action": action,
             "notify": notify,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

@@ -74,6 +74,7 @@ SENDS = {
         *(f"booking.{kind}" for kind in Reminder.Kind.values),
         "booking.email_code",
         "booking.email_code_refused",
+        "booking.receipt",
         "newsletter.confirm",
         "newsletter.digest",
     },
@@ -554,6 +555,13 @@ def test_every_link_in_the_booking_and_newsletter_emails_opens(world, chromium, 
     )
     held = waitlist.offer_make(entry=entry, slot=first_free_slot(treatment, practitioner))
     build_message(Reminder.objects.get(session_id=held.hold_id, kind=Reminder.Kind.OFFER)).send()
+    # A payment at the desk, and its receipt, sent as the desk sends it once it is recorded.
+    from booking.ledger import receipts
+    from booking.ledger import services as ledger
+
+    desk = UserFactory(email="desk@clinic.example", is_staff=True)
+    payment = ledger.payment_record(course=course, amount="40", method="card", by=desk)
+    receipts.receipt_send(entry=payment, by=desk)
     email_code_send(email="someone.new@example.org", now=timezone.now())
     email_code_send(
         email=UserFactory(email="staff@clinic.example", is_staff=True).email, now=timezone.now()

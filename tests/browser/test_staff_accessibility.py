@@ -234,6 +234,17 @@ def demo(transactional_db):
     )
     SubscriberFactory(confirmed_at=now)
     WaitlistSettings.objects.get_or_create(pk=1)  # the demo's waitlist uses the defaults
+    # A payment taken at the desk with its receipt (the ledger's desk pages and receipts list).
+    from booking.ledger import services as ledger
+    from booking.ledger.models import ReceiptSent
+    from booking.ledger.selectors import courses_with_accounts
+    from booking.models import Course
+
+    owing = next(
+        c for c in courses_with_accounts(Course.objects.all()) if c.account and c.account.due > 0
+    )
+    payment = ledger.payment_record(course=owing, amount="10", method="cash", by=None)
+    ReceiptSent.objects.create(entry=payment, to=owing.patient.user.email, sent_at=now)
 
 
 def walk(page, walked: Walk, login, origin: str) -> None:
@@ -301,6 +312,12 @@ def test_every_staff_page_passes_axe_for_every_role(page, live_server, demo):
         "booking.waitlistentry change",  # its offers, inline, and the withdraw form
         "booking.waitlistentry waitlistentry_offer",  # offer a time by hand
         "booking.waitlistsettings change",
+        "booking.course course_payment",  # the desk (booking/admin/desk.py)
+        "booking.course course_refund",
+        "booking.ledgerentry list",
+        "booking.ledgerentry ledgerentry_takings",
+        "booking.ledgerentry ledgerentry_outstanding",
+        "booking.receiptsent list",
     }
     assert named <= set(walked.checked["reception"]), walked.checked["reception"]
     checked = sum(len(names) for names in walked.checked.values())
