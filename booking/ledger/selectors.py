@@ -40,7 +40,8 @@ def account_sums(prefix: str = "") -> dict:
         "cost": _signed(prefix, {k: s for k, s in EFFECT.items() if k not in CASH_FLOW}),
         "refunded": _signed(prefix, {K.REFUND: 1, K.REFUND_REVERSED: -1}),
         "fees": _signed(prefix, {K.FEE: 1}),
-        "waived": _signed(prefix, {K.WAIVER: 1}),
+        # Not "waived": Course has a `waived` property (the booking rules staff overrode).
+        "waivers": _signed(prefix, {K.WAIVER: 1}),
         "used": Count(f"{prefix}pk", filter=Q(**{f"{prefix}kind": K.USED}), distinct=True),
         "used_waived": Count(
             f"{prefix}pk",
@@ -92,7 +93,7 @@ def _account(currency: str, sums: dict, sessions: int) -> Account:
         due=sums["due"],
         refunded=sums["refunded"],
         fees=sums["fees"],
-        waived=sums["waived"],
+        waived=sums["waivers"],
         sessions_sold=sessions - sums["released"],
         sessions_used=sums["used"] - sums["used_waived"],
     )
@@ -114,7 +115,7 @@ def courses_with_accounts(courses):
         .annotate(n=Count("pk"))
         .values_list("course", "n")
     )
-    empty = {name: ZERO for name in ("due", "paid", "cost", "refunded", "fees", "waived")}
+    empty = {name: ZERO for name in ("due", "paid", "cost", "refunded", "fees", "waivers")}
     empty.update(used=0, used_waived=0, released=0)
     for course in courses:
         course.account = (
