@@ -205,7 +205,7 @@ def test_a_course_from_before_prices_shows_no_price_anywhere(client, now, patien
     assert course.price is None
     client.force_login(patient.user)
     assert "Price" not in text(client.get(reverse("booking:done", args=[course.pk])))
-    assert "Price and payments" not in text(client.get(APPOINTMENTS))
+    assert "Payments:" not in text(client.get(APPOINTMENTS))
 
 
 # --- My appointments --------------------------------------------------------------------
@@ -223,7 +223,7 @@ def test_my_appointments_sums_up_the_course_from_its_ledger(signed_in, sold, now
     page = signed_in.get(APPOINTMENTS)
     words = text(page)
     assert "<details" in page.content.decode()  # closed: the page stays short
-    has(words, "Price and payments: £380.00 still to pay")
+    has(words, "Payments: £380.00 still to pay")
     assert "Price when you booked £480.00" in words and "£600.00" not in words
     has(words, "Sessions 0 of 3 sessions used")
     has(words, "Paid so far £100.00 Still to pay £380.00")
@@ -256,13 +256,13 @@ def test_money_owed_back_says_we_will_refund_it(signed_in, sold, now):
     ledger.payment_record(course=sold, amount="480", method="cash", by=desk())
     services.session_cancel(session=sold.sessions.get(number=3), now=timezone.now())
     words = text(signed_in.get(APPOINTMENTS))
-    has(words, "Price and payments: we owe you £160.00")
+    has(words, "Payments: we owe you £160.00")
     has(words, "Nothing. We owe you £160.00; we will refund it.")
     ledger.refund_record(
         course=sold, amount="160", method="cash", by=desk(), reason="Session 3 cancelled"
     )
     words = text(signed_in.get(APPOINTMENTS))
-    has(words, "Price and payments: paid in full")
+    has(words, "Payments: paid in full")
     has(words, "1 June 2026: We refunded £160.00. Session 3 cancelled.")
 
 
@@ -290,7 +290,7 @@ def test_my_appointments_reads_the_money_in_the_same_queries_for_1_or_5_courses(
     def queries() -> int:
         with django_assert_max_num_queries(100) as counted:
             page = client.get(APPOINTMENTS)
-        assert page.content.decode().count("Price and payments: £130.00 still to pay") == len(
+        assert page.content.decode().count("Payments: £130.00 still to pay") == len(
             patient.courses.all()
         )
         return len(counted)

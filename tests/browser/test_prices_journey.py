@@ -130,7 +130,7 @@ def test_a_patient_sees_the_price_and_policy_then_the_summary_after_paying(
         page.get_by_role("link", name="See or change your appointments").click()
         heading(page, "My appointments")
         assert page.evaluate("document.documentElement.scrollHeight") <= TALLEST_PX
-        summary = page.get_by_text("Price and payments: £280.00 still to pay")
+        summary = page.get_by_text("Payments: £280.00 still to pay")
         assert summary.is_visible()
         assert not page.get_by_text("Paid so far").is_visible()  # closed until asked for
         summary.click()
