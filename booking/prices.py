@@ -47,7 +47,10 @@ def length_price_words(price: CoursePrice) -> str:
 
 def sold_price_words(course) -> str:
     """What `course` was sold for (its own price, not the treatment's now): "£270.00 for a
-    course of 3 sessions", "£100.00", "Free"; "" for a course booked before prices were kept."""
+    course of 3 sessions", "£100.00", "Free"; "" for a course booked before prices were kept.
+
+    For the moment of booking (the page after it, the confirmation): a course extended
+    later has more sessions than it was sold with, and My appointments reads its ledger."""
     if course.price is None:
         return ""
     if not course.price:
