@@ -2,11 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clinic.money import treatment_course_price
 from education.models import Treatment
 
 from .availability import Slot
 from .journey import parse_slot
 from .models import Patient
+from .prices import length_price_words, treatment_price_words
 
 # No slot is offered outside these years. A posted start near year 1 or 9999 would
 # overflow (a 500) when the pages take its date in clinic time or add its length.
@@ -24,8 +26,18 @@ def posted_slot(value: str, treatment: Treatment) -> Slot | None:
     return slot
 
 
+class PricedTreatmentField(forms.ModelChoiceField):
+    """Each treatment named with its price now: "Microneedling: £100.00 a session, ..."."""
+
+    def label_from_instance(self, obj):
+        return _("%(treatment)s: %(price)s") % {
+            "treatment": obj.name,
+            "price": treatment_price_words(obj),
+        }
+
+
 class TreatmentChoiceForm(forms.Form):
-    treatment = forms.ModelChoiceField(
+    treatment = PricedTreatmentField(
         label=_("Which treatment would you like?"),
         queryset=Treatment.objects.published().filter(bookable_online=True),
         widget=forms.RadioSelect,
@@ -44,7 +56,10 @@ class CourseLengthForm(forms.Form):
             (
                 n,
                 ngettext("%(n)d session", "%(n)d sessions", n) % {"n": n}
-                + (str(_(" (usual)")) if n == treatment.sessions_usual else ""),
+                + (str(_(" (usual)")) if n == treatment.sessions_usual else "")
+                # With its price, so the choice and what it costs are read together.
+                + str(_(": %(price)s"))
+                % {"price": length_price_words(treatment_course_price(treatment, n))},
             )
             for n in range(treatment.sessions_min, treatment.sessions_max + 1)
         ]

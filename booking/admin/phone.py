@@ -29,6 +29,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.money import treatment_course_price
 from clinic.security import rate_limit, too_many_requests
 
 from .. import rulebook, selectors, services
@@ -393,6 +394,8 @@ class PhoneBooking:
             "patient": patient,
             "treatment": treatment,
             "sessions": sessions,
+            # What the course costs now, to tell the patient (the service sells it so).
+            "price": treatment_course_price(treatment, sessions),
             "choice_fields": self._carried(choice),
             "change_first_url": self._day_url(choice, patient, first_day) if first else None,
             "form": form,

@@ -11,6 +11,7 @@ names: `from booking import selectors`.
 
 from .appointments import (
     courses_by_next_session,
+    courses_with_money,
     rebook_refusal,
     session_to_book_again,
     waitlist_of,
@@ -55,6 +56,7 @@ __all__ = [
     "course_proposal",
     "courses_by_next_session",
     "courses_breaking_rules",
+    "courses_with_money",
     "free_slots",
     "free_starts",
     "later_sessions_replan",

@@ -1,12 +1,16 @@
 """What My appointments shows: the patient's courses in the order that matters to them,
-the cancelled session each course offers to book again, and what they wait for."""
+each with its money, the cancelled session each course offers to book again, and what
+they wait for."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
 from django.db.models import Prefetch
 
 from .. import rulebook
+from ..ledger.models import LedgerEntry
+from ..ledger.selectors import courses_with_accounts
 from ..models import TO_HAPPEN, Course, Offer, Patient, Session, WaitlistEntry
 
 
@@ -33,6 +37,28 @@ def courses_by_next_session(*, patient: Patient, now: datetime) -> list[Course]:
         return (1, -last.timestamp(), course.created_at)
 
     return sorted(courses, key=order)
+
+
+def courses_with_money(courses: Sequence[Course]) -> list[Course]:
+    """`courses`, each with its `account` (booking/ledger/selectors.py; None for a course
+    booked before prices were kept) and `money_entries`: what changed its money, oldest
+    first. Every ledger entry but the price it was sold at and the plain record of a
+    session attended. Three queries, however many courses."""
+    courses = courses_with_accounts(courses)
+    priced = [c.pk for c in courses if c.account is not None]
+    found = defaultdict(list)
+    if priced:
+        entries = (
+            LedgerEntry.objects.filter(course__in=priced)
+            .exclude(kind=LedgerEntry.Kind.SOLD)
+            .exclude(kind=LedgerEntry.Kind.USED, event="")
+            .order_by("at", "pk")
+        )
+        for entry in entries:
+            found[entry.course_id].append(entry)
+    for course in courses:
+        course.money_entries = found.get(course.pk, [])
+    return courses
 
 
 def rebook_refusal(session: Session, sessions: Sequence[Session] | None = None):

@@ -111,7 +111,9 @@ def appointments(request):
         entries = selectors.waitlist_of(patient=patient)
         waiting = {e.session_id for e in entries if e.session_id}
         # A session to come first, the soonest next; then the rest, latest last session first.
-        for course in selectors.courses_by_next_session(patient=patient, now=now):
+        for course in selectors.courses_with_money(
+            selectors.courses_by_next_session(patient=patient, now=now)
+        ):
             sessions = sorted(course.sessions.all(), key=lambda s: (s.number, s.start))
             active = [s for s in sessions if s.is_active]
             starts = {s.number: s.start for s in active}

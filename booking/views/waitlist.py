@@ -17,6 +17,8 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.money import treatment_course_price
+
 from .. import selectors
 from ..forms import posted_slot
 from ..journey import STEPS, Journey, slot_value
@@ -291,6 +293,8 @@ def offer_accept(request, token):
             "plan": [(p, names.get(p.slot.practitioner_id) if p.slot else None) for p in plan],
             "plan_values": [slot_value(p.slot) for p in plan[1:] if p.slot],
             "plan_complete": all(p.slot for p in plan),
+            # A first session books a course: what it costs now (the service sells it so).
+            "price": treatment_course_price(entry.treatment, len(plan)) if plan else None,
             "consent": consent,
             "form": form,
             "errors": [error] if error else [],

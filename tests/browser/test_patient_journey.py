@@ -314,12 +314,13 @@ def test_patient_books_a_course_with_the_keyboard_alone(page, live_server, clini
 
         # How many sessions: a radio group moves with the arrow keys.
         heading(page, "How many sessions?")
-        tab_to(page, "3 sessions (usual)")  # Tab lands on the chosen radio
+        # Each length is read with its price (£100.00 a session, no package).
+        tab_to(page, "3 sessions (usual): £300.00")  # Tab lands on the chosen radio
         press(page, "ArrowDown")
-        assert focused_name(page) == "4 sessions"
-        assert checked_label(page, "sessions") == "4 sessions"
+        assert focused_name(page) == "4 sessions: £400.00"
+        assert checked_label(page, "sessions") == "4 sessions: £400.00"
         press(page, "ArrowUp")
-        assert checked_label(page, "sessions") == "3 sessions (usual)"
+        assert checked_label(page, "sessions") == "3 sessions (usual): £300.00"
         tab_to(page, "Next", most=1)
         activate(page)
 

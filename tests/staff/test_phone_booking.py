@@ -199,6 +199,8 @@ def test_reception_books_a_three_session_course_end_to_end(
 ):
     page = open_plan(reception_client, patient, treatment, practitioner, at(6, 3, 10))
     assert page.status_code == 200
+    # The price to tell the patient (£100.00 a session, no package).
+    assert "£300.00 for a course of 3 sessions. Paid at the clinic." in page.content.decode()
     assert [row["slot"].start for row in page.context["rows"]] == [
         at(6, 3, 10),
         at(7, 1, 10),

@@ -261,6 +261,8 @@ def test_a_first_session_is_taken_with_the_course_shown_once_consent_is_ticked(
     shown = re.findall(r'name="later" value="([^"]+)"', page.content.decode())
     assert len(shown) == 2  # a course of 3: the held time and two later sessions
     assert "Wednesday 3 June 2026, 10:00" in text(page)
+    # What the course costs (£100.00 a session, no package), paid at the clinic.
+    assert "Price: £300.00 for a course of 3 sessions. Paid at the clinic." in text(page)
     refused = client.post(offer_url(offer), {"later": shown})
     assert refused.status_code == 400
     assert "Tick the box to agree to the consent, or let the time go." in text(refused)
@@ -268,6 +270,7 @@ def test_a_first_session_is_taken_with_the_course_shown_once_consent_is_ticked(
     mail.outbox.clear()
     taken = client.post(offer_url(offer), {"later": shown, "agree": "on"})
     assert taken.status_code == 200 and "You are booked in" in text(taken), text(taken)[:3000]
+    assert "Price: £300.00 for a course of 3 sessions. You pay at the clinic." in text(taken)
     course = patient.courses.get()
     starts = [s.start for s in course.sessions.order_by("number")]
     assert starts[0] == at(6, 3, 10)

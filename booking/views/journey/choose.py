@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from clinic.money import money
 from education import health_check
 from education import selectors as education_selectors
 from education.diagrams import course_timelines
@@ -119,6 +120,8 @@ def length(request):
             "spacing": rulebook.spacing_sentence(treatment),
             "timelines": course_timelines(treatment),
             "chosen": journey.sessions or treatment.sessions_usual,
+            "usual_price": (usual := treatment.course_price),
+            "package_rate": money(usual.total / usual.sessions, usual.currency),
         },
     )
 

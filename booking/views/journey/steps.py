@@ -3,6 +3,7 @@
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from clinic.money import treatment_course_price
 from education import selectors as education_selectors
 from education.models import Treatment
 
@@ -44,7 +45,19 @@ def step_page(request, step: str, template: str, context: dict):
     ]
     form = context.get("form")
     status = 400 if form is not None and form.errors else 200
-    return render(request, template, {"steps": steps, "step": step, **context}, status=status)
+    journey = context.get("journey")
+    # Once the course's length is known, every step says what it costs (base.html).
+    price = (
+        treatment_course_price(treatment, journey.sessions)
+        if treatment and journey and journey.sessions
+        else None
+    )
+    return render(
+        request,
+        template,
+        {"steps": steps, "step": step, "journey_price": price, **context},
+        status=status,
+    )
 
 
 def guard(request, step: str):
