@@ -19,7 +19,9 @@ Each practitioner gets a drawn head-and-shoulders picture as their photo
 It shows: a finished course, a course half way (session 1 attended), a no-show,
 a cancelled session, a phone booking whose consent is to be signed at the first
 visit, today's sessions (the first still to come marked arrived), a busy
-week for the schedule, and the waitlist (booking/waitlist/demo.py).
+week for the schedule, the waitlist (booking/waitlist/demo.py), and the money
+(booking/demo_money.py: the cancellation policy, payments, a late-cancellation fee, a
+waived one, a refund, a voucher).
 """
 
 import contextlib
@@ -35,7 +37,7 @@ from clinic.demo import CLINICIAN_LOGIN, RECEPTION_LOGIN
 from clinic.models import User
 from education.models import Treatment
 
-from . import attendance, demo_portraits, photos, selectors, services
+from . import attendance, demo_money, demo_portraits, photos, selectors, services
 from .models import (
     BookingRules,
     ClinicClosure,
@@ -95,7 +97,7 @@ DEMO_PATIENTS = [
             "Robin", "Sam", "Kit", "Jo", "Ash", "Max", "Lee", "Ola", "Rae", "Ade", "Mia",
             "Ravi", "Nia", "Tom", "Zoe", "Ben", "Ana", "Eli", "Ivy", "Cal", "Dev", "Fay",
             "Gus", "Hal", "Ida", "Jon", "Kai", "Liv", "Mo", "Ned", "Oz", "Pia", "Quin",
-            "Ria", "Sol", "Tia", "Uma", "Vic", "Wen", "Xan", "Yas", "Zak",
+            "Ria", "Sol", "Tia", "Uma", "Vic", "Wen", "Xan", "Yas", "Zak", "Abe", "Bo", "Cas",
         ],
         start=1,
     )
@@ -229,7 +231,8 @@ def _courses(treatment, practitioners, staff, reception, now) -> None:
     _mark_past(missed, staff, now, no_show=1)
     cancelled = course("demo-cancelled", next(patients), practitioner=practitioners[2],
                        first_day=today + timedelta(days=9), hour=11)  # fmt: skip
-    if cancelled is not None:
+    # Once: a second run would otherwise cancel the session before it too.
+    if cancelled is not None and not cancelled.sessions.filter(status=Session.Status.CANCELLED):
         last = cancelled.sessions.filter(status=Session.Status.BOOKED).order_by("number").last()
         with contextlib.suppress(services.BookingError):
             services.session_cancel(session=last, now=now - timedelta(days=1), notify=True)
@@ -262,11 +265,18 @@ def _courses(treatment, practitioners, staff, reception, now) -> None:
             break
         course(f"demo-busy-{n}", patient, practitioner=practitioners[who],
                first_day=today + timedelta(days=days), hour=hour)  # fmt: skip
+    demo_money.seed(
+        course, patients, practitioners, today=today, staff=staff, reception=reception,
+        mark_past=_mark_past,
+        courses={c.idempotency_key: c for c in Course.objects.filter(
+            idempotency_key__in=["demo-finished", "demo-course-0", "demo-busy-0"])},
+    )  # fmt: skip
 
 
 @transaction.atomic
 def seed() -> dict[str, QuerySet]:
     BookingRules.current().save()
+    demo_money.policy_set(BookingRules.current())
     if not ConsentText.objects.exists():
         ConsentText.objects.create(version=1, text=CONSENT_V1)
     for day, name in BANK_HOLIDAYS.items():

@@ -12,9 +12,10 @@ record that no longer says who it was. Everything that identifies the person
 goes: name, phone, date of birth, email addresses (also in the history rows,
 the admin's change log and the mail errors), the newsletter subscription, the
 password and every signed-in session (which also hold the booking journey's
-health answers). Future sessions are cancelled so the practitioner's time is
-freed; the clinic is told, the patient is not: they are leaving, and their
-address is gone.
+health answers). The course ledger stays (a financial record), less the patient's
+name and address wherever its words held them. Future sessions are cancelled so
+the practitioner's time is freed; the clinic is told, the patient is not: they
+are leaving, and their address is gone.
 """
 
 from importlib import import_module
@@ -29,13 +30,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session as WebSession
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Replace
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Left, Replace
 from django.utils import timezone
 
 from education.models import NewsletterSubscriber
 
 from . import reminders, services
+from .ledger.models import LedgerEntry, ReceiptSent
 from .models import ClinicalNote, Course, Patient, Reminder, ReminderEvent, Session, WaitlistEntry
 from .waitlist import services as waitlist
 
@@ -63,6 +65,21 @@ def _course_data(course: Course) -> dict:
         "consent": {"version": consent.version, "given_at": _iso(course.consent_given_at)}
         if consent
         else None,
+        # What it cost and what was paid, as the clinic's ledger has it (who at the clinic
+        # recorded each entry is the clinic's, not the patient's, data).
+        "price": str(course.price) if course.price is not None else None,
+        "currency": course.currency,
+        "ledger": [
+            {
+                "kind": entry.kind,
+                "amount": str(entry.amount),
+                "paid_by": entry.method or None,
+                "session_number": entry.session.number if entry.session_id else None,
+                "at": _iso(entry.at),
+                "why": entry.reason,
+            }
+            for entry in course.ledger.all()
+        ],
         "sessions": [
             {
                 "number": s.number,
@@ -134,7 +151,7 @@ def patient_data(*, user) -> dict:
         courses = [
             _course_data(course)
             for course in patient.courses.select_related("treatment", "consent")
-            .prefetch_related("sessions__practitioner")
+            .prefetch_related("sessions__practitioner", "ledger__session")
             .order_by("created_at")
         ]
         # What was sent to the patient; the clinic's own notice repeats the course above.
@@ -280,6 +297,22 @@ def _admin_log_scrub(*, patient, user, old: dict[str, str], new: dict[str, str])
     LogEntry.objects.filter(where).update(object_repr=text)
 
 
+def _ledger_scrub(*, patient, user, old: dict[str, str], new: dict[str, str]) -> None:
+    """The course ledger is a financial record the clinic keeps (amounts, dates, why), but
+    nothing in it may name the patient: an entry they made themselves (a cancellation
+    online) names them as its author, and a note typed at the desk may hold their name or
+    address. Only those words change: past the ledger's append-only guard (LedgerQuerySet
+    refuses update()), as the erasure is the one change the law asks of a kept record."""
+    entries = LedgerEntry.objects.filter(course__patient=patient)
+    QuerySet.update(LedgerEntry.objects.filter(recorded_by=user), recorded_by_name=new["name"])
+    text = "reason"
+    for key, value in old.items():
+        if value:
+            text = Replace(text, Value(value), Value(new[key]))
+    QuerySet.update(entries, reason=Left(text, 300))
+    ReceiptSent.objects.filter(entry__course__patient=patient).update(to=new["email"])
+
+
 @transaction.atomic
 def account_delete(*, user, now) -> None:
     """Close `user`'s account: cancel what is to come, keep the clinical record, forget who."""
@@ -317,6 +350,7 @@ def account_delete(*, user, now) -> None:
         ReminderEvent.objects.filter(reminder__session__in=sessions).filter(
             _any_email("detail__icontains", own_emails)
         ).update(detail=REMOVED)
+        _ledger_scrub(patient=patient, user=user, old=old, new=new)
 
     user.email, user.full_name, user.is_active = new_email, "", False
     user.set_unusable_password()

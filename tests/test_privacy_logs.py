@@ -24,6 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import privacy, selectors, services
+from booking.ledger import services as ledger
+from booking.ledger.selectors import course_account
 from booking.models import ConsentText, Course, Patient, Reminder
 from booking.tasks import dispatch_due_reminders
 from clinic.logging import JsonFormatter, KeyValueFormatter
@@ -239,9 +241,26 @@ def test_no_patient_data_in_any_log_of_the_patient_journey(clinic, captured_logs
         client.post(suitability, answers(clinic, yes=["Do you form keloid scars?"]))
         course = book_online(client, clinic, details=details)
         send_all_due()  # confirmation and the clinic's notice
+        # The desk takes the payment, with a note that names the patient (the ledger's log
+        # lines hold ids only).
+        desk = UserFactory(is_staff=True, full_name="Rhea Desk")
+        ledger.payment_record(
+            course=course,
+            amount=course_account(course).due,
+            method="card",
+            by=desk,
+            note=f"{NAME}, {PHONE}, {EMAIL}",
+        )
         client.get(reverse("booking:appointments"))
         move_second_session(client, course)
         cancel_the_rest(client, course)
+        ledger.refund_record(
+            course=course,
+            amount=course_account(course).refundable,
+            method="card",
+            by=desk,
+            reason=f"All cancelled: back to {NAME}'s card",
+        )
         send_everything_pending()
         client.get(reverse("booking:session_move", args=[999999]))  # 404: django.request logs it
         client.post(reverse("account_logout"), follow=True)
@@ -265,12 +284,14 @@ def test_no_patient_data_in_any_log_of_the_patient_journey(clinic, captured_logs
         "session cancelled",
         "course cancelled",
         "reminder sent",
+        "ledger entry",
     ):
         assert message in logs
     assert "Not Found" in logs and "Bad Request" in logs
     assert '"POST /book/details/ HTTP/1.1" 400' in access_log
     assert Patient.objects.get(pk=course.patient_id).full_name.startswith("Deleted patient")
     assert any(NAME in m.body for m in mail.outbox)  # emails name them; the logs must not
+    assert logs.count("ledger entry") >= 2 * 6  # sold, payment, 3 released, refund; 2 formats
     for source, text in [
         ("Python logging (JSON and key=value)", logs),
         ("stdout and stderr", output.out + output.err),

@@ -331,3 +331,61 @@ def test_deleting_forgets_the_failed_sign_ins_and_two_factor_keys(patient, clien
     account_delete(user=patient.user, now=timezone.now())
     assert not AccessAttempt.objects.filter(username__iexact=email).exists()
     assert not Authenticator.objects.filter(user=patient.user).exists()
+
+
+# --- The course ledger ------------------------------------------------------------
+
+
+@pytest.fixture
+def paid(zebedee):
+    """£100.00 paid at the desk, with a note naming the patient, and its receipt emailed;
+    session 3 cancelled by the patient online (the entry names them as its author)."""
+    from booking import services
+    from booking.ledger import services as ledger
+    from booking.ledger.models import ReceiptSent
+
+    course = zebedee.courses.get()
+    desk = UserFactory(is_staff=True, full_name="Rhea Desk")
+    payment = ledger.payment_record(
+        course=course, amount="100", method="card", by=desk, note=f"{NAME} paid at the desk"
+    )
+    ReceiptSent.objects.create(entry=payment, to=EMAIL, sent_at=timezone.now(), sent_by=desk)
+    services.session_cancel(session=course.sessions.get(number=3), by=zebedee.user)
+    return {"course": course, "desk": desk}
+
+
+def test_the_export_holds_each_courses_price_and_ledger_without_staff(signed_in, paid):
+    body = signed_in.get(reverse("account_data_json")).content.decode()
+    (course,) = json.loads(body)["courses"]
+    assert (course["price"], course["currency"]) == ("300.00", "GBP")
+    assert [(e["kind"], e["amount"], e["session_number"]) for e in course["ledger"]] == [
+        ("sold", "300.00", None),
+        ("used", "100.00", 1),
+        ("payment", "100.00", None),
+        ("released", "100.00", 3),
+    ]
+    payment = course["ledger"][2]
+    assert payment["paid_by"] == "card" and payment["at"] and "paid at the desk" in payment["why"]
+    assert "Rhea Desk" not in body and "recorded_by" not in body
+    assert str(paid["desk"].pk) not in {str(v) for e in course["ledger"] for v in e.values()}
+
+
+def test_deleting_keeps_the_ledger_and_nothing_in_it_names_the_patient(signed_in, paid):
+    from booking.ledger.models import LedgerEntry, ReceiptSent
+    from booking.ledger.selectors import course_account
+
+    course = paid["course"]
+    before = list(course.ledger.values_list("pk", "kind", "amount", "at"))
+    due = course_account(course).due
+    delete_account(signed_in)
+    after = course.ledger.values_list("pk", "kind", "amount", "at")
+    assert list(after)[: len(before)] == before  # kept, and the account's cancellations added
+    assert course_account(course).due == due - 100  # session 2 cancelled with the account
+    for needle in (NAME, "Quixotic", EMAIL):
+        assert not LedgerEntry.objects.filter(reason__icontains=needle)
+        assert not LedgerEntry.objects.filter(recorded_by_name__icontains=needle)
+        assert not ReceiptSent.objects.filter(to__icontains=needle)
+    patient = Patient.objects.get(pk=course.patient_id)
+    mine = course.ledger.get(kind="released", session__number=3)
+    assert mine.recorded_by_name == patient.full_name == f"Deleted patient {patient.pk}"
+    assert course.ledger.get(kind="payment").recorded_by_name == "Rhea Desk"  # staff stay

@@ -12,9 +12,15 @@ or not), and time off handed over or cancelled. The waitlist too: patients
 (two of them booking only from it) join for a first session or for an earlier
 time of a booked session, the waitlist's run offers freed time, reception
 offers a time by hand, and the patient accepts, declines, or lets the hold
-lapse as the clock runs past it. 50 examples of up to 25 steps, about 25 s on
-2 cores. Refusals (BookingError, SlotTaken, OfferEnded) are legitimate answers
-and must leave the database as it was.
+lapse as the clock runs past it. The money too: the clinic's cancellation
+policy is drawn for each run, the treatments are priced (one with a package),
+courses are paid for (nothing, a deposit or all), staff cancel or move sessions
+inside the change notice (waiving the policy with a reason, or not), the desk
+takes payments and gives refunds (some too large, refused), waives fees and
+sessions counted as used, and corrects payments and refunds. 50 examples of up
+to 25 steps, about 45 s on 2 cores. Refusals (BookingError, SlotTaken,
+OfferEnded) are legitimate answers and must leave the database, the ledger
+included, as it was.
 After every step the invariants are checked against the database:
 
 - no two active sessions of one practitioner overlap, the clinic's buffer included;
@@ -41,16 +47,24 @@ After every step the invariants are checked against the database:
   live offer; a live offer's time is held for a waiting entry and an ended
   one's released; every accepted offer has exactly one booking (the course it
   started, or the entry's session moved there); a waiting entry for a session
-  is for one still booked.
+  is for one still booked;
+- every course's ledger adds up (`every_course_ledger_adds_up` says how): balances
+  are the entries' sum, refunds never exceed payments, payments never exceed what
+  is owed, sessions used never exceed sessions sold, every policy outcome is one
+  entry with its reason, and a waived one has a reason and an author and charges
+  nothing.
 
 PostgreSQL only: the no-overlap guarantee lives in its exclusion constraints.
 """
 
 import os
+from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from hypothesis import HealthCheck, settings
@@ -74,6 +88,9 @@ from booking.attendance import (
 )
 from booking.availability import Slot, local_datetime
 from booking.courses import course_plan
+from booking.ledger import services as ledger
+from booking.ledger.models import CASH_FLOW, EFFECT, LedgerEntry
+from booking.ledger.selectors import course_account, courses_with_accounts
 from booking.models import (
     TO_HAPPEN,
     BookingRules,
@@ -134,14 +151,24 @@ Kind, Status = Reminder.Kind, Reminder.Status
 WEEKDAYS = st.sampled_from([EVERY_DAY, 0b0011111]) | st.integers(1, EVERY_DAY)
 PARTS_OF_DAY = st.just(ALL_DAY) | st.integers(1, ALL_DAY)
 OPEN = (Status.PENDING, Status.SENDING)
+POLICY_FEES = {
+    "late_cancel": Decimal("30.00"),
+    "late_move": Decimal("15.00"),
+    "no_show": Decimal("45.00"),
+}
+K, EVENT = LedgerEntry.Kind, LedgerEntry.Event
+WAIVE_REASONS = ["", "  ", "The practitioner ran late last time."]
 
 
 @pytest.fixture
 def world(db):
     """Two treatments, three practitioners (one part-time), four patients, and two more
     who book only from the waitlist."""
-    needling = TreatmentFactory()  # 75 minutes; 1 to 6 sessions, 28 to 42 days apart
+    # 75 minutes; 1 to 6 sessions, 28 to 42 days apart; £100 a session, £270 for three (so
+    # £90 a session for three or more)
+    needling = TreatmentFactory(session_price=Decimal("100.00"), package_price=Decimal("270.00"))
     peel = TreatmentFactory(
+        session_price=Decimal("65.50"),
         name="Peel",
         slug="peel",
         treatment_minutes=45,
@@ -190,10 +217,18 @@ class Bookings(RuleBasedStateMachine):
         # invariant to read), and whether patients wait and an offer is live, as that
         # invariant last read them (after every step): the waitlist rules' preconditions.
         self.joined = self.waiting = self.live = False
+        # The money: the cancellation policy drawn for this run, the sessions' places as
+        # the ledger's invariant last read them (a change since, inside the notice, is a
+        # late move), and how many late moves each session has had.
+        self.rules: BookingRules | None = None
+        self.seen: dict[int, tuple] = {}
+        self.late_moves: Counter[int] = Counter()
+        self.refusal = ""  # the last refusal's words
 
     def teardown(self):
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
+        cache.clear()  # the rules row this run saved (and so kept) is rolled back
 
     # --- helpers ------------------------------------------------------------------
 
@@ -203,11 +238,13 @@ class Bookings(RuleBasedStateMachine):
             list(Course.objects.order_by("pk").values_list()),
             list(Session.objects.order_by("pk").values_list()),
             list(Reminder.objects.order_by("pk").values_list()),
+            list(LedgerEntry.objects.order_by("pk").values_list()),
         )
 
     def _refused(self, call, *args, **kwargs):
         """Run a service; a refusal must change nothing. Returns the result or None."""
         before = self._state()
+        self.refusal = ""
         try:
             return call(*args, **kwargs)
         except BookingError as refusal:
@@ -216,6 +253,7 @@ class Bookings(RuleBasedStateMachine):
             if isinstance(refusal, NeedsReplan):  # an offer: the caller decides
                 raise
             self.refusals += 1
+            self.refusal = refusal.message
             return None
 
     def _slot(self, treatment, practitioner, day: date, wall: time) -> Slot | None:
@@ -274,6 +312,11 @@ class Bookings(RuleBasedStateMachine):
     def some_courses_are_booked(self, data, courses):
         for treatment, patient, practitioner, day in courses:
             self.book_a_planned_course(data, treatment, patient, practitioner, day, 6)
+        for course in Course.objects.order_by("pk"):  # paid at the desk: nothing, some, all
+            paid = data.draw(st.sampled_from(["nothing", "£50.00 deposit", "all"]), label="paid")
+            if paid != "nothing":
+                amount = course.price if paid == "all" else Decimal(50)
+                ledger.payment_record(course=course, amount=amount, method="card", by=self.staff)
 
     @initialize(
         waiting=st.lists(
@@ -288,6 +331,25 @@ class Bookings(RuleBasedStateMachine):
             self.join_the_waitlist_for_a_first_session(
                 patient, treatment, first, 35, EVERY_DAY, ALL_DAY, None, 3
             )
+
+    @initialize(
+        late_cancel=st.sampled_from(["fee", "used", "nothing"]),
+        late_move=st.sampled_from(["fee", "nothing"]),
+        no_show=st.sampled_from(["used", "fee", "nothing"]),
+    )
+    def the_clinic_sets_its_cancellation_policy(self, late_cancel, late_move, no_show):
+        """What a late cancellation, a late move and a no-show cost, as the admin saves it."""
+        rules = BookingRules.current()
+        for event, outcome in [
+            ("late_cancel", late_cancel),
+            ("late_move", late_move),
+            ("no_show", no_show),
+        ]:
+            setattr(rules, f"{event}_outcome", outcome)
+            setattr(rules, f"{event}_fee", POLICY_FEES[event] if outcome == "fee" else Decimal(0))
+        rules.full_clean()
+        rules.save()
+        self.rules = rules
 
     @rule(
         data=st.data(),
@@ -628,6 +690,152 @@ class Bookings(RuleBasedStateMachine):
         if saved is not None and choice != CANCEL:  # handed over: moved, its emails re-timed
             self._placed([session])
 
+    # --- the money: late changes by staff, and the desk --------------------------------
+
+    def _soon(self):
+        """Booked sessions still to come whose notice the clock may run into."""
+        return Session.objects.filter(
+            status=Session.Status.BOOKED,
+            start__gt=self.now,
+            start__lt=START + timedelta(weeks=5),
+        ).order_by("pk")
+
+    @precondition(lambda self: self._soon().exists())
+    @rule(
+        data=st.data(),
+        hours_before=st.sampled_from([1, 5, 26, 47]),
+        change=st.sampled_from(["cancel", "move", "cancel the course", "move"]),
+        days=st.sampled_from([1, 2, 7, -1]),
+        waive_reason=st.sampled_from(WAIVE_REASONS),
+        accept_replan=st.booleans(),
+    )
+    def staff_change_a_session_inside_the_notice(
+        self, data, hours_before, change, days, waive_reason, accept_replan
+    ):
+        """The patient calls a few hours before: staff cancel or move the session (or cancel
+        the rest of the course), under the cancellation policy or waiving it with a reason."""
+        soon = list(self._soon().select_related("course"))
+        session = soon[data.draw(st.integers(0, len(soon) - 1), label="session")]
+        self.now = max(self.now, session.start - timedelta(hours=hours_before))
+        by = {"now": self.now, "by_staff": True, "by": self.staff, "waive_reason": waive_reason}
+        if change == "cancel the course":
+            self._refused(course_cancel, course=session.course, **by)
+            return
+        if change == "cancel":
+            moved_before = {s.pk: s.start for s in session.course.sessions.active()}
+            if self._changed(session_cancel, {"session": session, **by}, accept_replan):
+                self._placed(
+                    s
+                    for s in session.course.sessions.active()
+                    if s.pk in moved_before and s.start != moved_before[s.pk]
+                )
+            return
+        day = session.start.astimezone(self.zone).date() + timedelta(days=days)
+        start = local_datetime(day, session.start.astimezone(self.zone).time(), self.zone)
+        if start is None:
+            return
+        moved = self._changed(
+            session_move, {"session": session, "new_start": start, **by}, accept_replan
+        )
+        if moved is not None:
+            self._placed([moved.session, *moved.moved])
+
+    def _course(self, data, *, owing=None):
+        """Any course, or (most often) one for which `owing(account)` holds, if any does."""
+        courses = courses_with_accounts(Course.objects.order_by("pk"))
+        if owing is not None and data.draw(st.integers(0, 3), label="any course"):
+            courses = [c for c in courses if owing(c.account)] or courses
+        return courses[data.draw(st.integers(0, len(courses) - 1), label="course")]
+
+    def _amount(self, how: str, pennies: int, most: Decimal) -> Decimal:
+        """All of `most`, part of it, more than it, or any amount at all."""
+        some = Decimal(pennies) / 100
+        return {"all": most, "part": min(most, some), "too much": most + some, "any": some}[how]
+
+    @precondition(lambda self: Course.objects.exists())
+    @rule(
+        data=st.data(),
+        how=st.sampled_from(["all", "part", "too much", "any"]),
+        pennies=st.integers(1, 40_000),
+        method=st.sampled_from(LedgerEntry.Method.values),
+    )
+    def the_desk_takes_a_payment(self, data, how, pennies, method):
+        """Card, cash or a voucher, for all that is owed, part of it, or too much."""
+        course = self._course(data, owing=lambda account: account.due > 0)
+        due = course_account(course).due
+        amount = self._amount(how, pennies, due)
+        paid = self._refused(
+            ledger.payment_record,
+            course=course,
+            amount=str(amount),
+            method=method,
+            by=self.staff,
+            now=self.now,
+        )
+        assert (paid is not None) == (0 < amount <= due), (amount, due, self.refusal)
+        if paid is None and due > 0:
+            assert self.refusal.startswith("That is more than the"), self.refusal
+
+    @precondition(lambda self: Course.objects.exists())
+    @rule(
+        data=st.data(),
+        how=st.sampled_from(["all", "part", "too much", "any"]),
+        pennies=st.integers(1, 40_000),
+        method=st.sampled_from(LedgerEntry.Method.values),
+        reason=st.sampled_from(["Session cancelled", "", "Fee waived after payment"]),
+    )
+    def the_desk_gives_a_refund(self, data, how, pennies, method, reason):
+        """Money back: all the clinic owes, part of it, too much, or any amount."""
+        course = self._course(data, owing=lambda account: account.refundable > 0)
+        most = course_account(course).refundable
+        amount = self._amount(how, pennies, most)
+        refund = self._refused(
+            ledger.refund_record,
+            course=course,
+            amount=str(amount),
+            method=method,
+            by=self.staff,
+            reason=reason,
+            now=self.now,
+        )
+        assert (refund is not None) == (bool(reason) and 0 < amount <= most), (amount, most)
+
+    @precondition(lambda self: LedgerEntry.objects.exclude(event="").exists())
+    @rule(
+        data=st.data(),
+        reason=st.sampled_from(WAIVE_REASONS),
+        other=st.integers(0, 3).map(lambda n: n == 0),
+    )
+    def staff_waive_a_recorded_outcome(self, data, reason, other):
+        """A fee or a session counted as used, waived afterwards with a reason (or an entry
+        that is not a policy outcome, refused)."""
+        entries = LedgerEntry.objects.order_by("pk")
+        entries = list(entries if other else entries.exclude(event=""))
+        entry = entries[data.draw(st.integers(0, len(entries) - 1), label="entry")]
+        waivable = (
+            entry.kind in (K.FEE, K.USED)
+            and entry.event
+            and not LedgerEntry.objects.filter(refers_to=entry).exists()
+        )
+        waiver = self._refused(
+            ledger.outcome_waive, entry=entry, by=self.staff, reason=reason, now=self.now
+        )
+        assert (waiver is not None) == bool(waivable and reason.strip()), (entry.kind, reason)
+
+    @precondition(lambda self: LedgerEntry.objects.filter(kind__in=[K.PAYMENT, K.REFUND]).exists())
+    @rule(data=st.data(), reason=st.sampled_from(["Was card, not cash", ""]))
+    def the_desk_corrects_a_payment_or_refund(self, data, reason):
+        """A payment or refund recorded by mistake, reversed by a new entry."""
+        entries = list(LedgerEntry.objects.filter(kind__in=[K.PAYMENT, K.REFUND]).order_by("pk"))
+        entry = entries[data.draw(st.integers(0, len(entries) - 1), label="entry")]
+        corrected = LedgerEntry.objects.filter(refers_to=entry).exists()
+        paid = course_account(entry.course).paid
+        correction = self._refused(
+            ledger.entry_correct, entry=entry, by=self.staff, reason=reason, now=self.now
+        )
+        allowed = reason and not corrected and (entry.kind == K.REFUND or paid >= entry.amount)
+        assert (correction is not None) == bool(allowed), (entry.kind, corrected, paid)
+
     # --- the waitlist ---------------------------------------------------------------
 
     def _send_offers(self) -> None:
@@ -818,6 +1026,127 @@ class Bookings(RuleBasedStateMachine):
             self.the_waitlist_runs()
 
     # --- invariants ---------------------------------------------------------------
+
+    @invariant()
+    def every_course_ledger_adds_up(self):
+        """Over every course's ledger, read whole (entries in the order they were made):
+
+        - the balance is the sum of the entries by EFFECT, recomputed here, as the
+          selectors' SQL gives it; what is paid likewise by CASH_FLOW;
+        - refunds never exceed what was paid (net of corrections), at any point;
+        - a payment never takes the balance below zero: the patient is in credit only
+          through a session released or a waiver after a payment;
+        - sessions used never exceed sessions sold;
+        - every policy outcome is one entry with its reason, the fee or price the policy
+          says: a session cancelled inside the notice or a no-show has exactly one while
+          the policy is not "nothing" (none otherwise), a session moved inside the
+          notice one per move; each session not given is released once unless the
+          policy counted it as used, each attended session used once;
+        - a waived outcome (WAIVED at the time, or a WAIVER after) has a reason and an
+          author, and charges nothing net: a waiver gives back exactly the fee or the
+          session's price, a session waived at the time is released.
+        """
+        rules = self.rules
+        self._count_late_moves(rules)
+        entries = list(LedgerEntry.objects.order_by("pk"))
+        by_pk = {e.pk: e for e in entries}
+        by_course, by_session = defaultdict(list), defaultdict(list)
+        for entry in entries:
+            by_course[entry.course_id].append(entry)
+            if entry.session_id:
+                by_session[entry.session_id].append(entry)
+            assert entry.reason.strip(), entry
+        referred = {e.refers_to_id: e for e in entries if e.refers_to_id}
+        sessions = list(Session.objects.all())
+        courses = courses_with_accounts(Course.objects.order_by("pk"))
+        for course in courses:
+            self._course_adds_up(course, by_course[course.pk])
+        for session in sessions:
+            self._outcomes_once(session, by_session[session.pk], rules, referred)
+        for entry in entries:
+            if entry.kind == K.WAIVER:
+                outcome = by_pk[entry.refers_to_id]
+                assert outcome.kind in (K.FEE, K.USED) and outcome.event, entry.pk
+                assert entry.amount == outcome.amount and entry.session_id == outcome.session_id
+                assert entry.recorded_by_id and entry.reason.removeprefix("Waived:").strip()
+            elif entry.kind in (K.PAYMENT_REVERSED, K.REFUND_REVERSED):
+                corrected = by_pk[entry.refers_to_id]
+                assert corrected.kind == entry.kind.removesuffix("_reversed"), entry.pk
+                assert entry.amount == corrected.amount, entry.pk
+
+    def _course_adds_up(self, course, entries) -> None:
+        sold = [e for e in entries if e.kind == K.SOLD]
+        assert len(sold) == 1 and sold[0].amount == course.price, course.pk
+        due = paid = Decimal(0)
+        paid_once = credit_after_payment = False
+        for entry in entries:
+            if entry.kind == K.PAYMENT:
+                assert entry.amount <= due, f"course {course.pk}: a payment past what was owed"
+                paid_once = True
+            elif entry.kind in (K.RELEASED, K.WAIVER) and paid_once:
+                credit_after_payment = True
+            due += EFFECT[entry.kind] * entry.amount
+            paid += CASH_FLOW.get(entry.kind, 0) * entry.amount
+            assert paid >= 0, f"course {course.pk}: more refunded than was paid"
+        account = course.account
+        assert (account.due, account.paid) == (due, paid), (course.pk, account, due, paid)
+        assert due >= 0 or credit_after_payment, f"course {course.pk} in credit by a payment"
+        assert 0 <= account.sessions_used <= account.sessions_sold, (course.pk, account)
+
+    def _outcomes_once(self, session, entries, rules, referred) -> None:
+        S = Session.Status
+        outcomes = defaultdict(list)
+        for entry in entries:
+            if entry.event:
+                outcomes[entry.event].append(entry)
+                fee = getattr(rules, f"{entry.event}_fee")
+                expected = {K.FEE: fee, K.USED: session.price, K.WAIVED: Decimal(0)}
+                assert entry.amount == expected[entry.kind], (session.pk, entry)
+                if entry.kind == K.WAIVED:
+                    assert entry.recorded_by_id and entry.reason.split("Waived:")[1].strip()
+        late_cancel = session.status == S.CANCELLED and rulebook.is_late(
+            session.start, session.cancelled_at, rules
+        )
+        expected = {
+            EVENT.LATE_CANCEL: int(late_cancel and rules.late_cancel_outcome != "nothing"),
+            EVENT.NO_SHOW: int(session.status == S.NO_SHOW and rules.no_show_outcome != "nothing"),
+            EVENT.LATE_MOVE: self.late_moves[session.pk],
+        }
+        for event, count in expected.items():
+            assert len(outcomes[event]) == count, (session.pk, event, outcomes[event], count)
+        counted_used = any(
+            e.kind == K.USED
+            for event in (EVENT.LATE_CANCEL, EVENT.NO_SHOW)
+            for e in outcomes[event]
+        )
+        kinds = Counter(e.kind for e in entries if not e.event)
+        not_given = session.status in (S.CANCELLED, S.NO_SHOW)
+        assert kinds[K.RELEASED] == int(not_given and not counted_used), (session.pk, kinds)
+        assert kinds[K.USED] == int(session.status == S.ATTENDED), (session.pk, kinds)
+        for entry in entries:
+            if entry.kind in (K.RELEASED, K.ADDED, K.USED):
+                assert entry.amount == session.price, entry.pk
+
+    def _count_late_moves(self, rules) -> None:
+        """A booked session moved (or handed to another practitioner) since the last step,
+        inside the notice as it stood: the policy's late move, once."""
+        now = {
+            pk: (start, who, status)
+            for pk, start, who, status in Session.objects.values_list(
+                "pk", "start", "practitioner_id", "status"
+            )
+        }
+        for pk, (start, who, status) in self.seen.items():
+            after = now.get(pk)
+            if (
+                after is not None
+                and status == after[2] == Session.Status.BOOKED
+                and (start, who) != after[:2]
+                and rules.late_move_outcome != "nothing"
+                and rulebook.is_late(start, self.now, rules)
+            ):
+                self.late_moves[pk] += 1
+        self.seen = now
 
     @invariant()
     def no_practitioner_is_double_booked(self):

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def row_counts():
-    from booking.models import Course, Practitioner, Session
+    from booking.models import Course, LedgerEntry, Practitioner, Session
     from education.models import FAQ, Article, Treatment
 
     return tuple(
@@ -27,6 +27,7 @@ def row_counts():
             Practitioner,
             Course,
             Session,
+            LedgerEntry,
         )
     )
 
@@ -140,3 +141,44 @@ def test_the_demo_is_a_clinic_on_a_normal_day_that_keeps_every_rule_and_sends_no
     assert mail.outbox == []
     call_command("seed_demo", "--quiet-logins")  # a second run the same day: nothing new
     assert Session.objects.count() == sessions.count()
+
+
+def test_the_demos_money_through_the_services_and_once():
+    """A course paid in full, one part paid by card, a late-cancellation fee, one waived with
+    a reason, the no-show counted as used, a refund after a cancelled session, a voucher;
+    the policy in the booking rules; a second run adds no entry (the ledger is append-only)."""
+    from decimal import Decimal
+
+    from booking.ledger.models import LedgerEntry
+    from booking.ledger.selectors import course_account
+    from booking.models import BookingRules, Course
+
+    K = LedgerEntry.Kind
+    call_command("seed_demo", "--quiet-logins")
+    rules = BookingRules.current()
+    assert (rules.late_cancel_outcome, rules.late_cancel_fee) == ("fee", Decimal("30.00"))
+    assert (rules.late_move_outcome, rules.no_show_outcome) == ("nothing", "used")
+
+    def account(key):
+        return course_account(Course.objects.get(idempotency_key=key))
+
+    def entries(key, **kinds):
+        return LedgerEntry.objects.filter(course__idempotency_key=key, **kinds)
+
+    assert account("demo-finished").due == 0 and account("demo-finished").paid == Decimal(480)
+    assert account("demo-course-0").paid == Decimal(160) and account("demo-course-0").due > 0
+    fee = entries("demo-late-fee", kind=K.FEE).get()
+    assert (fee.event, fee.amount) == ("late_cancel", Decimal(30)) and "hours before" in fee.reason
+    assert account("demo-late-fee").due == Decimal(30)
+    waiver = entries("demo-fee-waived", kind=K.WAIVER).get()
+    assert (
+        waiver.refers_to.kind == K.FEE and waiver.recorded_by and "car broke down" in waiver.reason
+    )
+    assert account("demo-fee-waived").due == 0
+    assert entries("demo-no-show", kind=K.USED, event="no_show").count() == 1
+    refund = entries("demo-refunded", kind=K.REFUND).get()
+    assert refund.amount == Decimal(160) and account("demo-refunded").due == 0
+    assert entries("demo-busy-0", kind=K.PAYMENT, method="voucher").exists()
+    before = list(LedgerEntry.objects.values_list("pk", flat=True))
+    call_command("seed_demo", "--quiet-logins")
+    assert list(LedgerEntry.objects.values_list("pk", flat=True)) == before
