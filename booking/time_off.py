@@ -93,10 +93,16 @@ def _lock_practitioners(ids) -> None:
     )
 
 
-def _apply(session: Session, choice: Resolution, practitioner: Practitioner, now: datetime) -> str:
+def _apply(
+    session: Session, choice: Resolution, practitioner: Practitioner, now: datetime, by
+) -> str:
+    # The clinic's doing, not the patient's: inside the notice, the cancellation policy
+    # is waived (recorded with its author; by the shell with no author, it applies).
+    reason = gettext("The practitioner is away: the clinic changed this session.")
+    waived = {"by": by, "waive_reason": reason if by is not None else ""}
     if choice == CANCEL:
         try:
-            services.session_cancel(session=session, now=now, by_staff=True, notify=True)
+            services.session_cancel(session=session, now=now, by_staff=True, notify=True, **waived)
         except BookingError as error:
             raise BookingError(
                 gettext("%(session)s: %(error)s")
@@ -111,7 +117,12 @@ def _apply(session: Session, choice: Resolution, practitioner: Practitioner, now
         )
     try:
         services.session_move(
-            session=session, new_start=session.start, now=now, practitioner=other, by_staff=True
+            session=session,
+            new_start=session.start,
+            now=now,
+            practitioner=other,
+            by_staff=True,
+            **waived,
         )
     except BookingError as error:
         raise BookingError(
@@ -169,7 +180,7 @@ def time_off_add(
             gettext("Choose who takes each session or cancel it first: %(sessions)s")
             % {"sessions": "; ".join(session_label(s) for s in missing)}
         )
-    outcomes = [_apply(s, resolutions[s.pk], practitioner, now) for s in sessions]
+    outcomes = [_apply(s, resolutions[s.pk], practitioner, now, by) for s in sessions]
     time_off = replacing or TimeOff(practitioner=practitioner)
     time_off.start, time_off.end, time_off.reason = start, end, reason.strip()
     time_off.full_clean()

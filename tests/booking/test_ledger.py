@@ -264,3 +264,23 @@ def test_the_policy_asks_for_a_fee_exactly_when_the_outcome_is_a_fee(outcome, fe
     with pytest.raises(ValidationError) as refused:
         rules.full_clean()
     assert field in refused.value.message_dict
+
+
+def test_time_off_over_a_session_inside_the_notice_waives_the_policy(sold, policy):
+    from booking.time_off import CANCEL, time_off_add
+
+    staff = desk()
+    first = sold.sessions.get(number=1)
+    time_off_add(
+        practitioner=first.practitioner,
+        start=first.start,
+        end=first.end,
+        reason="Off sick",
+        resolutions={first.pk: CANCEL},
+        now=first.start - timedelta(hours=3),
+        by=staff,
+    )
+    outcome = sold.ledger.get(event="late_cancel")
+    assert (outcome.kind, outcome.amount, outcome.recorded_by) == (K.WAIVED, D("0"), staff)
+    assert "the clinic changed this session" in outcome.reason
+    assert course_account(sold).due == D("320.00")
