@@ -286,59 +286,45 @@ class CourseDeskMixin:
     # --- payment and refund ----------------------------------------------------
 
     def payment_view(self, request, object_id):
-        course, answer = self._desk_course(request, object_id, RECORD_PAYMENT)
-        if answer:
-            return answer
-        form = PaymentForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                entry = ledger.payment_record(
-                    course=course,
-                    amount=data["amount"],
-                    method=data["method"],
-                    by=request.user,
-                    note=data["note"],
-                )
-            except BookingError as error:
-                form.add_error("amount", error.message)
-            else:
-                self.message_user(
-                    request,
-                    gettext("Payment of %(amount)s by %(method)s recorded. %(account)s")
-                    % {
-                        "amount": money(entry.amount, entry.currency),
-                        "method": entry.get_method_display().lower(),
-                        "account": self._account_now(course),
-                    },
-                    messages.SUCCESS,
-                )
-                if data["receipt"]:
-                    self._receipt(request, entry)
-                return HttpResponseRedirect(self._course_url(course))
-        return self._desk_page(request, course, "payment", form)
+        return self._money_in_or_out(
+            request,
+            object_id,
+            name="payment",
+            form_class=PaymentForm,
+            record=ledger.payment_record,
+            fields=("amount", "method", "note"),
+            done=gettext("Payment of %(amount)s by %(method)s recorded. %(account)s"),
+        )
 
     def refund_view(self, request, object_id):
+        return self._money_in_or_out(
+            request,
+            object_id,
+            name="refund",
+            form_class=RefundForm,
+            record=ledger.refund_record,
+            fields=("amount", "method", "reason"),
+            done=gettext("Refund of %(amount)s by %(method)s recorded. %(account)s"),
+        )
+
+    def _money_in_or_out(self, request, object_id, *, name, form_class, record, fields, done):
+        """A payment or a refund: the form, the ledger service, the message, the receipt."""
         course, answer = self._desk_course(request, object_id, RECORD_PAYMENT)
         if answer:
             return answer
-        form = RefundForm(request.POST or None)
+        form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                entry = ledger.refund_record(
-                    course=course,
-                    amount=data["amount"],
-                    method=data["method"],
-                    by=request.user,
-                    reason=data["reason"],
+                entry = record(
+                    course=course, by=request.user, **{field: data[field] for field in fields}
                 )
             except BookingError as error:
                 form.add_error("amount", error.message)
             else:
                 self.message_user(
                     request,
-                    gettext("Refund of %(amount)s by %(method)s recorded. %(account)s")
+                    done
                     % {
                         "amount": money(entry.amount, entry.currency),
                         "method": entry.get_method_display().lower(),
@@ -349,7 +335,7 @@ class CourseDeskMixin:
                 if data["receipt"]:
                     self._receipt(request, entry)
                 return HttpResponseRedirect(self._course_url(course))
-        return self._desk_page(request, course, "refund", form)
+        return self._desk_page(request, course, name, form)
 
     # --- waivers and corrections ---------------------------------------------------
 
