@@ -85,28 +85,23 @@ def course_sold(*, course: Course, now: datetime, by=None) -> LedgerEntry | None
 
 def session_added(*, session: Session, now: datetime, by=None) -> LedgerEntry | None:
     """A session added to a course (or booked again), at the price it was added for."""
-    if not _priced(session.course):
-        return None
-    return _entry(
-        session.course,
-        K.ADDED,
-        session.price,
-        gettext("Session %(number)d added") % {"number": session.number},
-        session=session,
-        now=now,
-        by=by,
-    )
+    return _session_entry(session, K.ADDED, gettext("Session %(number)d added"), now, by)
 
 
 def session_used(*, session: Session, now: datetime, by=None) -> LedgerEntry | None:
     """The session happened: a record of what the price paid for (no change to the balance)."""
+    return _session_entry(session, K.USED, gettext("Session %(number)d attended"), now, by)
+
+
+def _session_entry(session: Session, kind: str, reason: str, now, by) -> LedgerEntry | None:
+    """An entry of `kind` for the session at its own price; `reason` names it by number."""
     if not _priced(session.course):
         return None
     return _entry(
         session.course,
-        K.USED,
+        kind,
         session.price,
-        gettext("Session %(number)d attended") % {"number": session.number},
+        reason % {"number": session.number},
         session=session,
         now=now,
         by=by,
@@ -182,12 +177,8 @@ def session_not_given(
             gettext("Session %(number)d missed")
             if event == rulebook.NO_SHOW
             else gettext("Session %(number)d cancelled")
-        ) % {"number": session.number}
-        entries.append(
-            _entry(
-                session.course, K.RELEASED, session.price, reason, session=session, now=now, by=by
-            )
         )
+        entries.append(_session_entry(session, K.RELEASED, reason, now, by))
     return entries
 
 
