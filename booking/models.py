@@ -67,6 +67,8 @@ class BookingRules(SingletonModel):
         NOTHING = "nothing", _("Nothing")
         FEE = "fee", _("A fee")
         USED = "used", _("The session counts as used")
+        # The online deposit paid for the course (booking/deposits/) is not given back.
+        DEPOSIT = "deposit", _("The deposit is kept")
 
     late_cancel_outcome = models.CharField(
         _("cancelled inside the notice"),
@@ -85,7 +87,7 @@ class BookingRules(SingletonModel):
     late_move_outcome = models.CharField(
         _("moved inside the notice"),
         max_length=10,
-        choices=[c for c in Outcome.choices if c[0] != "used"],
+        choices=[c for c in Outcome.choices if c[0] not in ("used", "deposit")],
         default=Outcome.NOTHING,
         help_text=_("When a session is moved less than the notice above before it starts."),
     )
@@ -109,6 +111,17 @@ class BookingRules(SingletonModel):
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
+    )
+
+    # Online deposits (booking/deposits/), for treatments that ask one, once the clinic's
+    # Stripe keys are set: required to book online, or offered beside paying at the clinic.
+    deposit_required = models.BooleanField(
+        _("a deposit is required to book online"),
+        default=False,
+        help_text=_(
+            "On: patients pay the treatment's deposit to book online (or call us). Off: they "
+            "choose to pay it now or to pay everything at the clinic."
+        ),
     )
 
     class Meta:
@@ -453,9 +466,9 @@ class Session(models.Model):
         ATTENDED = "attended", _("Attended")
         NO_SHOW = "no_show", _("No-show")
         CANCELLED = "cancelled", _("Cancelled")
-        # A time kept for a waitlist offer until `held_until` (booking/waitlist/); a
-        # released hold is cancelled.
-        HELD = "held", _("Held for a waitlist offer")
+        # A time kept until `held_until` for a waitlist offer (booking/waitlist/) or while
+        # the patient pays a deposit (booking/deposits/); a released hold is cancelled.
+        HELD = "held", _("Held")
 
     # None only for a waitlist hold (a check constraint below holds it).
     course = models.ForeignKey(
@@ -735,8 +748,9 @@ class ScheduleEntry(Session):
         default_permissions = ()
 
 
-# The course ledger's rows (booking/ledger/models.py) and the waitlist's
-# (booking/waitlist/models.py), registered with this app.
+# The rows of the online deposits (booking/deposits/models.py), the course ledger
+# (booking/ledger/models.py) and the waitlist (booking/waitlist/models.py), registered here.
+from .deposits.models import DepositCheckout, PaymentEvent  # noqa: E402, F401
 from .ledger.models import LedgerEntry, ReceiptSent  # noqa: E402, F401
 from .waitlist.models import (  # noqa: E402, F401
     FreedTime,

@@ -75,12 +75,14 @@ def entry_words(entry) -> str:
             LedgerEntry.Method.CARD: gettext("You paid %(amount)s by card"),
             LedgerEntry.Method.CASH: gettext("You paid %(amount)s in cash"),
             LedgerEntry.Method.VOUCHER: gettext("You paid %(amount)s with a voucher"),
+            LedgerEntry.Method.ONLINE: gettext("You paid %(amount)s online"),
         }
         return how.get(entry.method, gettext("You paid %(amount)s")) % {"amount": amount}
     words = {
         K.ADDED: gettext("%(amount)s added to the price"),
         K.RELEASED: gettext("%(amount)s taken off the price"),
         K.FEE: gettext("Fee of %(amount)s"),
+        K.KEPT: gettext("Deposit of %(amount)s kept"),
         K.USED: gettext("Session counted as used (%(amount)s)"),
         K.WAIVED: gettext("Policy not applied: nothing to pay"),
         K.WAIVER: gettext("%(amount)s waived"),

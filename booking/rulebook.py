@@ -69,7 +69,7 @@ ANSWERS, SUITABILITY, CONSENT = "answers", "suitability", "consent"
 MOST_SESSIONS, REBOOK = "most_sessions", "rebook"
 # The cancellation policy's events (LedgerEntry.Event) and outcomes (BookingRules.Outcome).
 LATE_CANCEL, LATE_MOVE, NO_SHOW = "late_cancel", "late_move", "no_show"
-FEE, USED = "fee", "used"
+FEE, USED, DEPOSIT = "fee", "used", "deposit"
 STAFF_MAY_WAIVE = (NOTICE, WINDOW)
 
 
@@ -228,8 +228,8 @@ class PolicyOutcome:
     """What the cancellation policy makes of a late change or a no-show."""
 
     event: str  # LATE_CANCEL, LATE_MOVE or NO_SHOW
-    outcome: str  # FEE or USED
-    fee: Decimal  # 0 unless FEE
+    outcome: str  # FEE, USED or DEPOSIT
+    fee: Decimal  # the fee, or the deposit kept; 0 for USED
     reason: str  # in words, kept with the ledger entry
 
 
@@ -238,15 +238,19 @@ def is_late(start: datetime, now: datetime, rules) -> bool:
     return now < start and start - now < rules.change_notice
 
 
-def policy_outcome(event: str, rules, *, start: datetime, now: datetime) -> PolicyOutcome | None:
+def policy_outcome(
+    event: str, rules, *, start: datetime, now: datetime, deposit: Decimal = Decimal(0)
+) -> PolicyOutcome | None:
     """POLICY: the outcome of `event` for a session starting at `start`, at `now`; None when
-    there is none (the clinic charges nothing, or a change is not inside the notice)."""
+    there is none (the clinic charges nothing, or a change is not inside the notice).
+    `deposit`: the online deposit paid for the course and not kept yet (DEPOSIT keeps it;
+    with none, there is nothing to keep)."""
     if event != NO_SHOW and not is_late(start, now, rules):
         return None
     outcome = getattr(rules, f"{event}_outcome")
-    if outcome not in (FEE, USED):
+    if outcome not in (FEE, USED, DEPOSIT) or (outcome == DEPOSIT and deposit <= 0):
         return None
-    fee = getattr(rules, f"{event}_fee") if outcome == FEE else Decimal(0)
+    fee = {FEE: getattr(rules, f"{event}_fee"), DEPOSIT: deposit}.get(outcome, Decimal(0))
     hours = max(int((start - now).total_seconds() // 3600), 0)
     what = {
         LATE_CANCEL: ngettext(
@@ -261,11 +265,10 @@ def policy_outcome(event: str, rules, *, start: datetime, now: datetime) -> Poli
         ),
         NO_SHOW: gettext("Did not come to the session"),
     }[event] % {"hours": hours}
-    result = (
-        gettext("the policy's fee of %(fee)s") % {"fee": money(fee)}
-        if outcome == FEE
-        else gettext("the policy counts the session as used")
-    )
+    result = {
+        FEE: gettext("the policy's fee of %(fee)s"),
+        DEPOSIT: gettext("the deposit of %(fee)s is kept"),
+    }.get(outcome, gettext("the policy counts the session as used")) % {"fee": money(fee)}
     return PolicyOutcome(event, outcome, fee, f"{what}: {result}.")
 
 
@@ -293,6 +296,17 @@ def policy_sentences(rules) -> list[str]:
             )
             % {"hours": hours}
         )
+    elif rules.late_cancel_outcome == DEPOSIT:
+        found.append(
+            ngettext(
+                "If you cancel less than %(hours)d hour before a session, we keep the "
+                "deposit you paid online.",
+                "If you cancel less than %(hours)d hours before a session, we keep the "
+                "deposit you paid online.",
+                hours,
+            )
+            % {"hours": hours}
+        )
     if rules.late_move_outcome == FEE:
         found.append(
             ngettext(
@@ -310,6 +324,12 @@ def policy_sentences(rules) -> list[str]:
     elif rules.no_show_outcome == USED:
         found.append(
             gettext("If you miss a session without telling us, it counts as used: you pay for it.")
+        )
+    elif rules.no_show_outcome == DEPOSIT:
+        found.append(
+            gettext(
+                "If you miss a session without telling us, we keep the deposit you paid online."
+            )
         )
     if not found:
         found.append(gettext("There is no charge for a late change or a missed session."))

@@ -6,6 +6,7 @@ from django.utils import timezone
 from clinic.celery import worker_id, workers_answering
 
 from . import reminders
+from .deposits import services as deposits
 from .models import Reminder
 from .waitlist import services as waitlist
 
@@ -49,3 +50,10 @@ def waitlist_run() -> dict:
     for reminder_id in ids:
         reminder_send.delay(reminder_id, worker)
     return {**done, "sending": len(ids)}
+
+
+@shared_task(name="booking.deposits_sweep", acks_late=True, ignore_result=True)
+def deposits_sweep() -> dict:
+    """Every minute (django-celery-beat): release holds whose Stripe Checkout expired with
+    no webhook, and refund through Stripe what is owed back online."""
+    return deposits.deposits_sweep(now=timezone.now())

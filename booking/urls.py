@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import appointments, emails, photos, rebook, waitlist
+from .views import appointments, deposits, emails, photos, rebook, waitlist
 from .views.journey import choose, confirm, details, times
 
 app_name = "booking"
@@ -19,6 +19,9 @@ urlpatterns = [
     path("book/consent/", confirm.consent, name="consent"),
     path("book/confirm/", confirm.confirm, name="confirm"),
     path("book/done/<int:pk>/", confirm.done, name="done"),
+    path("book/deposit/<int:pk>/", deposits.deposit_status, name="deposit_status"),
+    path("book/deposit/<int:pk>/let-go/", deposits.deposit_abandon, name="deposit_abandon"),
+    path("payments/stripe/webhook/", deposits.stripe_webhook, name="stripe_webhook"),
     path("appointments/", appointments.appointments, name="appointments"),
     path("appointments/preferences/", appointments.preferences, name="preferences"),
     path("emails/stop/<str:token>/", emails.email_unsubscribe, name="email_unsubscribe"),

@@ -60,6 +60,8 @@ EMAIL_KINDS: dict[str, EmailKind] = _kinds(
     _booking("clinic_notice", to="clinic"),
     _booking("offer"),  # a waitlist offer (booking/waitlist/sending.py)
     _booking("receipt"),  # a payment or refund taken at the desk (booking/ledger/receipts.py)
+    # A deposit paid after its times were released: refunded (booking/deposits/emails.py).
+    _booking("deposit_refunded"),
     # The booking journey's check of the patient's address (booking/email_check.py).
     EmailKind("booking.email_code", "booking/email/email_code", "account holder"),
     EmailKind("booking.email_code_refused", "booking/email/email_code_refused", "account holder"),

@@ -94,6 +94,30 @@ def course_price(
     return CoursePrice(sessions, exact(session_price, code), single, False, ZERO, code)
 
 
+def deposit_amount(
+    *, kind: str, value: Decimal, total: Decimal, code: str | None = None
+) -> Decimal:
+    """The online deposit on a course costing `total`: none ("none" or a free course), a
+    fixed amount ("fixed"), or a percentage of the price ("percent"), rounded half up.
+    Never more than the course costs."""
+    if kind == "fixed":
+        amount = exact(value, code)
+    elif kind == "percent":
+        amount = exact(total * value / 100, code)
+    else:
+        return ZERO
+    return max(min(amount, exact(total, code)), ZERO)
+
+
+def minor_units(amount: Decimal, code: str | None = None) -> int:
+    """`amount` in the currency's smallest unit, as payment providers take it (£12.50: 1250)."""
+    return int(exact(amount, code).scaleb(get_currency_precision(code or currency())))
+
+
+def from_minor_units(units: int, code: str | None = None) -> Decimal:
+    return exact(Decimal(units).scaleb(-get_currency_precision(code or currency())), code)
+
+
 def treatment_course_price(treatment, sessions: int | None = None) -> CoursePrice:
     """A treatment's price for a course of `sessions` (its usual number when None)."""
     return course_price(

@@ -153,6 +153,7 @@ class TreatmentAdmin(ContentAdmin):
                     "bookable_online",
                     "is_consultation",
                     ("session_price", "package_price"),
+                    ("deposit", "deposit_value"),
                 ]
             },
         ),

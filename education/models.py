@@ -194,6 +194,32 @@ class Treatment(Reviewed):
             "of that many sessions or more cost this rate per session. Leave empty for none."
         ),
     )
+
+    # An online deposit (booking/deposits/), taken through Stripe Checkout when the clinic
+    # has set its keys: none, a fixed amount, or a percentage of the course's price.
+    class Deposit(models.TextChoices):
+        NONE = "none", _("No deposit")
+        FIXED = "fixed", _("A fixed amount")
+        PERCENT = "percent", _("A percentage of the course's price")
+
+    deposit = models.CharField(
+        _("online deposit"),
+        max_length=10,
+        choices=Deposit.choices,
+        default=Deposit.NONE,
+        help_text=_(
+            "Taken online when the course is booked, once the clinic's Stripe keys are set. "
+            "Whether it is required or only offered is in the booking rules."
+        ),
+    )
+    deposit_value = models.DecimalField(
+        _("deposit amount or percentage"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("An amount for a fixed deposit; a percentage (1 to 100) for a percentage."),
+    )
     bookable_online = models.BooleanField(_("can be booked online"), default=True)
     is_consultation = models.BooleanField(
         _("is the consultation"),
@@ -277,6 +303,12 @@ class Treatment(Reviewed):
                 errors["package_price"] = _(
                     "A package must cost less than its sessions booked one by one."
                 )
+        if self.deposit == self.Deposit.NONE and self.deposit_value:
+            errors["deposit_value"] = _("Choose a kind of deposit, or leave this at 0.")
+        elif self.deposit != self.Deposit.NONE and not self.deposit_value:
+            errors["deposit_value"] = _("Give the deposit's amount or percentage.")
+        elif self.deposit == self.Deposit.PERCENT and self.deposit_value > 100:
+            errors["deposit_value"] = _("A percentage is at most 100.")
         if errors:
             raise ValidationError(errors)
 

@@ -24,8 +24,8 @@ from clinic.money import money
 
 from ..ledger import receipts
 from ..ledger import services as ledger
-from ..ledger.models import EFFECT, LedgerEntry
-from ..ledger.selectors import course_account
+from ..ledger.models import DESK_METHODS, EFFECT, LedgerEntry
+from ..ledger.selectors import course_account, deposit_unkept
 from ..models import Course
 from ..services import BookingError
 from .waitlist_actions import local_time
@@ -34,7 +34,7 @@ RECORD_PAYMENT = "booking.record_payment"
 WAIVE_POLICY = "booking.waive_policy"
 VIEW_LEDGER = "booking.view_ledgerentry"
 K = LedgerEntry.Kind
-WAIVABLE = (K.FEE, K.USED)  # with an event: a policy outcome
+WAIVABLE = (K.FEE, K.KEPT, K.USED)  # with an event: a policy outcome
 CORRECTABLE = (K.PAYMENT, K.REFUND)
 ACTIONS = {  # name: (permission, title)
     "payment": (RECORD_PAYMENT, _("Record a payment")),
@@ -56,7 +56,7 @@ def _amount_field():
 def _method_field(label):
     return forms.ChoiceField(
         label=label,
-        choices=LedgerEntry.Method.choices,
+        choices=[c for c in LedgerEntry.Method.choices if c[0] in DESK_METHODS],
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how the money moved.")},
     )
@@ -429,12 +429,22 @@ def policy_preview(session, event: str, now) -> str:
 
     if session.course.price is None:
         return ""
-    outcome = rulebook.policy_outcome(event, BookingRules.current(), start=session.start, now=now)
+    rules = BookingRules.current()
+    keeps_deposit = getattr(rules, f"{event}_outcome") == rulebook.DEPOSIT
+    outcome = rulebook.policy_outcome(
+        event,
+        rules,
+        start=session.start,
+        now=now,
+        deposit=deposit_unkept(session.course) if keeps_deposit else 0,
+    )
     if outcome is None:
         return ""
     currency = session.course.currency
     if outcome.outcome == rulebook.FEE:
         what = gettext("%(fee)s fee") % {"fee": money(outcome.fee, currency)}
+    elif outcome.outcome == rulebook.DEPOSIT:
+        what = gettext("the deposit of %(fee)s is kept") % {"fee": money(outcome.fee, currency)}
     else:
         what = gettext("the session counts as used (%(price)s)") % {
             "price": money(session.price or 0, currency)

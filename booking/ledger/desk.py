@@ -18,6 +18,7 @@ from .selectors import ZERO, account_sums, day_bounds
 
 K = LedgerEntry.Kind
 METHODS = LedgerEntry.Method
+ONLINE = METHODS.ONLINE
 
 
 @dataclass
@@ -72,7 +73,14 @@ def day_takings(day: date) -> Takings:
     start, end = day_bounds(day, clinic_zone())
     entries = list(
         LedgerEntry.objects.filter(kind__in=list(CASH_FLOW), at__gte=start, at__lt=end)
-        .select_related("course__patient", "course__treatment", "session", "refers_to")
+        .select_related(
+            "course__patient",
+            "course__treatment",
+            "checkout__patient",
+            "checkout__treatment",
+            "session",
+            "refers_to",
+        )
         .order_by("at", "pk")
     )
     totals: dict[str, CurrencyTotals] = {}
@@ -82,9 +90,13 @@ def day_takings(day: date) -> Takings:
         group = totals.get(entry.currency)
         if group is None:
             group = totals[entry.currency] = CurrencyTotals(
-                entry.currency, [MethodTotal(value, label) for value, label in METHODS.choices]
+                entry.currency,
+                [MethodTotal(value, label) for value, label in METHODS.choices if value != ONLINE],
             )
-        line = next(m for m in group.methods if m.method == entry.paid_by)
+        line = next((m for m in group.methods if m.method == entry.paid_by), None)
+        if line is None:  # online (Stripe): listed on the days it took or gave money
+            line = MethodTotal(entry.paid_by, entry.paid_by_label)
+            group.methods.append(line)
         if entry.kind in (K.PAYMENT, K.PAYMENT_REVERSED):
             line.taken += entry.amount * CASH_FLOW[entry.kind]
         else:  # a refund is money out; its correction puts it back

@@ -45,6 +45,7 @@ class LedgerEntry(models.Model):
         USED = "used", _("Session used")
         RELEASED = "released", _("Session not given")
         FEE = "fee", _("Policy fee")
+        KEPT = "kept", _("Deposit kept")  # the policy keeps the online deposit
         WAIVED = "waived", _("Policy waived")
         WAIVER = "waiver", _("Waiver")
         PAYMENT = "payment", _("Payment")
@@ -63,9 +64,30 @@ class LedgerEntry(models.Model):
         CARD = "card", _("Card terminal")
         CASH = "cash", _("Cash")
         VOUCHER = "voucher", _("Voucher")
+        ONLINE = "online", _("Card online (Stripe)")  # booking/deposits/, never at the desk
 
+    # A deposit paid after its hold had gone belongs to no course: its payment and refund
+    # are entries of its checkout (booking/deposits/) instead.
     course = models.ForeignKey(
-        Course, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("course")
+        Course,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger",
+        verbose_name=_("course"),
+    )
+    checkout = models.ForeignKey(
+        "booking.DepositCheckout",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger",
+        verbose_name=_("online deposit"),
+    )
+    # The payment provider's id of this money (a Stripe payment intent or refund): an
+    # online payment or refund is recorded once, whichever of its messages comes first.
+    provider_ref = models.CharField(
+        _("provider's reference"), max_length=255, blank=True, editable=False
     )
     session = models.ForeignKey(
         Session,
@@ -123,10 +145,19 @@ class LedgerEntry(models.Model):
                 | (~Q(kind__in=["payment", "refund"]) & Q(method="")),
                 name="ledger_method_for_money_only",
             ),
-            # A policy outcome is one of these three kinds, about a session.
+            models.CheckConstraint(
+                condition=Q(course__isnull=False) | Q(checkout__isnull=False),
+                name="ledger_of_a_course_or_a_checkout",
+            ),
+            models.UniqueConstraint(
+                fields=["provider_ref"],
+                condition=~Q(provider_ref=""),
+                name="ledger_provider_money_once",
+            ),
+            # A policy outcome is one of these kinds, about a session.
             models.CheckConstraint(
                 condition=Q(event="")
-                | Q(kind__in=["fee", "used", "waived"], session__isnull=False),
+                | Q(kind__in=["fee", "kept", "used", "waived"], session__isnull=False),
                 name="ledger_outcome_shape",
             ),
             # Waivers and corrections are about one earlier entry; nothing else is.
@@ -183,11 +214,14 @@ class LedgerEntry(models.Model):
 
 
 K = LedgerEntry.Kind
+# How money changes hands at the desk (online payments come only through booking/deposits/).
+DESK_METHODS = [m for m in LedgerEntry.Method.values if m != LedgerEntry.Method.ONLINE]
 # What each kind does to the balance (what the patient still owes).
 EFFECT = {
     K.SOLD: 1,
     K.ADDED: 1,
     K.FEE: 1,
+    K.KEPT: 1,
     K.REFUND: 1,
     K.PAYMENT_REVERSED: 1,
     K.PAYMENT: -1,

@@ -39,7 +39,7 @@ def account_sums(prefix: str = "") -> dict:
         "paid": _signed(prefix, CASH_FLOW),
         "cost": _signed(prefix, {k: s for k, s in EFFECT.items() if k not in CASH_FLOW}),
         "refunded": _signed(prefix, {K.REFUND: 1, K.REFUND_REVERSED: -1}),
-        "fees": _signed(prefix, {K.FEE: 1}),
+        "fees": _signed(prefix, {K.FEE: 1, K.KEPT: 1}),
         # Not "waived": Course has a `waived` property (the booking rules staff overrode).
         "waivers": _signed(prefix, {K.WAIVER: 1}),
         "used": Count(f"{prefix}pk", filter=Q(**{f"{prefix}kind": K.USED}), distinct=True),
@@ -74,6 +74,27 @@ class Account:
     def refundable(self) -> Decimal:
         """What may be refunded now: what the clinic owes, and never more than was paid."""
         return min(self.owed_to_patient, max(self.paid, ZERO))
+
+
+def _sum(condition: Q):
+    return Coalesce(Sum("amount", filter=condition), Value(ZERO), output_field=MONEY)
+
+
+def deposit_unkept(course: Course) -> Decimal:
+    """The online deposit paid for `course` that the cancellation policy has not kept yet
+    (booking/rulebook.py DEPOSIT): online payments, less online refunds and deposits kept
+    (waived ones given back). 0 without one; one query, and none for an unpriced course."""
+    if course.price is None:
+        return ZERO
+    online = Q(method=LedgerEntry.Method.ONLINE)
+    sums = LedgerEntry.objects.filter(course=course).aggregate(
+        paid=_sum(Q(kind=K.PAYMENT) & online),
+        refunded=_sum(Q(kind=K.REFUND) & online),
+        kept=_sum(Q(kind=K.KEPT)),
+        kept_waived=_sum(Q(kind=K.WAIVER, refers_to__kind=K.KEPT)),
+    )
+    paid = sums["paid"] - sums["refunded"]
+    return max(paid - (sums["kept"] - sums["kept_waived"]), ZERO)
 
 
 def course_account(course: Course) -> Account | None:

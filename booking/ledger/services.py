@@ -23,10 +23,11 @@ from django.utils.translation import gettext
 from clinic.money import exact, money
 
 from .. import rulebook
+from ..deposits.hooks import refund_check
 from ..models import BookingRules, Course, Session
 from ..services.errors import BookingError
-from .models import LedgerEntry
-from .selectors import Account, course_account
+from .models import DESK_METHODS, LedgerEntry
+from .selectors import Account, course_account, deposit_unkept
 
 logger = logging.getLogger(__name__)
 K = LedgerEntry.Kind
@@ -124,7 +125,14 @@ def policy_apply(
     if not _priced(session.course):
         return None
     rules = rules or BookingRules.current()
-    outcome = rulebook.policy_outcome(event, rules, start=session.start, now=now)
+    keeps_deposit = getattr(rules, f"{event}_outcome") == rulebook.DEPOSIT
+    outcome = rulebook.policy_outcome(
+        event,
+        rules,
+        start=session.start,
+        now=now,
+        deposit=deposit_unkept(session.course) if keeps_deposit else Decimal(0),
+    )
     if outcome is None:
         return None
     waive_reason = (waive_reason or "").strip()
@@ -142,9 +150,9 @@ def policy_apply(
             now=now,
             by=by,
         )
-    if outcome.outcome == rulebook.FEE:
+    if outcome.outcome in (rulebook.FEE, rulebook.DEPOSIT):
         amount = outcome.fee
-        kind = K.FEE
+        kind = K.FEE if outcome.outcome == rulebook.FEE else K.KEPT
     else:
         amount = session.price
         kind = K.USED
@@ -179,6 +187,7 @@ def session_not_given(
             else gettext("Session %(number)d cancelled")
         )
         entries.append(_session_entry(session, K.RELEASED, reason, now, by))
+    refund_check(course=session.course, now=now)  # an online deposit may be owed back now
     return entries
 
 
@@ -196,6 +205,60 @@ def sessions_not_given(
             by=by,
             waive_reason=waive_reason,
         )
+
+
+# -- online, through Stripe (booking/deposits/services.py) -------------------------------
+
+
+def online_money(
+    *, kind: str, amount: Decimal, ref: str, reason: str, now: datetime, course=None, checkout=None
+) -> LedgerEntry | None:
+    """An online payment or refund (`ref`: Stripe's id of it), on the course, or on the
+    checkout when the payment came after its hold had gone. Recorded once: None when
+    an entry for `ref` exists already (a webhook and our own call both report it)."""
+    if LedgerEntry.objects.filter(provider_ref=ref).exists():
+        return None
+    currency = course.currency if course is not None else checkout.currency
+    try:
+        with transaction.atomic():
+            entry = LedgerEntry(
+                course=course,
+                checkout=checkout,
+                kind=kind,
+                amount=exact(amount, currency),
+                currency=currency,
+                method=LedgerEntry.Method.ONLINE,
+                provider_ref=ref,
+                reason=reason[:300],
+                at=now,
+            )
+            entry.save()
+    except IntegrityError:  # recorded a moment ago by the other message
+        return None
+    logger.info(
+        "ledger entry",
+        extra={
+            "course_id": getattr(course, "pk", None),
+            "checkout_id": getattr(checkout, "pk", None),
+            "entry_id": entry.pk,
+            "kind": kind,
+        },
+    )
+    return entry
+
+
+def online_refund_failed(*, entry: LedgerEntry, now: datetime) -> LedgerEntry:
+    """Stripe reports a refund we recorded has failed: a correction reverses it."""
+    return LedgerEntry.objects.create(
+        course=entry.course,
+        checkout=entry.checkout,
+        kind=K.REFUND_REVERSED,
+        amount=entry.amount,
+        currency=entry.currency,
+        refers_to=entry,
+        reason=gettext("The online refund failed"),
+        at=now,
+    )
 
 
 # -- at the desk ------------------------------------------------------------------------
@@ -236,7 +299,7 @@ def payment_record(
     now = now or timezone.now()
     course = _locked(course)
     amount = _amount(amount, course)
-    if method not in LedgerEntry.Method.values:
+    if method not in DESK_METHODS:
         raise BookingError(gettext("Choose how the patient paid."))
     account = _account(course)
     if amount > account.due:
@@ -270,7 +333,7 @@ def refund_record(
     reason = (reason or "").strip()
     if not reason:
         raise BookingError(gettext("Say why the money is given back."))
-    if method not in LedgerEntry.Method.values:
+    if method not in DESK_METHODS:
         raise BookingError(gettext("Choose how the money is given back."))
     account = _account(course)
     if amount > account.refundable:
@@ -294,7 +357,7 @@ def outcome_waive(
         raise BookingError(gettext("Say why the policy is waived."))
     course = _locked(entry.course)
     entry = LedgerEntry.objects.get(pk=entry.pk)
-    if not entry.event or entry.kind not in (K.FEE, K.USED):
+    if not entry.event or entry.kind not in (K.FEE, K.KEPT, K.USED):
         raise BookingError(gettext("Only a policy fee or a session counted as used is waived."))
     if LedgerEntry.objects.filter(refers_to=entry).exists():
         raise BookingError(gettext("This has been waived already."))

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history
 
-from clinic.money import exact, treatment_course_price
+from clinic.money import CoursePrice, exact, treatment_course_price
 from education.models import Treatment
 
 from .. import reminders, rulebook, selectors
@@ -104,71 +105,41 @@ def online_agreement(treatment: Treatment) -> dict:
     }
 
 
-@transaction.atomic
-def course_book(
+@dataclass(frozen=True)
+class Checked:
+    """What course_checks found: the course may be booked with these."""
+
+    agreement: dict
+    overridden: list
+    price: CoursePrice
+    reasons: list
+
+
+def course_checks(
     *,
     patient: Patient,
     treatment: Treatment,
     slots: Sequence[Slot],
-    now: datetime | None = None,
-    idempotency_key: str | None = None,
-    answers: dict | None = None,
-    answers_for: Treatment | None = None,
-    answers_version: int | None = None,
-    consent: ConsentText | None = None,
-    consent_method: str = "",
-    booked_by=None,
-    allow_short_notice: bool = False,
-    allow_outside_window: bool = False,
-    override_reason: str = "",
-    clinical_reason: str = "",
-) -> Course:
-    """Book every session of a course, or none.
-
-    `slots` come from the plan (booking/courses.py); each is re-checked here.
-    A repeated call with the same `idempotency_key` returns the course it booked.
-
-    Every course records the answers to the health questions (`answers`:
-    question id -> "yes" or "no", for `answers_for`, the treatment the patient
-    first asked about when this is the consultation instead) with the version
-    of the questions they answer (`answers_version`: the treatment's
-    questions_version when they were asked; answers to an older version are
-    refused, None means the current one) and the consent
-    version with `consent_method` (Course.ConsentMethod; by phone or on paper
-    only by staff, who are named with it). An answer that calls for a
-    clinician first stops a course unless `booked_by` is a clinician giving a
-    `clinical_reason` (booking/rulebook.py).
-
-    Staff (phone booking) may waive the minimum notice or the spacing window,
-    only with an `override_reason`, which is kept on the course. Nothing else
-    is waived: working hours, time off, the horizon and no-overlap still hold.
-    """
-    now = now or timezone.now()
-    rules = BookingRules.current()
-    override_reason = (override_reason or "").strip()
-    if (allow_short_notice or allow_outside_window) and not override_reason:
-        raise BookingError(gettext("Give a reason for overriding the booking rules."))
-    if not (allow_short_notice or allow_outside_window):
-        override_reason = ""  # a reason with nothing overridden would mislead the record
+    now: datetime,
+    rules: BookingRules,
+    answers: dict,
+    answers_for: Treatment,
+    answers_version: int | None,
+    consent: ConsentText | None,
+    consent_method: str,
+    booked_by,
+    allow_short_notice: bool,
+    allow_outside_window: bool,
+    override_reason: str,
+    clinical_reason: str,
+) -> Checked:
+    """Every rule a new course must keep, checked under the caller's locks (course_book's,
+    or a deposit's hold: booking/deposits/); raises BookingError or SlotTaken."""
     free_rules = staff_rules(rules) if allow_short_notice else rules
-    if not slots:
-        raise BookingError(gettext("Choose a time for the first session."))
-    slots = [slot_for(s.start, treatment, s.practitioner_id) for s in slots]
-    lock([s.practitioner_id for s in slots], patient)
-
-    if idempotency_key:
-        existing = Course.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.patient_id != patient.pk:
-                raise BookingError(
-                    gettext("This booking could not be matched. Please start again.")
-                )
-            return existing
-
     agreement = _agreement(
         treatment=treatment,
-        answers_for=answers_for or treatment,
-        answers=answers or {},
+        answers_for=answers_for,
+        answers=answers,
         answers_version=answers_version,
         consent=consent,
         consent_method=consent_method,
@@ -232,6 +203,87 @@ def course_book(
     reasons = [override_reason] if override_reason else []
     if agreement["overridden"]:
         reasons.append(f"Clinical reason: {clinical_reason.strip()}")
+    return Checked(agreement, overridden, price, reasons)
+
+
+@transaction.atomic
+def course_book(
+    *,
+    patient: Patient,
+    treatment: Treatment,
+    slots: Sequence[Slot],
+    now: datetime | None = None,
+    idempotency_key: str | None = None,
+    answers: dict | None = None,
+    answers_for: Treatment | None = None,
+    answers_version: int | None = None,
+    consent: ConsentText | None = None,
+    consent_method: str = "",
+    booked_by=None,
+    allow_short_notice: bool = False,
+    allow_outside_window: bool = False,
+    override_reason: str = "",
+    clinical_reason: str = "",
+) -> Course:
+    """Book every session of a course, or none.
+
+    `slots` come from the plan (booking/courses.py); each is re-checked here.
+    A repeated call with the same `idempotency_key` returns the course it booked.
+
+    Every course records the answers to the health questions (`answers`:
+    question id -> "yes" or "no", for `answers_for`, the treatment the patient
+    first asked about when this is the consultation instead) with the version
+    of the questions they answer (`answers_version`: the treatment's
+    questions_version when they were asked; answers to an older version are
+    refused, None means the current one) and the consent
+    version with `consent_method` (Course.ConsentMethod; by phone or on paper
+    only by staff, who are named with it). An answer that calls for a
+    clinician first stops a course unless `booked_by` is a clinician giving a
+    `clinical_reason` (booking/rulebook.py).
+
+    Staff (phone booking) may waive the minimum notice or the spacing window,
+    only with an `override_reason`, which is kept on the course. Nothing else
+    is waived: working hours, time off, the horizon and no-overlap still hold.
+    """
+    now = now or timezone.now()
+    rules = BookingRules.current()
+    override_reason = (override_reason or "").strip()
+    if (allow_short_notice or allow_outside_window) and not override_reason:
+        raise BookingError(gettext("Give a reason for overriding the booking rules."))
+    if not (allow_short_notice or allow_outside_window):
+        override_reason = ""  # a reason with nothing overridden would mislead the record
+    if not slots:
+        raise BookingError(gettext("Choose a time for the first session."))
+    slots = [slot_for(s.start, treatment, s.practitioner_id) for s in slots]
+    lock([s.practitioner_id for s in slots], patient)
+
+    if idempotency_key:
+        existing = Course.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.patient_id != patient.pk:
+                raise BookingError(
+                    gettext("This booking could not be matched. Please start again.")
+                )
+            return existing
+
+    checked = course_checks(
+        patient=patient,
+        treatment=treatment,
+        slots=slots,
+        now=now,
+        rules=rules,
+        answers=answers or {},
+        answers_for=answers_for or treatment,
+        answers_version=answers_version,
+        consent=consent,
+        consent_method=consent_method,
+        booked_by=booked_by,
+        allow_short_notice=allow_short_notice,
+        allow_outside_window=allow_outside_window,
+        override_reason=override_reason,
+        clinical_reason=clinical_reason,
+    )
+    agreement, price = checked.agreement, checked.price
     course = Course(
         patient=patient,
         treatment=treatment,
@@ -245,9 +297,9 @@ def course_book(
         consent_recorded_by=booked_by if consent_method != Course.ConsentMethod.ONLINE else None,
         idempotency_key=idempotency_key or None,
         booked_by=booked_by,
-        override_reason="\n".join(reasons),
-        override_by=booked_by if overridden else None,
-        overridden_rules=",".join(overridden),
+        override_reason="\n".join(checked.reasons),
+        override_by=booked_by if checked.overridden else None,
+        overridden_rules=",".join(checked.overridden),
         currency=price.currency,
         price=price.total,
         session_rate=exact(price.total / len(slots), price.currency),

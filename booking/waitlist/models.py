@@ -255,6 +255,7 @@ class FreedTime(models.Model):
         DECLINED = "declined", _("An offer was declined")
         LAPSED = "lapsed", _("An offer lapsed")
         WITHDRAWN = "withdrawn", _("An offer was withdrawn")
+        DEPOSIT = "deposit", _("A deposit was not paid")
 
     # No foreign key in the database (Django still deletes these with the practitioner):
     # noting freed time would take a share lock on the practitioner's row, which every

@@ -49,6 +49,16 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # 24-hour times in the admin too (en-gb's own TIME_FORMAT is "P": "10 a.m.", "9:08 p.m.").
 FORMAT_MODULE_PATH = ["clinic.formats"]
 
+# Online deposits through Stripe Checkout (booking/deposits/): on when both keys are set;
+# without them the journey says "pay at the clinic". The webhook endpoint to give Stripe
+# is <SITE_URL>/payments/stripe/webhook/ (events: checkout.session.completed and .expired,
+# refund.created and .updated). The API's address and Checkout's origin change only in tests.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com").rstrip("/")
+STRIPE_CHECKOUT_ORIGIN = env("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -316,6 +326,7 @@ RATE_LIMIT_EMAIL_CODE_CHECK = (20, 15 * 60)  # codes typed in the booking journe
 RATE_LIMIT_PHONE_PATIENTS = (60, 60 * 60)  # patients one staff account adds by phone
 RATE_LIMIT_NEWSLETTER = (5, 15 * 60)  # sign-ups per 15 minutes
 RATE_LIMIT_BOOKING_CONFIRM = (10, 15 * 60)  # booking confirmations per 15 minutes
+RATE_LIMIT_WEBHOOK_FORGED = (20, 60)  # webhook posts whose signature fails, per address
 
 # --- Uploaded files ---------------------------------------------------------
 # Practitioners' photos (booking/photos.py), under MEDIA_ROOT/practitioners/, in

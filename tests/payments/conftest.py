@@ -7,6 +7,8 @@ each test gets a fresh FakeStripe on it, with empty state.
 import pytest
 from pytest_httpserver import HTTPServer
 
+# The booking tests' frozen clock and people (the deposit tests book courses too).
+from tests.booking.conftest import now, patient, practitioner, treatment  # noqa: F401
 from tests.payments.fake_stripe import FakeStripe
 from tests.payments.signing import WEBHOOK_PATH
 

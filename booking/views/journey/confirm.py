@@ -1,8 +1,12 @@
 """Agreeing and booking: consent, the confirm step, and the page after booking."""
 
+import uuid
+
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -12,6 +16,7 @@ from clinic.security import limit_posts
 from education import selectors as education_selectors
 
 from ... import rulebook, selectors, services
+from ...deposits import services as deposit_services
 from ...forms import ConsentForm
 from ...journey import Journey, slot_value
 from ...models import ConsentText, Course, Practitioner
@@ -75,6 +80,11 @@ def confirm(request):
                 gettext("This page was out of date. Please check the details and confirm again."),
             )
             return redirect("booking:confirm")
+        terms = deposit_services.deposit_terms(
+            treatment, treatment_course_price(treatment, len(slots))
+        )
+        if terms is not None and (terms.required or request.POST.get("pay") == "deposit"):
+            return _to_deposit(request, journey, treatment, patient, slots, terms)
         try:
             course = services.course_book(
                 patient=patient,
@@ -108,7 +118,8 @@ def confirm(request):
     practitioners = {
         p.pk: p for p in Practitioner.objects.filter(pk__in={s.practitioner_id for s in slots})
     }
-    return step_page(
+    price = treatment_course_price(treatment, len(slots))
+    response = step_page(
         request,
         "confirm",
         "booking/journey/confirm.html",
@@ -120,9 +131,75 @@ def confirm(request):
                 (n, s, practitioners.get(s.practitioner_id)) for n, s in enumerate(slots, start=1)
             ],
             "practitioners": list(practitioners.values()),  # with their pictures
-            "price": treatment_course_price(treatment, len(slots)),
+            "price": price,
+            "deposit": (terms := deposit_services.deposit_terms(treatment, price)),
         },
     )
+    if terms is not None:
+        # The one other origin a form may lead to: Stripe's payment page, from this step.
+        response._csp_update = {"form-action": [settings.STRIPE_CHECKOUT_ORIGIN]}
+    return response
+
+
+def _to_deposit(request, journey, treatment, patient, slots, terms):
+    """Hold the times and send the patient to Stripe's page (303), or back with why not."""
+    consultation_for = (
+        education_selectors.treatment_published(journey.consultation_for)
+        if journey.consultation_for
+        else None
+    )
+
+    try:
+        checkout = deposit_services.checkout_start(
+            patient=patient,
+            treatment=treatment,
+            slots=slots,
+            key=journey.key,
+            return_url=lambda checkout: request.build_absolute_uri(
+                reverse("booking:deposit_status", args=[checkout.pk])
+            ),
+            answers=journey.answers,
+            answers_for=consultation_for,
+            answers_version=journey.answers_version,
+            consent=ConsentText.objects.filter(pk=journey.consent).first(),
+        )
+    except deposit_services.PaymentUnavailable as error:
+        messages.error(
+            request,
+            error.message
+            + " "
+            + (
+                gettext("Please try again in a few minutes, or call us to book.")
+                if terms.required
+                else gettext(
+                    "Please try again, or choose to pay at the clinic: you can book now "
+                    "without paying online."
+                )
+            ),
+        )
+        return redirect("booking:confirm")
+    except services.SlotTaken as taken:
+        journey.plan = []
+        journey.save(request)
+        request.session["booking_alternatives"] = [slot_value(s) for s in taken.alternatives]
+        messages.error(request, taken.message)
+        return redirect("booking:time")
+    except services.BookingError as error:
+        messages.error(request, error.message)
+        return redirect("booking:plan")
+    S = checkout.Status
+    if checkout.status == S.BOOKED:
+        Journey.clear(request)
+        return redirect("booking:done", pk=checkout.course_id)
+    if checkout.status != S.OPEN or not checkout.url:
+        # An earlier payment page for this booking has closed: start a fresh one.
+        journey.key = uuid.uuid4().hex
+        journey.save(request)
+        messages.info(
+            request, gettext("Your earlier payment page has closed. Please confirm again.")
+        )
+        return redirect("booking:confirm")
+    return HttpResponseRedirect(checkout.url, status=303)
 
 
 @never_cache
