@@ -5,11 +5,13 @@ The figures come from clinic/money.py (a treatment's price now) or from the cour
 itself (`Course.price`, kept as sold); these only write them out.
 """
 
+from django.db.models import Q, Sum
 from django.utils.translation import gettext, ngettext
 
-from clinic.money import CoursePrice, money, treatment_course_price
+from clinic.money import ZERO, CoursePrice, money, treatment_course_price
 
 from .ledger.models import LedgerEntry
+from .ledger.selectors import course_account
 
 
 def treatment_price_words(treatment) -> str:
@@ -63,6 +65,39 @@ def sold_price_words(course) -> str:
         "%(total)s for a course of %(count)d sessions",
         course.sessions_planned,
     ) % {"total": total, "count": course.sessions_planned}
+
+
+def paid_online(course):
+    """What was paid online (a deposit, booking/deposits/) for `course`, less what was
+    refunded online: one query."""
+    online = LedgerEntry.objects.filter(course=course, method=LedgerEntry.Method.ONLINE)
+    sums = online.aggregate(
+        paid=Sum("amount", filter=Q(kind=LedgerEntry.Kind.PAYMENT)),
+        refunded=Sum("amount", filter=Q(kind=LedgerEntry.Kind.REFUND)),
+    )
+    return (sums["paid"] or ZERO) - (sums["refunded"] or ZERO)
+
+
+def paid_words(course) -> str:
+    """How a course is paid, beside its price as sold (the page after booking, the
+    confirmation email): "You pay at the clinic. Nothing has been taken.", or with a
+    deposit paid online "Deposit of £50.00 paid online. The rest, £430.00, is paid at the
+    clinic."; "" for a free course or one booked before prices were kept."""
+    if not course.price:
+        return ""
+    online = paid_online(course)
+    if online <= 0:
+        return gettext("You pay at the clinic. Nothing has been taken.")
+    account = course_account(course)
+    rest = account.due if account is not None else ZERO
+    paid = money(online, course.currency)
+    if rest <= 0:
+        return gettext("You have paid %(paid)s online. There is nothing more to pay.") % {
+            "paid": paid
+        }
+    return gettext(
+        "Deposit of %(paid)s paid online. The rest, %(rest)s, is paid at the clinic."
+    ) % {"paid": paid, "rest": money(rest, course.currency)}
 
 
 def entry_words(entry) -> str:

@@ -3,6 +3,7 @@
 {% load booking_prices %}
 {{ journey_price|total_words }}   "£270.00", or "free"
 {{ course|sold_price }}           what the course was sold for, "" before prices were kept
+{{ course|paid_words }}           how it is paid: at the clinic, or a deposit paid online
 """
 
 from django import template
@@ -10,7 +11,7 @@ from django.utils.translation import gettext
 
 from clinic.money import money
 
-from ..prices import entry_words, sold_price_words
+from ..prices import entry_words, paid_words, sold_price_words
 
 register = template.Library()
 
@@ -26,6 +27,9 @@ def total_words(price) -> str:
 @register.filter
 def sold_price(course) -> str:
     return sold_price_words(course)
+
+
+register.filter("paid_words", paid_words)
 
 
 @register.filter

@@ -2,9 +2,11 @@
 Stripe's webhook. The confirm step that starts a deposit is booking/views/journey/confirm.py."""
 
 import logging
+import uuid
 
 import stripe
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,23 +44,54 @@ def _own_checkout(request, pk: int) -> DepositCheckout:
 def deposit_status(request, pk: int):
     """Where Stripe sends the patient back (paid, or `?left=1`: they left its page).
     Only the webhook books the course; this page says where things stand, and checks
-    again every few seconds while the payment is being confirmed."""
+    again every few seconds while the payment is being confirmed (htmx: 204 while
+    nothing has changed, so the live region speaks only when something has)."""
+    if not request.user.is_authenticated:
+        # Signed out while on Stripe's page (idle for longer than the session allows): sign
+        # in again, then back here.
+        login = redirect_to_login(request.get_full_path())
+        return HttpResponseClientRedirect(login.url) if request.htmx else login
     checkout = _own_checkout(request, pk)
     if checkout.status == S.BOOKED:
         Journey.clear(request)
         done = reverse("booking:done", args=[checkout.course_id])
         return HttpResponseClientRedirect(done) if request.htmx else redirect(done)
     now = timezone.now()
-    times = []
-    if checkout.status in (S.RELEASED, S.LATE, S.REFUNDED):
-        times = services.nearest_times(checkout, now)[:5]
-        # The journey offers them on its first-session step, as after a time taken.
-        request.session["booking_alternatives"] = [slot_value(s) for s in times]
+    holding = checkout.status in (S.STARTING, S.OPEN)
+    left = request.GET.get("left") == "1"
+    # Back from Stripe's page without paying, after its time ran out: the sweep is about
+    # to let the times go, and Stripe's page no longer takes a payment.
+    ran_out = holding and left and checkout.expires_at <= now
+    waiting = holding and not ran_out
+    if waiting and request.htmx:
+        return HttpResponse(status=204)
+    journey = Journey.load(request)
+    # The journey this checkout came from, to go on with: times offered as buttons that
+    # plan the course from them (the first-session step), as after a time taken.
+    ours = journey.treatment == checkout.treatment.slug
+    times, held = [], []
+    if waiting and left:  # the times kept for them, listed
+        held = list(services.held_times(checkout).select_related("practitioner"))
+        held.sort(key=lambda s: s.number)
+    elif not waiting:
+        times = services.nearest_times(checkout, now)
+        if ours and journey.practitioner is not None:
+            times = [s for s in times if s.practitioner_id == journey.practitioner]
+        times = times[:5]
+        if ours:  # the first-session step shows them too
+            request.session["booking_alternatives"] = [slot_value(s) for s in times]
+        if journey.key == checkout.key:
+            # This booking's payment page is closed: confirming again starts a new one.
+            journey.key = uuid.uuid4().hex
+            journey.save(request)
     context = {
         "checkout": checkout,
-        "left": request.GET.get("left") == "1",
+        "left": left,
+        "ran_out": ran_out,
+        "waiting": waiting,
+        "held": held,
         "times": times,
-        "waiting": checkout.status in (S.STARTING, S.OPEN),
+        "ours": ours,
     }
     template = (
         "booking/deposits/status_part.html" if request.htmx else "booking/deposits/status.html"

@@ -13,6 +13,10 @@ from django.conf import settings
 
 from tests.conftest import CHROMIUM
 
+# The local Stripe (tests/payments/fake_stripe.py), for the deposit journey and the email walk:
+# its checkout page is the one other origin a browser test may reach (test_deposit_journey.py).
+from tests.payments.conftest import fake_stripe, fake_stripe_live, fake_stripe_server  # noqa: F401
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

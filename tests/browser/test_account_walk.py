@@ -24,6 +24,7 @@ import hmac
 import re
 import struct
 import time
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -75,6 +76,7 @@ SENDS = {
         "booking.email_code",
         "booking.email_code_refused",
         "booking.receipt",
+        "booking.deposit_refunded",
         "newsletter.confirm",
         "newsletter.digest",
     },
@@ -522,7 +524,9 @@ def test_staff_set_up_and_use_two_factor_sign_in(page, world, chromium, live_ser
 # --- The clinic's own emails: booking, the journey's code, the newsletter ------------------
 
 
-def test_every_link_in_the_booking_and_newsletter_emails_opens(world, chromium, live_server):
+def test_every_link_in_the_booking_and_newsletter_emails_opens(
+    world, chromium, live_server, fake_stripe_live
+):
     before = len(mail.outbox)
     treatment, practitioner = world["treatment"], world["practitioner"]
     patient = PatientFactory(
@@ -562,6 +566,26 @@ def test_every_link_in_the_booking_and_newsletter_emails_opens(world, chromium, 
     desk = UserFactory(email="desk@clinic.example", is_staff=True)
     payment = ledger.payment_record(course=course, amount="40", method="card", by=desk)
     receipts.receipt_send(entry=payment, by=desk)
+    # A deposit paid on Stripe (the local one) after its times were let go: Stripe's signed
+    # webhooks say so, the app refunds it and tells the patient (booking/deposits/).
+    from booking.deposits import services as deposits
+    from tests.booking.factories import agreed
+
+    treatment.deposit, treatment.deposit_value = "fixed", Decimal("20.00")
+    treatment.save()
+    checkout = deposits.checkout_start(
+        patient=PatientFactory(full_name="Dara D'Souza", user__email="dara@example.org"),
+        treatment=treatment,
+        slots=[first_free_slot(treatment, practitioner)],
+        key="walk-deposit",
+        return_url=lambda c: f"{live_server.url}/book/deposit/{c.pk}/",
+        answers=agreed(treatment)["answers"],
+        consent=agreed(treatment)["consent"],
+    )
+    paid = fake_stripe_live.pay(checkout.stripe_session)
+    expired = {**paid["data"]["object"], "status": "expired"}
+    for event in (fake_stripe_live.event("checkout.session.expired", expired), paid):
+        assert fake_stripe_live.deliver(event).status_code == 200
     email_code_send(email="someone.new@example.org", now=timezone.now())
     email_code_send(
         email=UserFactory(email="staff@clinic.example", is_staff=True).email, now=timezone.now()

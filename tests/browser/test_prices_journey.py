@@ -115,11 +115,15 @@ def test_a_patient_sees_the_price_and_policy_then_the_summary_after_paying(
         assert "£480.00 for a course of 3 sessions (you save £60.00)" in main.inner_text()
         rules = page.get_by_role("region", name="Moving or cancelling a session")
         assert "Cancelling less than 48 hours before a session costs £30.00." in rules.inner_text()
+        # Deposits are off (no Stripe keys): nothing is asked online.
+        assert "deposit" not in main.inner_text().lower()
+        assert page.get_by_text("Paid at the clinic. Nothing is taken now.").is_visible()
         checked(page, "confirm")
         page.get_by_role("button", name="Confirm booking").click()
 
         heading(page, "You are booked in")
-        assert page.get_by_text("Price: £480.00 for a course of 3 sessions.").is_visible()
+        price = page.get_by_text("Price: £480.00 for a course of 3 sessions.")
+        assert price.inner_text().endswith("You pay at the clinic. Nothing has been taken.")
         checked(page, "done")
 
         # Reception takes £200.00 by card at the desk.

@@ -468,6 +468,8 @@ def _json(status: int, body: dict) -> Response:
 def _html(status: int, body: str) -> Response:
     page = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        # No icon: the browser would ask this server for /favicon.ico, which it does not serve.
+        '<link rel="icon" href="data:,">'
         f"<title>Checkout (fake Stripe)</title></head><body><main>{body}</main></body></html>"
     )
     return Response(page, status, mimetype="text/html")

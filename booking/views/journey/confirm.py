@@ -119,6 +119,7 @@ def confirm(request):
         p.pk: p for p in Practitioner.objects.filter(pk__in={s.practitioner_id for s in slots})
     }
     price = treatment_course_price(treatment, len(slots))
+    terms = deposit_services.deposit_terms(treatment, price)
     response = step_page(
         request,
         "confirm",
@@ -132,7 +133,8 @@ def confirm(request):
             ],
             "practitioners": list(practitioners.values()),  # with their pictures
             "price": price,
-            "deposit": (terms := deposit_services.deposit_terms(treatment, price)),
+            "deposit": terms,
+            "deposit_rest": price.total - terms.amount if terms else None,
         },
     )
     if terms is not None:
@@ -171,10 +173,7 @@ def _to_deposit(request, journey, treatment, patient, slots, terms):
             + (
                 gettext("Please try again in a few minutes, or call us to book.")
                 if terms.required
-                else gettext(
-                    "Please try again, or choose to pay at the clinic: you can book now "
-                    "without paying online."
-                )
+                else gettext("Please try again, or book now and pay at the clinic instead.")
             ),
         )
         return redirect("booking:confirm")

@@ -7,7 +7,8 @@ from clinic.money import treatment_course_price
 from education import selectors as education_selectors
 from education.models import Treatment
 
-from ... import selectors
+from ... import deposits, selectors
+from ...deposits.services import deposit_terms
 from ...journey import STEPS, Journey
 
 STEP_TITLES = {
@@ -52,10 +53,21 @@ def step_page(request, step: str, template: str, context: dict):
         if treatment and journey and journey.sessions
         else None
     )
+    # With online deposits on, the steps say so instead of "paid at the clinic": the
+    # course's deposit, or before its length is chosen, the usual course's.
+    deposit = context.get("deposit")  # the confirm step has worked it out already
+    if "deposit" not in context and treatment and deposits.enabled():
+        deposit = deposit_terms(treatment, price or treatment_course_price(treatment))
     return render(
         request,
         template,
-        {"steps": steps, "step": step, "journey_price": price, **context},
+        {
+            "steps": steps,
+            "step": step,
+            "journey_price": price,
+            "journey_deposit": deposit,
+            **context,
+        },
         status=status,
     )
 
