@@ -22,7 +22,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "var" / "bench"
 QUICK = os.environ.get("QUICK", "").strip() not in ("", "0")
-MODULES = ["free_slots", "search", "booking", "schedule", "web", "reminders", "waitlist"]
+MODULES = [
+    "free_slots",
+    "search",
+    "booking",
+    "schedule",
+    "web",
+    "reminders",
+    "waitlist",
+    "deposits",
+]
 
 
 def load(name: str) -> dict | None:
@@ -235,7 +244,48 @@ def summary_rows(failed: dict[str, str]) -> list[dict]:
             not_measured("reminders", "10,000 within 120 s, 0 duplicates", why("reminders"))
         )
     rows += waitlist_rows(load("waitlist"), why("waitlist"))
+    rows += deposits_rows(load("deposits"), why("deposits"))
     return rows
+
+
+def deposits_rows(data: dict | None, why: str) -> list[dict]:
+    from bench.deposits import (
+        QUERIES_MORE,
+        SERVER_MS_MORE,
+        WEBHOOK_MEDIAN_MS,
+        confirm_ok,
+        webhook_ok,
+    )
+
+    confirm_target = f"<= {QUERIES_MORE} queries and <= {SERVER_MS_MORE} ms more"
+    webhook_target = f"0 double entries, median < {WEBHOOK_MEDIAN_MS} ms"
+    if not data:
+        return [
+            not_measured("deposits: the confirm step, on against off", confirm_target, why),
+            not_measured("deposits: webhook deliveries", webhook_target, why),
+        ]
+    confirm, hooks = data["confirm"], data["webhooks"]
+    off, on = confirm["off"], confirm["on"]
+    return [
+        row(
+            "deposits: confirm step on vs off (Stripe's call left out)",
+            f"{on['queries_max']} queries against {off['queries_max']} "
+            f"({confirm['queries_more']:+d}); {on['server_ms']:.0f} ms against "
+            f"{off['server_ms']:.0f} ms ({confirm['server_ms_more']:+.1f} ms; "
+            f"Stripe's call {on['provider_ms']:.0f} ms)",
+            confirm_target,
+            confirm_ok(confirm),
+        ),
+        row(
+            f"deposits: {hooks['deliveries']:,} webhook deliveries ({hooks['duplicates']} "
+            f"repeated, {hooks['out_of_order']} out of order)",
+            f"{hooks['double_ledger_entries']} double entries, {hooks['double_events']} double "
+            f"events, {hooks['deposits_ended_wrongly']} deposits ended wrongly; median "
+            f"{hooks['median_ms']:.1f} ms, p95 {hooks['p95_ms']:.0f} ms",
+            webhook_target,
+            webhook_ok(hooks),
+        ),
+    ]
 
 
 def waitlist_rows(data: dict | None, why: str) -> list[dict]:

@@ -321,6 +321,7 @@ def seed() -> dict[str, QuerySet]:
 
     microneedling = next((t for t in offered if t.slug == "microneedling"), None)
     if microneedling:
+        demo_money.deposit_set(microneedling)  # online only once Stripe's keys are set
         now = timezone.now()
         staff = User.objects.filter(email=CLINICIAN_LOGIN).first()
         reception = User.objects.filter(email=RECEPTION_LOGIN).first()

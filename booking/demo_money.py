@@ -5,6 +5,9 @@ in full, one part paid (a card deposit), one with a late-cancellation fee still
 to pay, one whose fee reception waived with a reason, a no-show counted as used
 (the demo's policy), a refund after a cancelled session, and a voucher payment.
 
+The demo's microneedling asks a £50 deposit online (`deposit_set`), which only
+shows once the clinic sets its Stripe keys.
+
 The ledger is append-only, so each step is taken once: a course that already
 has the entry (or the cancelled session) is left alone on a second run. A course
 booked before prices were kept (price None) gets nothing.
@@ -39,6 +42,21 @@ def policy_set(rules: BookingRules) -> None:
     rules.no_show_outcome = BookingRules.Outcome.USED
     rules.full_clean()
     rules.save()
+
+
+DEMO_DEPOSIT = Decimal("50.00")
+
+
+def deposit_set(treatment) -> None:
+    """The demo's microneedling asks a £50 deposit online (offered, not required: the
+    booking rules' default). Without Stripe keys, as in `make run`, nothing changes for
+    patients, who pay at the clinic; a clinic that adds its keys sees deposits work. Only
+    when the treatment asks none: a deposit staff chose stays on a second run."""
+    if treatment.deposit != treatment.Deposit.NONE or treatment.deposit_value:
+        return
+    treatment.deposit, treatment.deposit_value = treatment.Deposit.FIXED, DEMO_DEPOSIT
+    treatment.full_clean()
+    treatment.save(update_fields=["deposit", "deposit_value"])
 
 
 def _has(course: Course | None, kind: str) -> bool:

@@ -13,9 +13,11 @@ goes: name, phone, date of birth, email addresses (also in the history rows,
 the admin's change log and the mail errors), the newsletter subscription, the
 password and every signed-in session (which also hold the booking journey's
 health answers). The course ledger stays (a financial record), less the patient's
-name and address wherever its words held them. Future sessions are cancelled so
-the practitioner's time is freed; the clinic is told, the patient is not: they
-are leaving, and their address is gone.
+name and address wherever its words held them; so do the online deposits' amounts
+and dates (booking/deposits/), less the health answers a deposit kept to book the
+course once paid. Future sessions are cancelled and times held while a deposit is
+paid are released, so the practitioner's time is freed; the clinic is told, the
+patient is not: they are leaving, and their address is gone.
 """
 
 from importlib import import_module
@@ -37,6 +39,8 @@ from django.utils import timezone
 from education.models import NewsletterSubscriber
 
 from . import reminders, services
+from .deposits import services as deposits
+from .deposits.models import DepositCheckout
 from .ledger.models import LedgerEntry, ReceiptSent
 from .models import ClinicalNote, Course, Patient, Reminder, ReminderEvent, Session, WaitlistEntry
 from .waitlist import services as waitlist
@@ -69,17 +73,7 @@ def _course_data(course: Course) -> dict:
         # recorded each entry is the clinic's, not the patient's, data).
         "price": str(course.price) if course.price is not None else None,
         "currency": course.currency,
-        "ledger": [
-            {
-                "kind": entry.kind,
-                "amount": str(entry.amount),
-                "paid_by": entry.method or None,
-                "session_number": entry.session.number if entry.session_id else None,
-                "at": _iso(entry.at),
-                "why": entry.reason,
-            }
-            for entry in course.ledger.all()
-        ],
+        "ledger": [_ledger_data(entry) for entry in course.ledger.all()],
         "sessions": [
             {
                 "number": s.number,
@@ -92,6 +86,43 @@ def _course_data(course: Course) -> dict:
             for s in sorted(course.sessions.all(), key=lambda s: (s.number, s.start))
         ],
     }
+
+
+def _ledger_data(entry: LedgerEntry) -> dict:
+    """One ledger entry as the patient sees it (who at the clinic recorded it is the
+    clinic's, not the patient's, data; Stripe's references are the clinic's too)."""
+    return {
+        "kind": entry.kind,
+        "amount": str(entry.amount),
+        "paid_by": entry.method or None,
+        "session_number": entry.session.number if entry.session_id else None,
+        "at": _iso(entry.at),
+        "why": entry.reason,
+    }
+
+
+def _deposits_data(patient: Patient) -> list[dict]:
+    """The patient's online deposits: what each was, how it ended, and the money of one paid
+    after its times were released (a booked one's is in its course's ledger above)."""
+    checkouts = (
+        DepositCheckout.objects.filter(patient=patient)
+        .select_related("treatment", "course")
+        .prefetch_related("ledger__session")
+        .order_by("created_at", "pk")
+    )
+    return [
+        {
+            "treatment": checkout.treatment.name,
+            "amount": str(checkout.amount),
+            "currency": checkout.currency,
+            "status": checkout.status,
+            "started": _iso(checkout.created_at),
+            "times_held_until": _iso(checkout.expires_at),
+            "course_booked_at": _iso(checkout.course.created_at) if checkout.course_id else None,
+            "ledger": [_ledger_data(entry) for entry in checkout.ledger.all()],
+        }
+        for checkout in checkouts
+    ]
 
 
 def _waitlist_data(patient: Patient) -> list[dict]:
@@ -145,9 +176,10 @@ def patient_data(*, user) -> dict:
     addresses = list(EmailAddress.objects.filter(user=user).order_by("-primary", "email"))
     emails = verified_emails(user)
     patient = Patient.objects.filter(user=user).first()
-    courses, emails_sent, waiting = [], [], []
+    courses, emails_sent, waiting, paid_online = [], [], [], []
     if patient is not None:
         waiting = _waitlist_data(patient)
+        paid_online = _deposits_data(patient)
         courses = [
             _course_data(course)
             for course in patient.courses.select_related("treatment", "consent")
@@ -192,6 +224,7 @@ def patient_data(*, user) -> dict:
         if patient
         else None,
         "courses": courses,
+        "online_deposits": paid_online,
         "waitlist": waiting,
         "emails_sent": emails_sent,
         "newsletter": {
@@ -276,6 +309,8 @@ def _admin_log_scrub(*, patient, user, old: dict[str, str], new: dict[str, str])
         targets += [
             (Patient, [patient.pk]),
             (Course, list(patient.courses.values_list("pk", flat=True))),
+            # A deposit's name is "Deposit 12 for <patient>".
+            (DepositCheckout, list(patient.checkouts.values_list("pk", flat=True))),
             (Session, sessions),
             (
                 ClinicalNote,
@@ -303,14 +338,17 @@ def _ledger_scrub(*, patient, user, old: dict[str, str], new: dict[str, str]) ->
     online) names them as its author, and a note typed at the desk may hold their name or
     address. Only those words change: past the ledger's append-only guard (LedgerQuerySet
     refuses update()), as the erasure is the one change the law asks of a kept record."""
-    entries = LedgerEntry.objects.filter(course__patient=patient)
+    # A deposit paid after its times were released is its checkout's, not a course's.
+    entries = LedgerEntry.objects.filter(Q(course__patient=patient) | Q(checkout__patient=patient))
     QuerySet.update(LedgerEntry.objects.filter(recorded_by=user), recorded_by_name=new["name"])
     text = "reason"
     for key, value in old.items():
         if value:
             text = Replace(text, Value(value), Value(new[key]))
     QuerySet.update(entries, reason=Left(text, 300))
-    ReceiptSent.objects.filter(entry__course__patient=patient).update(to=new["email"])
+    ReceiptSent.objects.filter(
+        Q(entry__course__patient=patient) | Q(entry__checkout__patient=patient)
+    ).update(to=new["email"])
 
 
 @transaction.atomic
@@ -332,7 +370,13 @@ def account_delete(*, user, now) -> None:
     old = {"email": user.email, "name": patient.full_name if patient else ""}
     new = {"email": new_email, "name": ""}
     if patient is not None:
+        # Times held while a deposit is paid first: in the booking services' lock order.
+        deposits.patient_holds_release(
+            patient=patient, reason="The patient deleted their account.", now=now
+        )
         _sessions_cancel(patient, now)
+        # The health answers a deposit kept to book the course once paid; its amounts stay.
+        DepositCheckout.objects.filter(patient=patient).update(answers={})
         new["name"] = f"Deleted patient {patient.pk}"
         patient.full_name, patient.phone, patient.date_of_birth = new["name"], "", None
         patient.email_check_in = patient.email_next_window = False

@@ -58,16 +58,24 @@ class Entry:
     treatment_id: int
     treatment: str
     consent_to_sign: bool = False  # the course's paper consent form is still to be signed
-    # A waitlist hold (booking/waitlist/): until when, in wall time ("12:00", with its day
-    # when that is not the hold's own), and the waitlist entry it is offered to.
+    # A hold: until when, in wall time ("12:00", with its day when that is not the hold's
+    # own), and what for: the waitlist entry it is offered to (booking/waitlist/), or the
+    # online deposit its patient is paying (booking/deposits/).
     held_until: str = ""
     waitlist_entry_id: int | None = None
+    checkout_id: int | None = None
     colour: int = 0  # the practitioner's place in schedule_marks.PALETTE
 
     @property
     def is_hold(self) -> bool:
-        """A time held for a waitlist offer: nobody's appointment yet, and no course."""
+        """A time held (for a waitlist offer, or while a deposit is paid): nobody's
+        appointment yet, and no course."""
         return self.status == Session.Status.HELD
+
+    @property
+    def held_for(self) -> str:
+        """What a hold is for: "deposit" (an online deposit being paid) or "waitlist"."""
+        return "deposit" if self.checkout_id is not None else "waitlist"
 
     @property
     def number_of(self) -> str:
@@ -80,6 +88,10 @@ class Entry:
 
     @property
     def hold_label(self) -> str:
+        if self.held_for == "deposit":
+            return gettext("Held while the patient pays a deposit, until %(time)s") % {
+                "time": self.held_until
+            }
         return gettext("Held for a waitlist offer until %(time)s") % {"time": self.held_until}
 
     @property

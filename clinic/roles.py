@@ -53,6 +53,11 @@ ACCESS: dict[str, dict[str, Access]] = {
         # (TASKS); nobody changes or deletes an entry.
         "booking.ledgerentry": Access(("view",)),
         "booking.receiptsent": Access(("view",)),
+        # Online deposits (booking/deposits/): each checkout and the Stripe events seen,
+        # read only. The health answers kept to book the course once paid are the
+        # clinicians', as a course's are.
+        "booking.depositcheckout": Access(("view",), hidden=("answers",)),
+        "booking.paymentevent": Access(("view",)),
     },
     CLINICIAN: {
         "booking.session": Access(("view",), OWN),

@@ -5,6 +5,7 @@ booking/services/, the same rules the patient's journey uses.
 """
 
 from . import (  # noqa: F401 - imported for their admin.register side effects
+    deposits,
     ledger,
     notes,
     patients,

@@ -146,9 +146,15 @@ def waivable(entries: list[LedgerEntry]) -> list[LedgerEntry]:
 
 
 def correctable(entries: list[LedgerEntry]) -> list[LedgerEntry]:
-    """Payments and refunds not corrected yet."""
+    """Payments and refunds recorded at the desk, not corrected yet. Money online (Stripe)
+    is recorded from Stripe's own messages, never typed, so there is no slip to correct:
+    a refund of it goes through Stripe (booking/deposits/)."""
     done = {e.refers_to_id for e in entries if e.refers_to_id}
-    return [e for e in entries if e.kind in CORRECTABLE and e.pk not in done]
+    return [
+        e
+        for e in entries
+        if e.kind in CORRECTABLE and e.method in DESK_METHODS and e.pk not in done
+    ]
 
 
 def ledger_rows(entries: list[LedgerEntry]) -> list[dict]:

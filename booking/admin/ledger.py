@@ -55,6 +55,18 @@ OUTSTANDING_COLUMNS = [
 ]
 
 
+def entry_patient(entry: LedgerEntry):
+    """Whose money it is: the course's patient, or for an online deposit paid after its
+    times were released (no course), the checkout's."""
+    owner = entry.course if entry.course_id else entry.checkout
+    return owner.patient if owner is not None else None
+
+
+def entry_treatment(entry: LedgerEntry):
+    owner = entry.course if entry.course_id else entry.checkout
+    return owner.treatment if owner is not None else None
+
+
 class DayForm(forms.Form):
     day = forms.DateField(
         label=_("Day"),
@@ -77,8 +89,14 @@ class LedgerEntryAdmin(ScopedAdmin, ReadOnlyAdmin):
         "recorded_by_name",
     ]
     list_filter = ["kind", "method", ("at", admin.DateFieldListFilter)]
-    search_fields = ["course__patient__full_name"]
-    list_select_related = ["course__patient", "course__treatment", "session"]
+    search_fields = ["course__patient__full_name", "checkout__patient__full_name"]
+    list_select_related = [
+        "course__patient",
+        "course__treatment",
+        "checkout__patient",
+        "checkout__treatment",
+        "session",
+    ]
     date_hierarchy = "at"
     fields = [
         "course_link",
@@ -103,14 +121,17 @@ class LedgerEntryAdmin(ScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description=_("patient"), ordering="course__patient__full_name")
     def patient(self, obj):
-        return obj.course.patient
+        return entry_patient(obj)
 
     @admin.display(description=_("treatment"))
     def treatment(self, obj):
-        return obj.course.treatment
+        return entry_treatment(obj)
 
     @admin.display(description=_("course"))
     def course_link(self, obj):
+        if obj.course_id is None:  # an online deposit paid after its times were released
+            url = reverse("admin:booking_depositcheckout_change", args=[obj.checkout_id])
+            return format_html('<a href="{}">{}</a>', url, obj.checkout)
         url = reverse("admin:booking_course_change", args=[obj.course_id])
         return format_html('<a href="{}#ledger">{}</a>', url, obj.course)
 
@@ -181,8 +202,8 @@ class LedgerEntryAdmin(ScopedAdmin, ReadOnlyAdmin):
             rows.append(
                 [
                     f"{entry.at.astimezone(zone):%Y-%m-%d %H:%M}",
-                    entry.course.patient.full_name,
-                    entry.course.treatment.name,
+                    entry_patient(entry).full_name,
+                    entry_treatment(entry).name,
                     entry.get_kind_display(),
                     LedgerEntry.Method(entry.paid_by).label if entry.paid_by else "",
                     entry.currency,
@@ -233,7 +254,7 @@ class LedgerEntryAdmin(ScopedAdmin, ReadOnlyAdmin):
 @admin.register(ReceiptSent)
 class ReceiptSentAdmin(ScopedAdmin, ReadOnlyAdmin):
     list_display = ["sent", "patient", "entry", "sent_by", "message_id"]
-    list_select_related = ["entry__course__patient", "sent_by"]
+    list_select_related = ["entry__course__patient", "entry__checkout__patient", "sent_by"]
     search_fields = ["entry__course__patient__full_name"]
     fields = ["entry", "patient", "to", "sent", "sent_by", "message_id"]
     readonly_fields = fields
@@ -247,4 +268,4 @@ class ReceiptSentAdmin(ScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description=_("patient"))
     def patient(self, obj):
-        return obj.entry.course.patient
+        return entry_patient(obj.entry)

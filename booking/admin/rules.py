@@ -48,7 +48,22 @@ class BookingRulesAdmin(SingletonAdmin):
                     "moved inside the notice, or the patient does not come. Patients read it "
                     "before they book, in their confirmation and on My appointments. Each "
                     "outcome is recorded in the course's ledger; staff can waive it with a "
-                    "reason. A change applies from now on, not to what was recorded before."
+                    "reason. A change applies from now on, not to what was recorded before. "
+                    '"The deposit is kept" (for a late cancellation or a no-show) keeps what '
+                    "the patient paid online for the course; where nothing was paid online, "
+                    "nothing is charged."
+                ),
+            },
+        ),
+        (
+            _("Online deposits"),
+            {
+                "fields": ["deposit_required"],
+                "description": _(
+                    "Each treatment says its deposit: none, a fixed amount or a part of the "
+                    "course's price. Patients pay it by card on Stripe's page, only once the "
+                    "clinic's Stripe keys are set (see the README). Without them, patients pay "
+                    "at the clinic and this does nothing."
                 ),
             },
         ),

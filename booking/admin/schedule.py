@@ -9,8 +9,10 @@ Sessions carry their practitioner's colour and initials and their status in
 words (booking/schedule_marks.py), with a key on the page. For staff who book by
 phone, the day's free gaps link to phone booking at their free start times.
 Patients' phone numbers are in the day list (and its print and CSV) for staff
-who may see patients' contact details. A time held for a waitlist offer shows as
-held until its expiry, linked to the waitlist entry for staff who see the waitlist.
+who may see patients' contact details. A held time shows as held until its expiry:
+for a waitlist offer, linked to the waitlist entry for staff who see the waitlist;
+while its patient pays an online deposit, linked to that deposit for staff who see
+the deposits.
 """
 
 from dataclasses import dataclass
@@ -89,6 +91,12 @@ def sees_waitlist(user) -> bool:
     """Whether a time held for a waitlist offer shows its patient and links to their entry:
     for staff who see the waitlist (reception); to anyone else it is just held time."""
     return user.has_perm("booking.view_waitlistentry")
+
+
+def sees_deposits(user) -> bool:
+    """Whether a time held while its patient pays an online deposit shows the patient and
+    links to the deposit: for staff who see the deposits (reception)."""
+    return user.has_perm("booking.view_depositcheckout")
 
 
 @admin.register(ScheduleEntry)
@@ -201,6 +209,7 @@ class ScheduleAdmin(ReadOnlyAdmin):
             only_practitioner=scope,
             contact=contact,
             hold_patients=sees_waitlist(request.user),
+            deposit_patients=sees_deposits(request.user),
         )
         names = [(r.practitioner_id, r.name) for r in data.rosters]
         practitioner = form.choose("practitioner", names, _("All practitioners"))
@@ -237,6 +246,7 @@ class ScheduleAdmin(ReadOnlyAdmin):
             "form": asked.form,
             "unlinked": asked.unlinked,
             "waitlist_link": sees_waitlist(request.user),
+            "deposit_link": sees_deposits(request.user),
             "statuses": status_marks(),
             "kinds": [(kind, label) for kind, label in LABELS.items() if kind != SESSION],
             "nav": {

@@ -318,6 +318,29 @@ def checkout_abandon(*, checkout: DepositCheckout, now: datetime | None = None) 
     return True
 
 
+@transaction.atomic
+def patient_holds_release(*, patient: Patient, reason: str, now: datetime) -> int:
+    """End every hold of `patient`'s checkouts (their account is closing), inside the
+    caller's transaction, in the booking lock order; each Checkout is closed at Stripe once
+    that commits (no call while rows are locked; a payment made meanwhile is refunded as
+    late). Returns how many holds ended."""
+    sessions = []
+    for checkout in DepositCheckout.objects.holding().filter(patient=patient).order_by("pk"):
+        lock([h.practitioner_id for h in held_times(checkout)], patient)
+        checkout = _locked(checkout.pk)
+        if checkout.status in (S.STARTING, S.OPEN):
+            _release(checkout, status=S.RELEASED, reason=reason, now=now)
+            sessions.append(checkout.stripe_session)
+
+    def close_at_stripe():
+        for session in filter(None, sessions):
+            with contextlib.suppress(stripe_api.ProviderError):
+                stripe_api.checkout_expire(session)
+
+    transaction.on_commit(close_at_stripe)
+    return len(sessions)
+
+
 # -- 2. the webhook ----------------------------------------------------------------------
 
 
@@ -640,5 +663,6 @@ __all__ = [
     "deposits_sweep",
     "event_handle",
     "nearest_times",
+    "patient_holds_release",
     "refund_owed",
 ]

@@ -6,11 +6,22 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Case, CharField, Q, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from education.models import Treatment
 
+from ..deposits.models import DepositCheckout
 from ..models import BookingRules, Practitioner, Session
 from ..schedule import Away, Entry, Roster, ScheduleData, day_bounds, span
 from ..schedule_marks import colours_by_practitioner
@@ -26,6 +37,7 @@ def schedule_data(
     only_practitioner: int | None = None,
     contact: bool = True,
     hold_patients: bool = True,
+    deposit_patients: bool = True,
 ) -> ScheduleData:
     """What the staff schedule of these local dates shows, in four queries whatever its size.
 
@@ -40,8 +52,11 @@ def schedule_data(
 
     Live waitlist holds are listed with the sessions (same query), as held, with the
     treatment and entry they are offered for; their patient's name only with
-    `hold_patients` (staff who see the waitlist). Session.objects leaves holds out, so
-    they are read through Session.with_holds; a released hold is nobody's and never shown.
+    `hold_patients` (staff who see the waitlist). A time held while its patient pays an
+    online deposit (booking/deposits/) has no offer: it is listed with the treatment and
+    checkout it is held for, its patient's name only with `deposit_patients` (staff who
+    see the deposits). Session.objects leaves holds out, so they are read through
+    Session.with_holds; a released hold is nobody's and never shown.
     """
     start, end = day_bounds(day_from, zone)[0], day_bounds(day_to, zone)[1]
     sessions = Session.with_holds.filter(
@@ -91,14 +106,19 @@ def schedule_data(
         for calendar in found.calendars
     ]
     phone = "patient__phone" if contact else Value("", output_field=CharField())
+    # A deposit's hold: its checkout, through the holds table (read in the same query; only
+    # for held rows with no course and no offer, as SQL's CASE and COALESCE stop at the first
+    # answer).
+    deposit = DepositCheckout.holds.through.objects.filter(session_id=OuterRef("pk"))
     entries = [
-        # in Entry's field order, to consent_to_sign; then a hold's expiry and entry
+        # in Entry's field order, to consent_to_sign; then a hold's expiry, entry and checkout
         Entry(
             *row[:5],
             span(row[3], row[4], zone),
             *row[5:13],
             held_until=_held_until(row[13], row[3], zone),
             waitlist_entry_id=row[14],
+            checkout_id=row[15],
             colour=colours.get(row[1], 0),
         )
         for row in sessions.annotate(
@@ -124,17 +144,38 @@ def schedule_data(
             "course__sessions_planned",
             "patient__full_name",
             phone,
-            # A hold has no course: its treatment is the waitlist entry's.
-            Coalesce("course__treatment_id", "offer__entry__treatment_id"),
-            Coalesce("course__treatment__name", "offer__entry__treatment__name"),
+            # A hold has no course: its treatment is the waitlist entry's, or the checkout's.
+            Coalesce(
+                "course__treatment_id",
+                "offer__entry__treatment_id",
+                Subquery(deposit.values("depositcheckout__treatment_id")[:1]),
+                output_field=IntegerField(),
+            ),
+            Coalesce(
+                "course__treatment__name",
+                "offer__entry__treatment__name",
+                Subquery(deposit.values("depositcheckout__treatment__name")[:1]),
+                output_field=CharField(),
+            ),
             "consent_to_sign",
             "held_until",
             "offer__entry_id",
+            Case(
+                When(
+                    status=Session.Status.HELD,
+                    offer__isnull=True,
+                    then=Subquery(deposit.values("depositcheckout_id")[:1]),
+                ),
+                default=None,
+                output_field=IntegerField(),
+            ),
         )
     ]
-    if not hold_patients:
-        entries = [replace(e, patient="", phone="") if e.is_hold else e for e in entries]
-    treatments.update((e.treatment_id, e.treatment) for e in entries)
+    hidden = {"waitlist": not hold_patients, "deposit": not deposit_patients}
+    entries = [
+        replace(e, patient="", phone="") if e.is_hold and hidden[e.held_for] else e for e in entries
+    ]
+    treatments.update((e.treatment_id, e.treatment) for e in entries if e.treatment_id)
     return ScheduleData(
         rosters, entries, found.closed, sorted(treatments.items(), key=lambda t: (t[1], t[0]))
     )

@@ -130,7 +130,7 @@ def check_free(
         if held is not None:
             raise SlotTaken(
                 gettext(
-                    "That time is held for a patient on the waitlist until %(time)s. "
+                    "That time is held for another patient until %(time)s. "
                     "Here are the nearest free times."
                 )
                 % {"time": f"{held.held_until.astimezone(selectors.clinic_zone()):%H:%M}"},

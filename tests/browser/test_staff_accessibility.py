@@ -245,6 +245,36 @@ def demo(transactional_db):
     )
     payment = ledger.payment_record(course=owing, amount="10", method="cash", by=None)
     ReceiptSent.objects.create(entry=payment, to=owing.patient.user.email, sent_at=now)
+    # An online deposit paid after its times were released (the demo has no Stripe keys):
+    # the deposits' list and page, its Stripe event, and the takings' online line.
+    from booking.deposits.models import DepositCheckout, PaymentEvent
+    from booking.ledger.models import LedgerEntry
+
+    checkout = DepositCheckout.objects.create(
+        patient=owing.patient,
+        treatment=owing.treatment,
+        key="axe-deposit",
+        amount="50.00",
+        currency=owing.currency,
+        expires_at=now,
+        status=DepositCheckout.Status.LATE,
+        stripe_session="cs_test_axe",
+        payment_intent="pi_test_axe",
+    )
+    PaymentEvent.objects.create(
+        event_id="evt_test_axe",
+        type="checkout.session.completed",
+        checkout=checkout,
+        received_at=now,
+    )
+    ledger.online_money(
+        kind=LedgerEntry.Kind.PAYMENT,
+        amount=checkout.amount,
+        ref="pi_test_axe",
+        reason="Deposit paid online after the times were released",
+        now=now,
+        checkout=checkout,
+    )
 
 
 def walk(page, walked: Walk, login, origin: str) -> None:
@@ -318,6 +348,9 @@ def test_every_staff_page_passes_axe_for_every_role(page, live_server, demo):
         "booking.ledgerentry ledgerentry_takings",
         "booking.ledgerentry ledgerentry_outstanding",
         "booking.receiptsent list",
+        "booking.depositcheckout list",  # online deposits (booking/admin/deposits.py)
+        "booking.depositcheckout change",
+        "booking.paymentevent list",
     }
     assert named <= set(walked.checked["reception"]), walked.checked["reception"]
     checked = sum(len(names) for names in walked.checked.values())

@@ -143,15 +143,19 @@ def test_the_demo_is_a_clinic_on_a_normal_day_that_keeps_every_rule_and_sends_no
     assert Session.objects.count() == sessions.count()
 
 
-def test_the_demos_money_through_the_services_and_once():
+def test_the_demos_money_through_the_services_and_once(settings):
     """A course paid in full, one part paid by card, a late-cancellation fee, one waived with
     a reason, the no-show counted as used, a refund after a cancelled session, a voucher;
-    the policy in the booking rules; a second run adds no entry (the ledger is append-only)."""
+    the policy in the booking rules; microneedling's £50 deposit, online only with Stripe's
+    keys; a second run adds no entry (the ledger is append-only) and keeps what staff set."""
     from decimal import Decimal
 
+    from booking.deposits.services import deposit_terms
     from booking.ledger.models import LedgerEntry
     from booking.ledger.selectors import course_account
     from booking.models import BookingRules, Course
+    from clinic.money import treatment_course_price
+    from education.models import Treatment
 
     K = LedgerEntry.Kind
     call_command("seed_demo", "--quiet-logins")
@@ -179,6 +183,18 @@ def test_the_demos_money_through_the_services_and_once():
     refund = entries("demo-refunded", kind=K.REFUND).get()
     assert refund.amount == Decimal(160) and account("demo-refunded").due == 0
     assert entries("demo-busy-0", kind=K.PAYMENT, method="voucher").exists()
+    # The deposit: without keys (`make run`) patients pay at the clinic; with them, £50 is
+    # offered online (not required: the booking rules' default).
+    microneedling = Treatment.objects.get(slug="microneedling")
+    assert (microneedling.deposit, microneedling.deposit_value) == ("fixed", Decimal("50.00"))
+    price = treatment_course_price(microneedling)
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_WEBHOOK_SECRET = ""
+    assert deposit_terms(microneedling, price) is None
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_x", "whsec_x"
+    terms = deposit_terms(microneedling, price)
+    assert (terms.amount, terms.required) == (Decimal("50.00"), False)
+    Treatment.objects.filter(pk=microneedling.pk).update(deposit_value=Decimal("40.00"))
     before = list(LedgerEntry.objects.values_list("pk", flat=True))
     call_command("seed_demo", "--quiet-logins")
     assert list(LedgerEntry.objects.values_list("pk", flat=True)) == before
+    assert Treatment.objects.get(pk=microneedling.pk).deposit_value == Decimal("40.00")

@@ -95,7 +95,7 @@ def test_every_status_has_its_word_and_a_symbol_in_the_models_order():
         "Attended",
         "No-show",
         "Cancelled",
-        "Held",
+        "Held",  # for a waitlist offer, or while a deposit is paid (the schedule says which)
     ]
     assert all(m.symbol for m in marks)
     assert set(SYMBOLS) <= set(Session.Status)  # no line for a status that is gone

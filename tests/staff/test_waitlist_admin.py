@@ -270,7 +270,7 @@ def test_the_schedule_shows_a_held_time_as_held_with_no_more_queries(
     assert any("Bo Booked" in text(div) for div in find(html, "div", "session--booked"))
     free = [text(td, "openings") for td in find(html, "td", "block--free")]
     assert free[0].startswith("Free 09:00–10:00") and free[1].startswith("Free 11:15–14:00")
-    assert "◔ Held " in text(next(find(html, "section", "schedule-key")))
+    assert "◔ Held" in text(next(find(html, "section", "schedule-key")))
     csv = client.get(reverse("admin:booking_schedule_csv"), {"date": "2026-06-03"})
     assert "Ann Waiting" in csv.content.decode()
     assert "Held for a waitlist offer until 10:00 Mon 1 Jun" in csv.content.decode()

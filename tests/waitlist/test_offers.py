@@ -157,7 +157,7 @@ def test_reception_is_told_the_time_is_held_and_until_when(booked, treatment, pr
     waitlist.waitlist_sweep(now=NOW)
     with pytest.raises(services.SlotTaken) as refused:
         book(PatientFactory(), treatment, practitioner, [at(6, 3, 10)], now=NOW)
-    assert "held for a patient on the waitlist until 10:00" in refused.value.message
+    assert "held for another patient until 10:00" in refused.value.message
     assert refused.value.alternatives and at(6, 3, 10) not in [
         s.start for s in refused.value.alternatives
     ]
