@@ -99,14 +99,16 @@ def _too_soon(first_start: datetime, now: datetime, rules: BookingRules) -> bool
     return now + HOLD > first_start - rules.min_notice
 
 
-def _release(checkout: DepositCheckout, *, status: str, reason: str, now: datetime) -> None:
+def _release(
+    checkout: DepositCheckout, *, status: str, reason: str, now: datetime, free: bool = True
+) -> None:
     """End a checkout's hold (the caller holds its row lock): the held times are cancelled
-    and handed to the waitlist as freed time."""
+    and (`free`) handed to the waitlist as freed time."""
     holds = list(held_times(checkout).filter(status=Session.Status.HELD))
     Session.with_holds.filter(pk__in=[h.pk for h in holds]).update(
         status=Session.Status.CANCELLED, cancelled_at=now, updated_at=now
     )
-    if status == S.RELEASED:
+    if status == S.RELEASED and free:
         for hold in holds:
             waitlist_hooks.time_freed(
                 practitioner_id=hold.practitioner_id,
@@ -312,9 +314,39 @@ def checkout_abandon(*, checkout: DepositCheckout, now: datetime | None = None) 
             return False
         _release(checkout, status=S.RELEASED, reason="Let go by the patient.", now=now)
     if checkout.stripe_session:
-        # Logged by stripe_api if it fails; Stripe expires it at expires_at anyway.
-        with contextlib.suppress(stripe_api.ProviderError):
-            stripe_api.checkout_expire(checkout.stripe_session)
+        _expire_at_stripe(checkout.stripe_session)
+    return True
+
+
+def _expire_at_stripe(session_id: str) -> None:
+    # Logged by stripe_api if it fails; Stripe expires it at expires_at anyway.
+    with contextlib.suppress(stripe_api.ProviderError):
+        stripe_api.checkout_expire(session_id)
+
+
+def checkout_replaced(*, patient: Patient, key: str, now: datetime | None = None) -> bool:
+    """The patient books to pay at the clinic instead, from the same confirm step (back
+    from Stripe's page): the checkout still holding the times, if any, ends, inside the
+    caller's transaction, which books the course on those times (so they are not handed
+    to the waitlist), and Stripe's page is closed once that commits. One query when there
+    is none."""
+    now = now or timezone.now()
+    found = DepositCheckout.objects.holding().filter(patient=patient, key=key).first()
+    if found is None:
+        return False
+    lock([h.practitioner_id for h in held_times(found)], patient)  # the lock order
+    checkout = _locked(found.pk)
+    if checkout.status not in (S.STARTING, S.OPEN):
+        return False
+    _release(
+        checkout,
+        status=S.RELEASED,
+        reason="Booked to pay at the clinic instead.",
+        now=now,
+        free=False,
+    )
+    if checkout.stripe_session:
+        transaction.on_commit(lambda: _expire_at_stripe(checkout.stripe_session))
     return True
 
 
@@ -438,23 +470,27 @@ def _refund_seen(obj, now: datetime) -> str:
         return "ignored"
     checkout = _locked(checkout.pk)
     entry = LedgerEntry.objects.filter(provider_ref=obj["id"]).first()
-    if obj.get("status") in ("failed", "canceled"):
-        if entry is not None and not LedgerEntry.objects.filter(refers_to=entry).exists():
-            ledger.online_refund_failed(entry=entry, now=now)
-            return "refund failed"
-        return "ignored"
-    if entry is not None:
+    failed = obj.get("status") in ("failed", "canceled")
+    if entry is not None and not failed:
         return "already recorded"
-    ledger.online_money(
-        kind=K.REFUND,
-        amount=from_minor_units(obj.get("amount") or 0, checkout.currency),
-        ref=obj["id"],
-        reason=gettext("Deposit refunded online"),
-        now=now,
-        course=checkout.course,
-        checkout=None if checkout.course_id else checkout,
-    )
-    return "refund recorded"
+    if entry is None:
+        # Its failure may be the first word of a refund (the events come in any order):
+        # recorded, then corrected, so a later refund.created finds it and adds nothing.
+        entry = ledger.online_money(
+            kind=K.REFUND,
+            amount=from_minor_units(obj.get("amount") or 0, checkout.currency),
+            ref=obj["id"],
+            reason=gettext("Deposit refunded online"),
+            now=now,
+            course=checkout.course,
+            checkout=None if checkout.course_id else checkout,
+        )
+        if not failed:
+            return "refund recorded"
+    if entry is not None and not LedgerEntry.objects.filter(refers_to=entry).exists():
+        ledger.online_refund_failed(entry=entry, now=now)
+        return "refund failed"
+    return "ignored"
 
 
 HANDLED = {
@@ -532,7 +568,9 @@ def refund_owed(*, checkout: DepositCheckout, now: datetime | None = None) -> De
     """Refund through Stripe what is owed back online on this checkout (its course, or a
     late payment), once: the checkout's row stays locked through the call, and Stripe's
     idempotency key is the checkout's refund count, so a repeat cannot refund twice.
-    Returns the amount refunded, or None when Stripe failed (the sweep tries again)."""
+    Returns the amount refunded, or None when Stripe failed (the sweep tries again).
+    A late payment's patient is emailed once it is refunded: by us, or already (Stripe
+    reported the refund first, or staff made it in Stripe's dashboard)."""
     now = now or timezone.now()
     with transaction.atomic():
         checkout = (
@@ -540,49 +578,56 @@ def refund_owed(*, checkout: DepositCheckout, now: datetime | None = None) -> De
             .select_related("course")
             .get(pk=checkout.pk)
         )
-        owed = _owed_online(checkout) if checkout.payment_intent else ZERO
-        if owed <= 0:
-            if checkout.refund_due_since is not None or checkout.status == S.LATE:
-                checkout.refund_due_since = None
-                if checkout.status == S.LATE:
-                    checkout.status = S.REFUNDED
-                checkout.save(update_fields=["refund_due_since", "status", "updated_at"])
-            return ZERO
-        done = LedgerEntry.objects.filter(
-            Q(course=checkout.course) if checkout.course_id else Q(checkout=checkout),
-            kind=K.REFUND,
-            method=LedgerEntry.Method.ONLINE,
-        ).count()
-        try:
-            refund = stripe_api.refund_create(
-                payment_intent=checkout.payment_intent,
-                amount=minor_units(owed, checkout.currency),
-                key=f"checkout/{checkout.pk}/refund/{done + 1}",
-            )
-        except stripe_api.ProviderError:
-            if checkout.refund_due_since is None:
-                checkout.refund_due_since = now
-                checkout.save(update_fields=["refund_due_since", "updated_at"])
-            return None
-        ledger.online_money(
-            kind=K.REFUND,
-            amount=from_minor_units(refund.amount, checkout.currency),
-            ref=refund.id,
-            reason=gettext("Deposit paid after the times were released, refunded in full")
-            if checkout.status == S.LATE
-            else gettext("Deposit refunded online after a cancellation"),
-            now=now,
-            course=checkout.course,
-            checkout=None if checkout.course_id else checkout,
-        )
         late = checkout.status == S.LATE
-        checkout.refund_due_since = None
-        if late:
-            checkout.status = S.REFUNDED
-        checkout.save(update_fields=["refund_due_since", "status", "updated_at"])
-    logger.info("deposit refunded", extra={"checkout_id": checkout.pk})
-    if late:
+        owed = _owed_online(checkout) if checkout.payment_intent else ZERO
+        if owed > 0:
+            owed = _refund(checkout, owed, now)
+        elif checkout.refund_due_since is not None or late:
+            checkout.refund_due_since = None
+            if late:
+                checkout.status = S.REFUNDED
+            checkout.save(update_fields=["refund_due_since", "status", "updated_at"])
+    if owed:
+        logger.info("deposit refunded", extra={"checkout_id": checkout.pk})
+    if late and owed is not None:
         transaction.on_commit(lambda: _tell_late(checkout.pk, now))
+    return owed
+
+
+def _refund(checkout: DepositCheckout, owed: Decimal, now: datetime) -> Decimal | None:
+    """Give `owed` back through Stripe and record it (the caller holds the checkout's row
+    lock); None when Stripe fails (refund_due_since set: the sweep tries again)."""
+    done = LedgerEntry.objects.filter(
+        Q(course=checkout.course) if checkout.course_id else Q(checkout=checkout),
+        kind=K.REFUND,
+        method=LedgerEntry.Method.ONLINE,
+    ).count()
+    try:
+        refund = stripe_api.refund_create(
+            payment_intent=checkout.payment_intent,
+            amount=minor_units(owed, checkout.currency),
+            key=f"checkout/{checkout.pk}/refund/{done + 1}",
+        )
+    except stripe_api.ProviderError:
+        if checkout.refund_due_since is None:
+            checkout.refund_due_since = now
+            checkout.save(update_fields=["refund_due_since", "updated_at"])
+        return None
+    ledger.online_money(
+        kind=K.REFUND,
+        amount=from_minor_units(refund.amount, checkout.currency),
+        ref=refund.id,
+        reason=gettext("Deposit paid after the times were released, refunded in full")
+        if checkout.status == S.LATE
+        else gettext("Deposit refunded online after a cancellation"),
+        now=now,
+        course=checkout.course,
+        checkout=None if checkout.course_id else checkout,
+    )
+    checkout.refund_due_since = None
+    if checkout.status == S.LATE:
+        checkout.status = S.REFUNDED
+    checkout.save(update_fields=["refund_due_since", "status", "updated_at"])
     return owed
 
 
@@ -635,6 +680,7 @@ __all__ = [
     "DepositTerms",
     "PaymentUnavailable",
     "checkout_abandon",
+    "checkout_replaced",
     "checkout_start",
     "deposit_terms",
     "deposits_sweep",
