@@ -23,6 +23,7 @@ Lock order everywhere: practitioners, patient (services.checks.lock), then the c
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -99,16 +100,14 @@ def _too_soon(first_start: datetime, now: datetime, rules: BookingRules) -> bool
     return now + HOLD > first_start - rules.min_notice
 
 
-def _release(
-    checkout: DepositCheckout, *, status: str, reason: str, now: datetime, free: bool = True
-) -> None:
+def _release(checkout: DepositCheckout, *, status: str, reason: str, now: datetime) -> None:
     """End a checkout's hold (the caller holds its row lock): the held times are cancelled
-    and (`free`) handed to the waitlist as freed time."""
+    and handed to the waitlist as freed time."""
     holds = list(held_times(checkout).filter(status=Session.Status.HELD))
     Session.with_holds.filter(pk__in=[h.pk for h in holds]).update(
         status=Session.Status.CANCELLED, cancelled_at=now, updated_at=now
     )
-    if status == S.RELEASED and free:
+    if status == S.RELEASED:
         for hold in holds:
             waitlist_hooks.time_freed(
                 practitioner_id=hold.practitioner_id,
@@ -151,13 +150,17 @@ def _hold(
     answers_version: int | None,
     consent: ConsentText | None,
     now: datetime,
-) -> DepositCheckout:
-    """The course's rules checked and its times held, under the booking locks."""
+) -> tuple[DepositCheckout, bool]:
+    """The course's rules checked and its times held, under the booking locks: (the
+    checkout, True); or (the checkout a click just before made with this key, False)."""
     rules = BookingRules.current()
     if not slots:
         raise BookingError(gettext("Choose a time for the first session."))
     slots = [slot_for(s.start, treatment, s.practitioner_id) for s in slots]
     lock([s.practitioner_id for s in slots], patient)
+    earlier = DepositCheckout.objects.filter(key=key).first()
+    if earlier is not None:
+        return earlier, False  # a second click, just behind the first: its times are held
     checked = course_checks(
         patient=patient,
         treatment=treatment,
@@ -227,7 +230,7 @@ def _hold(
     DepositCheckout.holds.through.objects.bulk_create(
         [DepositCheckout.holds.through(depositcheckout=checkout, session=h) for h in holds]
     )
-    return checkout
+    return checkout, True
 
 
 def checkout_start(
@@ -249,20 +252,22 @@ def checkout_start(
     BookingError / SlotTaken as course_book would, or PaymentUnavailable when Stripe
     fails (the hold released, nothing kept)."""
     now = now or timezone.now()
-    existing = DepositCheckout.objects.filter(key=key).first()
-    if existing is not None:
-        return existing  # a second click: the caller looks at its state
-    checkout = _hold(
-        patient=patient,
-        treatment=treatment,
-        slots=slots,
-        key=key,
-        answers=answers or {},
-        answers_for=answers_for,
-        answers_version=answers_version,
-        consent=consent,
-        now=now,
-    )
+    checkout = DepositCheckout.objects.filter(key=key).first()
+    created = False
+    if checkout is None:
+        checkout, created = _hold(
+            patient=patient,
+            treatment=treatment,
+            slots=slots,
+            key=key,
+            answers=answers or {},
+            answers_for=answers_for,
+            answers_version=answers_version,
+            consent=consent,
+            now=now,
+        )
+    if not created:
+        return _again(checkout, treatment=treatment, slots=slots, now=now)
     sessions = len(slots)
     try:
         stripe_session = stripe_api.checkout_create(
@@ -303,6 +308,30 @@ def checkout_start(
     return checkout
 
 
+def _same_course(checkout: DepositCheckout, treatment: Treatment, slots: list[Slot]) -> bool:
+    held = sorted((h.start, h.practitioner_id) for h in held_times(checkout))
+    return checkout.treatment_id == treatment.pk and held == sorted(
+        (s.start, s.practitioner_id) for s in slots
+    )
+
+
+def _again(
+    checkout: DepositCheckout, *, treatment: Treatment, slots: list[Slot], now: datetime
+) -> DepositCheckout:
+    """The confirm step posted again with the same key: the checkout the first post made,
+    once Stripe has answered it (a double click), for the caller to look at its state. If
+    the patient has changed the course since (back from Stripe's page), its times are let
+    go: the caller starts afresh with a new key."""
+    deadline = time.monotonic() + 2 * settings.STRIPE_TIMEOUT_SECONDS + 1
+    while checkout.status == S.STARTING and time.monotonic() < deadline:
+        time.sleep(0.1)
+        checkout.refresh_from_db()
+    if checkout.status in (S.STARTING, S.OPEN) and not _same_course(checkout, treatment, slots):
+        checkout_abandon(checkout=checkout, now=now)
+        checkout.refresh_from_db()
+    return checkout
+
+
 def checkout_abandon(*, checkout: DepositCheckout, now: datetime | None = None) -> bool:
     """The patient lets the times go from the page Stripe sends them back to: the hold
     ends at once and the Checkout is closed at Stripe (if that fails, it expires by
@@ -326,10 +355,9 @@ def _expire_at_stripe(session_id: str) -> None:
 
 def checkout_replaced(*, patient: Patient, key: str, now: datetime | None = None) -> bool:
     """The patient books to pay at the clinic instead, from the same confirm step (back
-    from Stripe's page): the checkout still holding the times, if any, ends, inside the
-    caller's transaction, which books the course on those times (so they are not handed
-    to the waitlist), and Stripe's page is closed once that commits. One query when there
-    is none."""
+    from Stripe's page): the checkout still holding the times, if any, ends inside the
+    caller's transaction, which books the course (on those times, or others), and Stripe's
+    page is closed once that commits. One query when there is none."""
     now = now or timezone.now()
     found = DepositCheckout.objects.holding().filter(patient=patient, key=key).first()
     if found is None:
@@ -338,13 +366,9 @@ def checkout_replaced(*, patient: Patient, key: str, now: datetime | None = None
     checkout = _locked(found.pk)
     if checkout.status not in (S.STARTING, S.OPEN):
         return False
-    _release(
-        checkout,
-        status=S.RELEASED,
-        reason="Booked to pay at the clinic instead.",
-        now=now,
-        free=False,
-    )
+    # Handed to the waitlist too, in case the course is now at other times (its matching
+    # offers only what is really free once this commits).
+    _release(checkout, status=S.RELEASED, reason="Booked to pay at the clinic instead.", now=now)
     if checkout.stripe_session:
         transaction.on_commit(lambda: _expire_at_stripe(checkout.stripe_session))
     return True

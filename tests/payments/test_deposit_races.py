@@ -158,3 +158,19 @@ def test_the_cancellation_refund_racing_its_refund_webhook_records_it_once(
     assert len(fake_stripe.refunds) == 1
     checkout.refresh_from_db()
     assert checkout.refund_due_since is None
+
+
+def test_a_double_click_on_pay_opens_one_payment_page(fake_stripe, clinic):
+    """Two posts of the confirm step with the same key at once: the second waits for the
+    first's payment page and is sent to it, rather than finding its own times held."""
+    treatment, practitioner = clinic
+    patient = PatientFactory()
+    results, errors = race(
+        [lambda: start(patient, treatment, practitioner, key="journey-1", now=NOW)] * 2
+    )
+    assert errors == [], errors
+    first, second = results
+    assert first.pk == second.pk and first.status == second.status == S.OPEN
+    assert first.url == second.url and first.url.startswith(fake_stripe.checkout_origin)
+    assert len(fake_stripe.sessions) == 1 and DepositCheckout.objects.count() == 1
+    assert Session.with_holds.held().count() == 3

@@ -673,6 +673,25 @@ def test_without_the_keys_the_confirm_step_is_as_before(at_confirm, settings):
     assert not DepositCheckout.objects.exists()
 
 
+def test_confirming_again_with_other_times_lets_the_first_ones_go(
+    now, fake_stripe, opened, patient, priced, practitioner
+):
+    """Back from Stripe's page, the patient changes the sessions and confirms again (the
+    journey's key unchanged): not sent to pay for the old times. Those are let go, and the
+    confirm step starts afresh with a new key (booking/views/journey/confirm.py)."""
+    other = [s + timedelta(hours=2) for s in STARTS]
+    again = start(patient, priced, practitioner, other)
+    assert again.pk == opened.pk and again.status == S.RELEASED
+    assert fake_stripe.sessions[opened.stripe_session]["status"] == "expired"
+    assert not Session.with_holds.held().exists()
+    fresh = start(patient, priced, practitioner, other, key="journey-2")
+    assert fresh.status == S.OPEN and fresh.url != opened.url
+    assert sorted(h.start for h in Session.with_holds.held()) == other
+    # The same times again: the same payment page.
+    assert start(patient, priced, practitioner, other, key="journey-2").url == fresh.url
+    assert len(fake_stripe.sessions) == 2
+
+
 def test_another_patients_deposit_page_is_not_found(client, fake_stripe, opened):
     url = reverse("booking:deposit_status", args=[opened.pk])
     let_go = reverse("booking:deposit_abandon", args=[opened.pk])
@@ -750,7 +769,6 @@ def test_back_from_stripe_the_patient_may_still_choose_to_pay_at_the_clinic(
     assert sorted(s.start for s in course.sessions.all()) == held
     checkout.refresh_from_db()
     assert checkout.status == S.RELEASED and not Session.with_holds.held().exists()
-    assert not FreedTime.objects.exists()  # the course has them: not offered to the waitlist
     # Stripe's page is closed, and its expiry changes nothing.
     assert fake_stripe.sessions[checkout.stripe_session]["status"] == "expired"
     expired = fake_stripe.events[-1]
