@@ -378,12 +378,20 @@ def checkout_replaced(*, patient: Patient, key: str, now: datetime | None = None
 
 
 def _checkout_of(obj) -> DepositCheckout | None:
-    """The checkout a Checkout Session object is about (our reference, or its id)."""
-    reference = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("checkout")
-    query = Q(stripe_session=obj.get("id"))
-    if reference and str(reference).isdigit():
-        query |= Q(pk=int(reference))
-    return DepositCheckout.objects.filter(query).first()
+    """The checkout a Checkout Session object is about: by its id; or, for a checkout that
+    never learnt it (Stripe's answer lost), by our reference, given both ways we send it.
+    The clinic's Stripe account may take other payments (a shop, say) whose sessions carry
+    references of their own: those are not ours, whatever their numbers."""
+    session_id = obj.get("id")
+    found = (
+        DepositCheckout.objects.filter(stripe_session=session_id).first() if session_id else None
+    )
+    if found is not None:
+        return found
+    reference = str(obj.get("client_reference_id") or "")
+    if not reference.isdigit() or (obj.get("metadata") or {}).get("checkout") != reference:
+        return None
+    return DepositCheckout.objects.filter(pk=int(reference), stripe_session__isnull=True).first()
 
 
 def _slots(holds) -> list[Slot]:

@@ -301,6 +301,51 @@ def test_a_failed_refund_reported_before_the_refund_is_recorded_counts_as_failed
     ]
 
 
+def test_another_payment_on_the_clinics_stripe_account_is_not_ours(client, fake_stripe, opened):
+    """A shop on the same Stripe account: its sessions carry references of their own, which
+    may look like our checkouts' numbers. Neither booked nor refunded."""
+    foreign = {
+        **fake_stripe.sessions[opened.stripe_session],
+        "id": "cs_test_shop_order_1",
+        "client_reference_id": str(opened.pk),
+        "metadata": {"order": str(opened.pk)},
+        "payment_intent": "pi_shop_order_1",
+        "payment_status": "paid",
+        "status": "complete",
+    }
+    for kind in ("checkout.session.completed", "checkout.session.expired"):
+        event = fake_stripe.event(kind, foreign)
+        assert post_event(client, fake_stripe, event).json()["result"] == "unknown checkout"
+    opened.refresh_from_db()
+    assert opened.status == S.OPEN and not opened.payment_intent
+    assert not LedgerEntry.objects.exists() and refund_calls(fake_stripe) == []
+
+
+def test_a_checkout_whose_answer_was_lost_and_paid_anyway_is_refunded(
+    client,
+    settings,
+    now,
+    fake_stripe,
+    patient,
+    priced,
+    practitioner,
+    django_capture_on_commit_callbacks,
+):
+    settings.STRIPE_TIMEOUT_SECONDS = 0.3
+    fake_stripe.fail_next("timeout", times=2)  # Stripe made the session; we never heard
+    with pytest.raises(deposits.PaymentUnavailable):
+        start(patient, priced, practitioner)
+    checkout = DepositCheckout.objects.get()
+    assert checkout.status == S.RELEASED and checkout.stripe_session is None
+    (session_id,) = fake_stripe.sessions
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post_event(client, fake_stripe, fake_stripe.pay(session_id))
+    assert answer.json()["result"] == "late"
+    checkout.refresh_from_db()
+    assert checkout.status == S.REFUNDED and len(fake_stripe.refunds) == 1
+    assert not Course.objects.exists()
+
+
 # -- 3. forged events ------------------------------------------------------------------
 
 
