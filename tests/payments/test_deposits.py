@@ -133,6 +133,9 @@ def test_a_paid_checkout_books_the_course_once(client, fake_stripe, opened):
     assert not Reminder.objects.exists() and not LedgerEntry.objects.exists()
     (create,) = fake_stripe.calls
     assert create.params["client_reference_id"] == str(checkout.pk)
+    assert create.params["metadata"] == {"checkout": str(checkout.pk)}
+    assert create.params["payment_method_types"] == ["card"]
+    assert "customer_email" not in create.params  # nothing about the patient goes to Stripe
     assert create.params["line_items"][0]["price_data"]["unit_amount"] == "5000"
     assert int(create.params["expires_at"]) == int(checkout.expires_at.timestamp())
     event = fake_stripe.pay(checkout.stripe_session)
