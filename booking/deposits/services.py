@@ -23,6 +23,7 @@ Lock order everywhere: practitioners, patient (services.checks.lock), then the c
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -149,13 +150,17 @@ def _hold(
     answers_version: int | None,
     consent: ConsentText | None,
     now: datetime,
-) -> DepositCheckout:
-    """The course's rules checked and its times held, under the booking locks."""
+) -> tuple[DepositCheckout, bool]:
+    """The course's rules checked and its times held, under the booking locks: (the
+    checkout, True); or (the checkout a click just before made with this key, False)."""
     rules = BookingRules.current()
     if not slots:
         raise BookingError(gettext("Choose a time for the first session."))
     slots = [slot_for(s.start, treatment, s.practitioner_id) for s in slots]
     lock([s.practitioner_id for s in slots], patient)
+    earlier = DepositCheckout.objects.filter(key=key).first()
+    if earlier is not None:
+        return earlier, False  # a second click, just behind the first: its times are held
     checked = course_checks(
         patient=patient,
         treatment=treatment,
@@ -225,7 +230,7 @@ def _hold(
     DepositCheckout.holds.through.objects.bulk_create(
         [DepositCheckout.holds.through(depositcheckout=checkout, session=h) for h in holds]
     )
-    return checkout
+    return checkout, True
 
 
 def checkout_start(
@@ -247,20 +252,22 @@ def checkout_start(
     BookingError / SlotTaken as course_book would, or PaymentUnavailable when Stripe
     fails (the hold released, nothing kept)."""
     now = now or timezone.now()
-    existing = DepositCheckout.objects.filter(key=key).first()
-    if existing is not None:
-        return existing  # a second click: the caller looks at its state
-    checkout = _hold(
-        patient=patient,
-        treatment=treatment,
-        slots=slots,
-        key=key,
-        answers=answers or {},
-        answers_for=answers_for,
-        answers_version=answers_version,
-        consent=consent,
-        now=now,
-    )
+    checkout = DepositCheckout.objects.filter(key=key).first()
+    created = False
+    if checkout is None:
+        checkout, created = _hold(
+            patient=patient,
+            treatment=treatment,
+            slots=slots,
+            key=key,
+            answers=answers or {},
+            answers_for=answers_for,
+            answers_version=answers_version,
+            consent=consent,
+            now=now,
+        )
+    if not created:
+        return _again(checkout, treatment=treatment, slots=slots, now=now)
     sessions = len(slots)
     try:
         stripe_session = stripe_api.checkout_create(
@@ -301,6 +308,30 @@ def checkout_start(
     return checkout
 
 
+def _same_course(checkout: DepositCheckout, treatment: Treatment, slots: list[Slot]) -> bool:
+    held = sorted((h.start, h.practitioner_id) for h in held_times(checkout))
+    return checkout.treatment_id == treatment.pk and held == sorted(
+        (s.start, s.practitioner_id) for s in slots
+    )
+
+
+def _again(
+    checkout: DepositCheckout, *, treatment: Treatment, slots: list[Slot], now: datetime
+) -> DepositCheckout:
+    """The confirm step posted again with the same key: the checkout the first post made,
+    once Stripe has answered it (a double click), for the caller to look at its state. If
+    the patient has changed the course since (back from Stripe's page), its times are let
+    go: the caller starts afresh with a new key."""
+    deadline = time.monotonic() + 2 * settings.STRIPE_TIMEOUT_SECONDS + 1
+    while checkout.status == S.STARTING and time.monotonic() < deadline:
+        time.sleep(0.1)
+        checkout.refresh_from_db()
+    if checkout.status in (S.STARTING, S.OPEN) and not _same_course(checkout, treatment, slots):
+        checkout_abandon(checkout=checkout, now=now)
+        checkout.refresh_from_db()
+    return checkout
+
+
 def checkout_abandon(*, checkout: DepositCheckout, now: datetime | None = None) -> bool:
     """The patient lets the times go from the page Stripe sends them back to: the hold
     ends at once and the Checkout is closed at Stripe (if that fails, it expires by
@@ -312,9 +343,34 @@ def checkout_abandon(*, checkout: DepositCheckout, now: datetime | None = None) 
             return False
         _release(checkout, status=S.RELEASED, reason="Let go by the patient.", now=now)
     if checkout.stripe_session:
-        # Logged by stripe_api if it fails; Stripe expires it at expires_at anyway.
-        with contextlib.suppress(stripe_api.ProviderError):
-            stripe_api.checkout_expire(checkout.stripe_session)
+        _expire_at_stripe(checkout.stripe_session)
+    return True
+
+
+def _expire_at_stripe(session_id: str) -> None:
+    # Logged by stripe_api if it fails; Stripe expires it at expires_at anyway.
+    with contextlib.suppress(stripe_api.ProviderError):
+        stripe_api.checkout_expire(session_id)
+
+
+def checkout_replaced(*, patient: Patient, key: str, now: datetime | None = None) -> bool:
+    """The patient books to pay at the clinic instead, from the same confirm step (back
+    from Stripe's page): the checkout still holding the times, if any, ends inside the
+    caller's transaction, which books the course (on those times, or others), and Stripe's
+    page is closed once that commits. One query when there is none."""
+    now = now or timezone.now()
+    found = DepositCheckout.objects.holding().filter(patient=patient, key=key).first()
+    if found is None:
+        return False
+    lock([h.practitioner_id for h in held_times(found)], patient)  # the lock order
+    checkout = _locked(found.pk)
+    if checkout.status not in (S.STARTING, S.OPEN):
+        return False
+    # Handed to the waitlist too, in case the course is now at other times (its matching
+    # offers only what is really free once this commits).
+    _release(checkout, status=S.RELEASED, reason="Booked to pay at the clinic instead.", now=now)
+    if checkout.stripe_session:
+        transaction.on_commit(lambda: _expire_at_stripe(checkout.stripe_session))
     return True
 
 
@@ -345,12 +401,20 @@ def patient_holds_release(*, patient: Patient, reason: str, now: datetime) -> in
 
 
 def _checkout_of(obj) -> DepositCheckout | None:
-    """The checkout a Checkout Session object is about (our reference, or its id)."""
-    reference = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("checkout")
-    query = Q(stripe_session=obj.get("id"))
-    if reference and str(reference).isdigit():
-        query |= Q(pk=int(reference))
-    return DepositCheckout.objects.filter(query).first()
+    """The checkout a Checkout Session object is about: by its id; or, for a checkout that
+    never learnt it (Stripe's answer lost), by our reference, given both ways we send it.
+    The clinic's Stripe account may take other payments (a shop, say) whose sessions carry
+    references of their own: those are not ours, whatever their numbers."""
+    session_id = obj.get("id")
+    found = (
+        DepositCheckout.objects.filter(stripe_session=session_id).first() if session_id else None
+    )
+    if found is not None:
+        return found
+    reference = str(obj.get("client_reference_id") or "")
+    if not reference.isdigit() or (obj.get("metadata") or {}).get("checkout") != reference:
+        return None
+    return DepositCheckout.objects.filter(pk=int(reference), stripe_session__isnull=True).first()
 
 
 def _slots(holds) -> list[Slot]:
@@ -461,23 +525,27 @@ def _refund_seen(obj, now: datetime) -> str:
         return "ignored"
     checkout = _locked(checkout.pk)
     entry = LedgerEntry.objects.filter(provider_ref=obj["id"]).first()
-    if obj.get("status") in ("failed", "canceled"):
-        if entry is not None and not LedgerEntry.objects.filter(refers_to=entry).exists():
-            ledger.online_refund_failed(entry=entry, now=now)
-            return "refund failed"
-        return "ignored"
-    if entry is not None:
+    failed = obj.get("status") in ("failed", "canceled")
+    if entry is not None and not failed:
         return "already recorded"
-    ledger.online_money(
-        kind=K.REFUND,
-        amount=from_minor_units(obj.get("amount") or 0, checkout.currency),
-        ref=obj["id"],
-        reason=gettext("Deposit refunded online"),
-        now=now,
-        course=checkout.course,
-        checkout=None if checkout.course_id else checkout,
-    )
-    return "refund recorded"
+    if entry is None:
+        # Its failure may be the first word of a refund (the events come in any order):
+        # recorded, then corrected, so a later refund.created finds it and adds nothing.
+        entry = ledger.online_money(
+            kind=K.REFUND,
+            amount=from_minor_units(obj.get("amount") or 0, checkout.currency),
+            ref=obj["id"],
+            reason=gettext("Deposit refunded online"),
+            now=now,
+            course=checkout.course,
+            checkout=None if checkout.course_id else checkout,
+        )
+        if not failed:
+            return "refund recorded"
+    if entry is not None and not LedgerEntry.objects.filter(refers_to=entry).exists():
+        ledger.online_refund_failed(entry=entry, now=now)
+        return "refund failed"
+    return "ignored"
 
 
 HANDLED = {
@@ -555,7 +623,9 @@ def refund_owed(*, checkout: DepositCheckout, now: datetime | None = None) -> De
     """Refund through Stripe what is owed back online on this checkout (its course, or a
     late payment), once: the checkout's row stays locked through the call, and Stripe's
     idempotency key is the checkout's refund count, so a repeat cannot refund twice.
-    Returns the amount refunded, or None when Stripe failed (the sweep tries again)."""
+    Returns the amount refunded, or None when Stripe failed (the sweep tries again).
+    A late payment's patient is emailed once it is refunded: by us, or already (Stripe
+    reported the refund first, or staff made it in Stripe's dashboard)."""
     now = now or timezone.now()
     with transaction.atomic():
         checkout = (
@@ -563,49 +633,56 @@ def refund_owed(*, checkout: DepositCheckout, now: datetime | None = None) -> De
             .select_related("course")
             .get(pk=checkout.pk)
         )
-        owed = _owed_online(checkout) if checkout.payment_intent else ZERO
-        if owed <= 0:
-            if checkout.refund_due_since is not None or checkout.status == S.LATE:
-                checkout.refund_due_since = None
-                if checkout.status == S.LATE:
-                    checkout.status = S.REFUNDED
-                checkout.save(update_fields=["refund_due_since", "status", "updated_at"])
-            return ZERO
-        done = LedgerEntry.objects.filter(
-            Q(course=checkout.course) if checkout.course_id else Q(checkout=checkout),
-            kind=K.REFUND,
-            method=LedgerEntry.Method.ONLINE,
-        ).count()
-        try:
-            refund = stripe_api.refund_create(
-                payment_intent=checkout.payment_intent,
-                amount=minor_units(owed, checkout.currency),
-                key=f"checkout/{checkout.pk}/refund/{done + 1}",
-            )
-        except stripe_api.ProviderError:
-            if checkout.refund_due_since is None:
-                checkout.refund_due_since = now
-                checkout.save(update_fields=["refund_due_since", "updated_at"])
-            return None
-        ledger.online_money(
-            kind=K.REFUND,
-            amount=from_minor_units(refund.amount, checkout.currency),
-            ref=refund.id,
-            reason=gettext("Deposit paid after the times were released, refunded in full")
-            if checkout.status == S.LATE
-            else gettext("Deposit refunded online after a cancellation"),
-            now=now,
-            course=checkout.course,
-            checkout=None if checkout.course_id else checkout,
-        )
         late = checkout.status == S.LATE
-        checkout.refund_due_since = None
-        if late:
-            checkout.status = S.REFUNDED
-        checkout.save(update_fields=["refund_due_since", "status", "updated_at"])
-    logger.info("deposit refunded", extra={"checkout_id": checkout.pk})
-    if late:
+        owed = _owed_online(checkout) if checkout.payment_intent else ZERO
+        if owed > 0:
+            owed = _refund(checkout, owed, now)
+        elif checkout.refund_due_since is not None or late:
+            checkout.refund_due_since = None
+            if late:
+                checkout.status = S.REFUNDED
+            checkout.save(update_fields=["refund_due_since", "status", "updated_at"])
+    if owed:
+        logger.info("deposit refunded", extra={"checkout_id": checkout.pk})
+    if late and owed is not None:
         transaction.on_commit(lambda: _tell_late(checkout.pk, now))
+    return owed
+
+
+def _refund(checkout: DepositCheckout, owed: Decimal, now: datetime) -> Decimal | None:
+    """Give `owed` back through Stripe and record it (the caller holds the checkout's row
+    lock); None when Stripe fails (refund_due_since set: the sweep tries again)."""
+    done = LedgerEntry.objects.filter(
+        Q(course=checkout.course) if checkout.course_id else Q(checkout=checkout),
+        kind=K.REFUND,
+        method=LedgerEntry.Method.ONLINE,
+    ).count()
+    try:
+        refund = stripe_api.refund_create(
+            payment_intent=checkout.payment_intent,
+            amount=minor_units(owed, checkout.currency),
+            key=f"checkout/{checkout.pk}/refund/{done + 1}",
+        )
+    except stripe_api.ProviderError:
+        if checkout.refund_due_since is None:
+            checkout.refund_due_since = now
+            checkout.save(update_fields=["refund_due_since", "updated_at"])
+        return None
+    ledger.online_money(
+        kind=K.REFUND,
+        amount=from_minor_units(refund.amount, checkout.currency),
+        ref=refund.id,
+        reason=gettext("Deposit paid after the times were released, refunded in full")
+        if checkout.status == S.LATE
+        else gettext("Deposit refunded online after a cancellation"),
+        now=now,
+        course=checkout.course,
+        checkout=None if checkout.course_id else checkout,
+    )
+    checkout.refund_due_since = None
+    if checkout.status == S.LATE:
+        checkout.status = S.REFUNDED
+    checkout.save(update_fields=["refund_due_since", "status", "updated_at"])
     return owed
 
 
@@ -658,6 +735,7 @@ __all__ = [
     "DepositTerms",
     "PaymentUnavailable",
     "checkout_abandon",
+    "checkout_replaced",
     "checkout_start",
     "deposit_terms",
     "deposits_sweep",

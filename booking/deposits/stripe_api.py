@@ -54,6 +54,9 @@ def checkout_create(
     travels to Stripe (no name, no email, no health data): Stripe's page asks for the rest."""
     params = {
         "mode": "payment",
+        # Cards only (wallets such as Apple Pay are cards too): paid at once, within the
+        # hold. A delayed method (a bank debit) would complete days after the times went.
+        "payment_method_types": ["card"],
         "client_reference_id": reference,
         "metadata": {"checkout": reference},
         "payment_intent_data": {"metadata": {"checkout": reference}},

@@ -1,9 +1,11 @@
 """Agreeing and booking: consent, the confirm step, and the page after booking."""
 
 import uuid
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -86,20 +88,25 @@ def confirm(request):
         if terms is not None and (terms.required or request.POST.get("pay") == "deposit"):
             return _to_deposit(request, journey, treatment, patient, slots, terms)
         try:
-            course = services.course_book(
-                patient=patient,
-                treatment=treatment,
-                slots=slots,
-                idempotency_key=journey.key,
-                answers=journey.answers,
-                answers_for=education_selectors.treatment_published(journey.consultation_for)
-                if journey.consultation_for
-                else None,
-                answers_version=journey.answers_version,
-                consent=ConsentText.objects.filter(pk=journey.consent).first(),
-                consent_method=Course.ConsentMethod.ONLINE,
-                booked_by=request.user,
-            )
+            # Back from Stripe's page to pay at the clinic instead: the course takes the times
+            # held for the payment, in one transaction (without deposits, nothing changes).
+            with transaction.atomic() if terms is not None else nullcontext():
+                if terms is not None:
+                    deposit_services.checkout_replaced(patient=patient, key=journey.key)
+                course = services.course_book(
+                    patient=patient,
+                    treatment=treatment,
+                    slots=slots,
+                    idempotency_key=journey.key,
+                    answers=journey.answers,
+                    answers_for=education_selectors.treatment_published(journey.consultation_for)
+                    if journey.consultation_for
+                    else None,
+                    answers_version=journey.answers_version,
+                    consent=ConsentText.objects.filter(pk=journey.consent).first(),
+                    consent_method=Course.ConsentMethod.ONLINE,
+                    booked_by=request.user,
+                )
         except services.SlotTaken as taken:
             journey.plan = []
             journey.save(request)
