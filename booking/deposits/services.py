@@ -275,10 +275,10 @@ def checkout_start(
             reference=str(checkout.pk),
             amount=minor_units(checkout.amount, checkout.currency),
             currency=checkout.currency,
-            description=gettext("Deposit for a course of %(treatment)s (%(count)d sessions)")
-            % {"treatment": treatment.name, "count": sessions}
+            # Not the treatment's name: what a patient is treated for stays with the clinic.
+            description=gettext("Deposit for a course of %(count)d sessions") % {"count": sessions}
             if sessions != 1
-            else gettext("Deposit for %(treatment)s") % {"treatment": treatment.name},
+            else gettext("Deposit for an appointment"),
             expires_at=checkout.expires_at,
             success_url=return_url(checkout),
             cancel_url=return_url(checkout) + "?left=1",
@@ -544,6 +544,9 @@ def _refund_seen(obj, now: datetime) -> str:
             return "refund recorded"
     if entry is not None and not LedgerEntry.objects.filter(refers_to=entry).exists():
         ledger.online_refund_failed(entry=entry, now=now)
+        # Still owed: the sweep tries again (a new refund, under a new idempotency key).
+        checkout.refund_due_since = checkout.refund_due_since or now
+        checkout.save(update_fields=["refund_due_since", "updated_at"])
         return "refund failed"
     return "ignored"
 
@@ -600,23 +603,19 @@ def event_handle(event, *, now: datetime | None = None) -> str:
 
 def _owed_online(checkout: DepositCheckout) -> Decimal:
     """What to give back through Stripe now: on a course, what the clinic owes the patient
-    (its account), at most what was paid online and not refunded; a late payment, all."""
+    (its account), at most what was paid online and not refunded (a refund that failed
+    counts as not made); a late payment, all."""
+    online = Q(method=LedgerEntry.Method.ONLINE)
     entries = LedgerEntry.objects.filter(
         Q(course=checkout.course) if checkout.course_id else Q(checkout=checkout),
-        method=LedgerEntry.Method.ONLINE,
+        (online & Q(kind__in=[K.PAYMENT, K.REFUND]))
+        | Q(kind=K.REFUND_REVERSED, refers_to__method=LedgerEntry.Method.ONLINE),
     )
-    online = sum(
-        (
-            e.amount if e.kind == K.PAYMENT else -e.amount
-            for e in entries
-            if e.kind in (K.PAYMENT, K.REFUND)
-        ),
-        ZERO,
-    )
+    paid = sum((e.amount if e.kind != K.REFUND else -e.amount for e in entries), ZERO)
     if checkout.course_id is None:
-        return max(online, ZERO)
+        return max(paid, ZERO)
     account = course_account(checkout.course)
-    return max(min(account.refundable if account else ZERO, online), ZERO)
+    return max(min(account.refundable if account else ZERO, paid), ZERO)
 
 
 def refund_owed(*, checkout: DepositCheckout, now: datetime | None = None) -> Decimal | None:

@@ -393,7 +393,11 @@ class FakeStripe:
         if pid not in self.payment_intents:
             raise _missing("payment_intent", pid, "payment_intent")
         intent = self.payment_intents[pid]
-        refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == pid)
+        refunded = sum(
+            r["amount"]
+            for r in self.refunds.values()
+            if r["payment_intent"] == pid and r["status"] != "failed"
+        )
         left = intent["amount_received"] - refunded
         if left <= 0:
             message = f"Charge {intent['latest_charge']} has already been refunded."
