@@ -43,10 +43,9 @@ from ..ledger import services as ledger
 from ..ledger.models import LedgerEntry
 from ..ledger.selectors import course_account
 from ..models import BookingRules, ConsentText, Course, Patient, Session
-from ..services import BookingError, SlotTaken, course_book, nearest_alternatives
+from ..services import BookingError, course_book, nearest_alternatives
 from ..services.book import course_checks
-from ..services.checks import lock, slot_for
-from ..services.errors import TAKEN_MESSAGE
+from ..services.checks import course_taken, lock, slot_for
 from ..waitlist import hooks as waitlist_hooks
 from ..waitlist.models import FreedTime
 from . import enabled, stripe_api
@@ -217,16 +216,7 @@ def _hold(
                 ]
             )
     except IntegrityError as exc:
-        raise SlotTaken(
-            TAKEN_MESSAGE,
-            alternatives=nearest_alternatives(
-                treatment=treatment,
-                wanted=slots[0].start,
-                now=now,
-                patient=patient,
-                practitioner_id=slots[0].practitioner_id,
-            ),
-        ) from exc
+        raise course_taken(treatment=treatment, slots=slots, now=now, patient=patient) from exc
     DepositCheckout.holds.through.objects.bulk_create(
         [DepositCheckout.holds.through(depositcheckout=checkout, session=h) for h in holds]
     )

@@ -20,14 +20,14 @@ from ..models import BookingRules, ConsentText, Course, Patient, Practitioner, S
 from .checks import (
     check_free,
     course_length_refusal,
+    course_taken,
     is_clinician,
     lock,
-    nearest_alternatives,
     refuse,
     slot_for,
     staff_rules,
 )
-from .errors import TAKEN_MESSAGE, BookingError, SlotTaken
+from .errors import BookingError
 
 logger = logging.getLogger(__name__)
 
@@ -329,15 +329,6 @@ def course_book(
             "booking conflict caught by the database",
             extra={"error": type(exc.__cause__ or exc).__name__},
         )
-        raise SlotTaken(
-            TAKEN_MESSAGE,
-            alternatives=nearest_alternatives(
-                treatment=treatment,
-                wanted=slots[0].start,
-                now=now,
-                patient=patient,
-                practitioner_id=slots[0].practitioner_id,
-            ),
-        ) from exc
+        raise course_taken(treatment=treatment, slots=slots, now=now, patient=patient) from exc
     logger.info("course booked", extra={"course_id": course.pk, "sessions": len(slots)})
     return course

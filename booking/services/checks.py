@@ -34,6 +34,21 @@ def lock(practitioner_ids: Sequence[int], patient: Patient) -> None:
     list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True))
 
 
+def course_taken(*, treatment: Treatment, slots, now: datetime, patient: Patient) -> SlotTaken:
+    """The refusal when the database's constraints catch a course's times as taken: the
+    nearest free times to its first session, the same practitioner first."""
+    return SlotTaken(
+        TAKEN_MESSAGE,
+        alternatives=nearest_alternatives(
+            treatment=treatment,
+            wanted=slots[0].start,
+            now=now,
+            patient=patient,
+            practitioner_id=slots[0].practitioner_id,
+        ),
+    )
+
+
 def nearest_alternatives(
     *,
     treatment: Treatment,
