@@ -242,20 +242,18 @@ def checkout_start(
     BookingError / SlotTaken as course_book would, or PaymentUnavailable when Stripe
     fails (the hold released, nothing kept)."""
     now = now or timezone.now()
-    checkout = DepositCheckout.objects.filter(key=key).first()
-    created = False
-    if checkout is None:
-        checkout, created = _hold(
-            patient=patient,
-            treatment=treatment,
-            slots=slots,
-            key=key,
-            answers=answers or {},
-            answers_for=answers_for,
-            answers_version=answers_version,
-            consent=consent,
-            now=now,
-        )
+    # A checkout made before with this key (a second click) is found under the locks.
+    checkout, created = _hold(
+        patient=patient,
+        treatment=treatment,
+        slots=slots,
+        key=key,
+        answers=answers or {},
+        answers_for=answers_for,
+        answers_version=answers_version,
+        consent=consent,
+        now=now,
+    )
     if not created:
         return _again(checkout, treatment=treatment, slots=slots, now=now)
     sessions = len(slots)
