@@ -295,7 +295,9 @@ def sessions_shift(
     its course's ledger (or, `waive_reason` given by staff, the policy waived).
     For session_move and session_cancel alike."""
     rules = BookingRules.current()
-    for moved, _slot in moves:  # judged at the time it had
+    for moved, slot in moves:  # judged at the time it had; one staying where it is has none
+        if (slot.start, slot.practitioner_id) == (moved.start, moved.practitioner_id):
+            continue
         ledger.policy_apply(
             session=moved,
             event=rulebook.LATE_MOVE,

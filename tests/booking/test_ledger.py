@@ -166,6 +166,16 @@ def test_a_late_move_charges_its_fee(sold, policy, practitioner):
     assert sold.ledger.get(kind=K.FEE).event == "late_move"
 
 
+def test_a_move_to_where_the_session_already_is_charges_nothing(sold, policy):
+    """Found by the state machine: staff "moving" a session inside the notice to its own
+    time and practitioner (the first free time the page offers) were charged the fee."""
+    last = sold.sessions.get(number=3)
+    services.session_move(
+        session=last, new_start=last.start, now=last.start - timedelta(hours=2), by_staff=True
+    )
+    assert not sold.ledger.filter(event="late_move").exists()
+
+
 def test_a_no_show_counted_as_used_and_an_attended_session_used(sold, policy):
     first, second = sold.sessions.order_by("number")[:2]
     attendance.session_mark_attended(session=first, by=None, now=first.start)

@@ -13,18 +13,28 @@ or not), and time off handed over or cancelled. The waitlist too: patients
 time of a booked session, the waitlist's run offers freed time, reception
 offers a time by hand, and the patient accepts, declines, or lets the hold
 lapse as the clock runs past it. The money too: the clinic's cancellation
-policy is drawn for each run, the treatments are priced (one with a package),
+policy is drawn for each run (a late cancellation or a no-show may keep the
+deposit paid online), the treatments are priced (one with a package),
 courses are paid for (nothing, a deposit or all), staff cancel or move sessions
 inside the change notice (waiving the policy with a reason, or not), the desk
-takes payments and gives refunds (some too large, refused), waives fees and
-sessions counted as used, and corrects payments and refunds. 50 examples of up
-to 25 steps, about 45 s on 2 cores. Refusals (BookingError, SlotTaken,
-OfferEnded) are legitimate answers and must leave the database, the ledger
-included, as it was.
+takes payments and gives refunds (some too large, refused), waives fees, deposits
+kept and sessions counted as used, and corrects payments and refunds. Online
+deposits too, against the local fake Stripe (tests/payments/fake_stripe.py, the
+real stripe library talking to it): each treatment's deposit is drawn for each
+run (fixed, or a percentage); patients start a checkout (Stripe may fail once,
+retried, or twice: nothing held), pay (the webhook at once, twice, or later, in any
+order with Stripe's other events), leave it to expire (Stripe's event, or the
+sweep a minute later), let the times go (before paying or after), pay as the times
+lapse; Stripe's events are delivered again, refunds reported again, the sweep
+refunds what is owed back online. 50 examples of up to 25 steps, about 45 s on 2
+cores. Refusals (BookingError, SlotTaken, OfferEnded, PaymentUnavailable) are
+legitimate answers and must leave the database, the ledger included, as it was
+(Stripe failing leaves only its checkout, released).
 After every step the invariants are checked against the database:
 
-- no two active sessions of one practitioner overlap, the clinic's buffer included;
-- no two active sessions of one patient overlap;
+- no two active sessions of one practitioner overlap, the clinic's buffer included,
+  holds (a waitlist offer's, a deposit's) counted;
+- no two active sessions of one patient overlap, holds counted;
 - no course breaks a booking rule as the clinic's one rulebook states them
   (booking/rulebook.py, read over the database by selectors.courses_breaking_rules):
   order and windows inside each course, less what staff overrode with a reason,
@@ -52,7 +62,14 @@ After every step the invariants are checked against the database:
   are the entries' sum, refunds never exceed payments, payments never exceed what
   is owed, sessions used never exceed sessions sold, every policy outcome is one
   entry with its reason, and a waived one has a reason and an author and charges
-  nothing.
+  nothing; a deposit kept is what was left of it then, at most once a course
+  net of waivers;
+- online deposits hold, book and refund once
+  (`online_deposits_hold_book_and_refund_once` says how): a checkout's times are held
+  exactly while it is open; a booked one's course has exactly the held times and
+  one online payment of its amount; one paid late is refunded in full; online
+  refunds never exceed online payments; one ledger entry per Stripe payment or
+  refund, one PaymentEvent per event id.
 
 PostgreSQL only: the no-overlap guarantee lives in its exclusion constraints.
 """
@@ -64,6 +81,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import stripe
+import time_machine
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
@@ -88,6 +107,8 @@ from booking.attendance import (
 )
 from booking.availability import Slot, local_datetime
 from booking.courses import course_plan
+from booking.deposits import services as deposits
+from booking.deposits.models import DepositCheckout, PaymentEvent
 from booking.ledger import services as ledger
 from booking.ledger.models import CASH_FLOW, DESK_METHODS, EFFECT, LedgerEntry
 from booking.ledger.selectors import course_account, courses_with_accounts
@@ -129,6 +150,8 @@ from booking.waitlist.services import (
     offer_make,
     waitlist_sweep,
 )
+from clinic.money import from_minor_units
+from education.models import Treatment
 from tests.booking.factories import (
     PatientFactory,
     PractitionerFactory,
@@ -138,6 +161,7 @@ from tests.booking.factories import (
 )
 from tests.education.factories import TreatmentFactory
 from tests.helpers import at, book
+from tests.payments.conftest import fake_stripe, fake_stripe_server  # noqa: F401
 from tests.worker import send_all_due
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -157,13 +181,52 @@ POLICY_FEES = {
     "no_show": Decimal("45.00"),
 }
 K, EVENT = LedgerEntry.Kind, LedgerEntry.Event
+NOT_GIVEN = (EVENT.LATE_CANCEL, EVENT.NO_SHOW)  # the events a session is not given by
+ONLINE = LedgerEntry.Method.ONLINE
+CO = DepositCheckout.Status
+# A treatment's online deposit, drawn per run: fixed (£500 is more than most courses cost:
+# capped at the price, all paid online), or a percentage.
+DEPOSITS = st.sampled_from(
+    [("fixed", "50.00"), ("percent", "20"), ("percent", "12.5"), ("fixed", "500.00")]
+)
 WAIVE_REASONS = ["", "  ", "The practitioner ran late last time."]
+# The deposit journey: how Stripe answers when the page is asked for, whether the patient
+# clicks twice, what happens then, and (for a call to cancel) how long before the session and
+# whether staff waive the policy. The first of each (the simplest example Hypothesis makes)
+# and the doubled ones lead to the deposit kept, the newest path; "deposit" likewise in the
+# policy drawn.
+JOURNEY = st.tuples(
+    st.sampled_from(["at once", "at once", "at once", "after a retry", "never"]),
+    st.integers(1, 2),
+    st.sampled_from(
+        [
+            "pays, then staff cancel the first session late",
+            "pays, then comes",
+            "pays, then misses the first session",
+            "pays, then staff cancel the course late",
+            "pays, then cancels the first session",
+            "pays, then staff cancel the first session late",
+            "pays, then misses the first session",
+            "leaves the page open",
+            "leaves the page open: Stripe's expired event comes",
+            "leaves the page open: the sweep releases the times",
+            "pays, the webhook later",
+            "lets the times go",
+            "pays as the times lapse, the webhook after the sweep",
+            "pays, then lets the times go",
+        ]
+    ),
+    st.sampled_from([1, 5, 26, 47]),
+    st.sampled_from(WAIVE_REASONS),
+)
 
 
 @pytest.fixture
-def world(db):
+def world(db, fake_stripe, monkeypatch):  # noqa: F811
     """Two treatments, three practitioners (one part-time), four patients, and two more
-    who book only from the waitlist."""
+    who book only from the waitlist; deposits on, against the local fake Stripe (the
+    stripe library's retry after a 500 made at once, not after its half-second wait)."""
+    monkeypatch.setattr(stripe.HTTPClient, "INITIAL_DELAY", 0)
     # 75 minutes; 1 to 6 sessions, 28 to 42 days apart; £100 a session, £270 for three (so
     # £90 a session for three or more)
     needling = TreatmentFactory(session_price=Decimal("100.00"), package_price=Decimal("270.00"))
@@ -195,7 +258,11 @@ def world(db):
         # Two who book only from the waitlist: first-session offers go to them, not only to
         # patients whose open course rules a new one out.
         "waiting": [PatientFactory() for _ in range(2)],
+        # Two more who book paying a deposit online (with the four above).
+        "paying": [PatientFactory() for _ in range(2)],
+        "offering": [[0, 1, 2], [0, 2]],  # who gives each treatment (indexes of practitioners)
         "staff": UserFactory(email="desk@clinic.example", is_staff=True),
+        "stripe": fake_stripe,
     }
 
 
@@ -223,7 +290,21 @@ class Bookings(RuleBasedStateMachine):
         self.rules: BookingRules | None = None
         self.seen: dict[int, tuple] = {}
         self.late_moves: Counter[int] = Counter()
+        self.ledger_read: tuple = ()  # what the ledger's invariant last read (it held)
         self.refusal = ""  # the last refusal's words
+        # Online deposits, against the fake Stripe (one for the whole test: what it holds from
+        # earlier runs is left out). Every event it makes is sent: delivered by the rule that
+        # caused it, or pending (Stripe's retries come later, in any order); `delivered` for
+        # replays. `sessions`: this run's Checkouts and when each expires.
+        self.stripe = self.world["stripe"]
+        self.sent_from = len(self.stripe.events)
+        self.refunds_before = set(self.stripe.refunds)
+        self.pending: list[dict] = []
+        self.delivered: dict[str, dict] = {}
+        self.sessions: dict[str, datetime] = {}
+        self.refunds_made: list[dict] = []
+        self.checkouts = 0  # started this run (the keys)
+        self.booked_as_held: set[int] = set()  # booked checkouts whose course was compared
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -233,12 +314,21 @@ class Bookings(RuleBasedStateMachine):
     # --- helpers ------------------------------------------------------------------
 
     def _state(self):
-        """Everything a refused request must leave exactly as it was."""
-        return (
+        """Everything a refused request must leave exactly as it was: courses, sessions,
+        reminders and the ledger, then (once a deposit was started) the held times and
+        the online deposits."""
+        state = (
             list(Course.objects.order_by("pk").values_list()),
             list(Session.objects.order_by("pk").values_list()),
             list(Reminder.objects.order_by("pk").values_list()),
             list(LedgerEntry.objects.order_by("pk").values_list()),
+        )
+        if not self.checkouts:
+            return state
+        return (
+            *state,
+            list(Session.with_holds.filter(course=None).order_by("pk").values_list()),
+            list(DepositCheckout.objects.order_by("pk").values_list()),
         )
 
     def _refused(self, call, *args, **kwargs):
@@ -303,19 +393,45 @@ class Bookings(RuleBasedStateMachine):
 
     @initialize(
         data=st.data(),
+        late_cancel=st.sampled_from(["deposit", "fee", "used", "nothing", "deposit"]),
+        late_move=st.sampled_from(["fee", "nothing"]),
+        no_show=st.sampled_from(["used", "fee", "deposit", "nothing", "deposit"]),
+        deposit_required=st.booleans(),
+        needling=DEPOSITS,
+        peel=DEPOSITS,
         courses=st.lists(
-            st.tuples(st.integers(0, 1), st.integers(0, 3), st.integers(0, 2), st.integers(1, 9)),
+            st.tuples(
+                st.integers(0, 1),
+                st.integers(0, 3),
+                st.integers(0, 2),
+                st.integers(1, 9),
+                st.sampled_from(["paying a deposit online", "by phone"]),
+            ),
             min_size=1,
             max_size=4,
         ),
     )
-    def some_courses_are_booked(self, data, courses):
-        for treatment, patient, practitioner, day in courses:
-            self.book_a_planned_course(data, treatment, patient, practitioner, day, 6)
-        for course in Course.objects.order_by("pk"):  # paid at the desk: nothing, some, all
+    def the_clinic_opens(
+        self, data, late_cancel, late_move, no_show, deposit_required, needling, peel, courses
+    ):
+        """The clinic's settings for this run (its cancellation policy, each treatment's
+        online deposit), then some courses booked by phone, or online with a deposit (any
+        of the journeys a_patient_books_paying_a_deposit_online draws), and paid at the
+        desk: nothing, some, all (of what is still owed)."""
+        self._policy_set(late_cancel, late_move, no_show, deposit_required)
+        self._deposits_asked(needling, peel)
+        for treatment, patient, practitioner, day, how in courses:
+            if how == "by phone":
+                self.book_a_planned_course(data, treatment, patient, practitioner, day, 6)
+                continue
+            self.a_patient_books_paying_a_deposit_online(
+                data, treatment, patient, practitioner, day, 6, data.draw(JOURNEY, label="journey")
+            )
+        for course in Course.objects.order_by("pk"):
             paid = data.draw(st.sampled_from(["nothing", "£50.00 deposit", "all"]), label="paid")
-            if paid != "nothing":
-                amount = course.price if paid == "all" else Decimal(50)
+            due = course_account(course).due
+            amount = min(course.price if paid == "all" else Decimal(50), due)
+            if paid != "nothing" and amount > 0:
                 ledger.payment_record(course=course, amount=amount, method="card", by=self.staff)
 
     @initialize(
@@ -332,14 +448,11 @@ class Bookings(RuleBasedStateMachine):
                 patient, treatment, first, 35, EVERY_DAY, ALL_DAY, None, 3
             )
 
-    @initialize(
-        late_cancel=st.sampled_from(["fee", "used", "nothing"]),
-        late_move=st.sampled_from(["fee", "nothing"]),
-        no_show=st.sampled_from(["used", "fee", "nothing"]),
-    )
-    def the_clinic_sets_its_cancellation_policy(self, late_cancel, late_move, no_show):
-        """What a late cancellation, a late move and a no-show cost, as the admin saves it."""
+    def _policy_set(self, late_cancel, late_move, no_show, deposit_required):
+        """What a late cancellation, a late move and a no-show cost (keeping the deposit paid
+        online, too), and whether a deposit is required to book online, as the admin saves it."""
         rules = BookingRules.current()
+        rules.deposit_required = deposit_required
         for event, outcome in [
             ("late_cancel", late_cancel),
             ("late_move", late_move),
@@ -350,6 +463,16 @@ class Bookings(RuleBasedStateMachine):
         rules.full_clean()
         rules.save()
         self.rules = rules
+
+    def _deposits_asked(self, needling, peel):
+        """Each treatment's online deposit for this run: the two fields written (the admin's
+        save renders the pages, slow here; DEPOSITS holds only what its form accepts)."""
+        treatments = self.world["treatments"]
+        for treatment, (kind, value) in zip(treatments, [needling, peel], strict=True):
+            treatment.deposit, treatment.deposit_value = kind, Decimal(value)
+            Treatment.objects.filter(pk=treatment.pk).update(
+                deposit=kind, deposit_value=treatment.deposit_value
+            )
 
     @rule(
         data=st.data(),
@@ -363,6 +486,13 @@ class Bookings(RuleBasedStateMachine):
         """As the journey does: a free first slot, the rest planned by course_plan."""
         treatment = self.world["treatments"][treatment]
         patient = self.world["patients"][patient]
+        slots = self._planned(data, treatment, patient, practitioner, day, sessions)
+        if slots:
+            self._book(patient=patient, treatment=treatment, slots=slots)
+
+    def _planned(self, data, treatment, patient, practitioner, day, sessions) -> list | None:
+        """The journey's times: a free first slot `day` days ahead, the rest planned by
+        course_plan (None when there is none, or the plan has a gap)."""
         practitioner = self.world["practitioners"][practitioner]
         sessions = min(max(sessions, treatment.sessions_min), treatment.sessions_max)
         day = (self.now + timedelta(days=day)).astimezone(self.zone).date()
@@ -375,7 +505,7 @@ class Bookings(RuleBasedStateMachine):
             patient=patient,
         )
         if not free:
-            return
+            return None
         first = free[data.draw(st.integers(0, len(free) - 1), label="first slot")]
         plan = course_plan(
             first=first,
@@ -386,8 +516,7 @@ class Bookings(RuleBasedStateMachine):
                 treatment=treatment, practitioner=practitioner, now=self.now, patient=patient
             ),
         )
-        if all(p.slot for p in plan):
-            self._book(patient=patient, treatment=treatment, slots=[p.slot for p in plan])
+        return [p.slot for p in plan] if all(p.slot for p in plan) else None
 
     @rule(
         treatment=st.integers(0, 1),
@@ -564,6 +693,9 @@ class Bookings(RuleBasedStateMachine):
     def cancel_a_session(self, data, by_staff, notify, later):
         booked = self._booked_sessions()
         session = booked[data.draw(st.integers(0, len(booked) - 1), label="session")]
+        self._cancel(session, by_staff=by_staff, notify=notify, later=later)
+
+    def _cancel(self, session, *, by_staff, notify, later) -> None:
         change = {"session": session, "now": self.now, "by_staff": by_staff, "notify": notify}
         if later == "cancel":
             change["with_later"] = True
@@ -716,6 +848,9 @@ class Bookings(RuleBasedStateMachine):
         the rest of the course), under the cancellation policy or waiving it with a reason."""
         soon = list(self._soon().select_related("course"))
         session = soon[data.draw(st.integers(0, len(soon) - 1), label="session")]
+        self._change_late(session, hours_before, change, days, waive_reason, accept_replan)
+
+    def _change_late(self, session, hours_before, change, days, waive_reason, accept_replan):
         self.now = max(self.now, session.start - timedelta(hours=hours_before))
         by = {"now": self.now, "by_staff": True, "by": self.staff, "waive_reason": waive_reason}
         if change == "cancel the course":
@@ -813,7 +948,7 @@ class Bookings(RuleBasedStateMachine):
         entries = list(entries if other else entries.exclude(event=""))
         entry = entries[data.draw(st.integers(0, len(entries) - 1), label="entry")]
         waivable = (
-            entry.kind in (K.FEE, K.USED)
+            entry.kind in (K.FEE, K.KEPT, K.USED)
             and entry.event
             and not LedgerEntry.objects.filter(refers_to=entry).exists()
         )
@@ -822,11 +957,15 @@ class Bookings(RuleBasedStateMachine):
         )
         assert (waiver is not None) == bool(waivable and reason.strip()), (entry.kind, reason)
 
-    @precondition(lambda self: LedgerEntry.objects.filter(kind__in=[K.PAYMENT, K.REFUND]).exists())
+    def _correctable(self):
+        """Payments and refunds on a course (one paid late online belongs to no course)."""
+        return LedgerEntry.objects.filter(kind__in=[K.PAYMENT, K.REFUND], course__isnull=False)
+
+    @precondition(lambda self: self._correctable().exists())
     @rule(data=st.data(), reason=st.sampled_from(["Was card, not cash", ""]))
     def the_desk_corrects_a_payment_or_refund(self, data, reason):
         """A payment or refund recorded by mistake, reversed by a new entry."""
-        entries = list(LedgerEntry.objects.filter(kind__in=[K.PAYMENT, K.REFUND]).order_by("pk"))
+        entries = list(self._correctable().order_by("pk"))
         entry = entries[data.draw(st.integers(0, len(entries) - 1), label="entry")]
         corrected = LedgerEntry.objects.filter(refers_to=entry).exists()
         paid = course_account(entry.course).paid
@@ -1024,6 +1163,350 @@ class Bookings(RuleBasedStateMachine):
             self.now += timedelta(hours=hours)
         if self.waiting or self.live:  # the worker's waitlist run came round meanwhile
             self.the_waitlist_runs()
+        if self.checkouts:  # and the deposit sweep
+            self.the_deposit_sweep_runs()
+
+    # --- online deposits, through the fake Stripe ---------------------------------------
+
+    def _stripe_clock(self):
+        """The app's calls to Stripe at the machine's time: the fake reads the clock (a
+        Checkout's expires_at must be 30 minutes to a day ahead)."""
+        return time_machine.travel(self.now, tick=False)
+
+    def _stripe_catches_up(self) -> None:
+        """What Stripe does by itself: a Checkout still open at its expires_at expires, every
+        refund made is reported (refund.created), and every event it made is sent: pending
+        until a rule delivers it."""
+        fake = self.stripe
+        for sid, expires_at in self.sessions.items():
+            if fake.sessions[sid]["status"] == "open" and expires_at <= self.now:
+                fake.expire(sid)
+        for refund in list(fake.refunds.values()):
+            if refund["id"] not in self.refunds_before:  # this run's: earlier runs' are in it
+                self.refunds_before.add(refund["id"])
+                self.refunds_made.append(refund)
+                fake.refund_event(refund)
+        self.pending += fake.events[self.sent_from :]
+        self.sent_from = len(fake.events)
+
+    def _payable(self) -> list[str]:
+        """This run's Checkouts still open at Stripe (its own clock: not yet expired)."""
+        return [
+            sid
+            for sid, expires_at in self.sessions.items()
+            if self.stripe.sessions[sid]["status"] == "open" and expires_at > self.now
+        ]
+
+    def _deliver(self, event: dict) -> str:
+        """The webhook, signature verified: event_handle, once per event id (a replay is
+        "duplicate"); a course booked has its emails timed from now."""
+        again = event["id"] in self.delivered
+        obj = event["data"]["object"]
+        checkout = None
+        if event["type"].startswith("checkout.session."):
+            checkout = DepositCheckout.objects.filter(stripe_session=obj["id"]).first()
+        before = checkout.status if checkout else None
+        with self._stripe_clock():
+            result = deposits.event_handle(event, now=self.now)
+        if event in self.pending:
+            self.pending.remove(event)
+        self.delivered[event["id"]] = event
+        if again:
+            assert result == "duplicate", (event["type"], result)
+            return result
+        if event["type"] == "checkout.session.completed":
+            # Booked while its times are held (or refused, the course no longer bookable);
+            # paid after they were released: refunded in full at once.
+            expected = ("booked", "late") if before == CO.OPEN else ("late",)
+            assert result in expected, (before, result)
+            checkout.refresh_from_db()
+            if result == "booked":
+                self._placed(checkout.course.sessions.all())
+            else:
+                assert checkout.status == CO.REFUNDED, (checkout.pk, checkout.status)
+        elif event["type"] == "checkout.session.expired":
+            assert result == ("released" if before == CO.OPEN else "ignored"), (before, result)
+        else:  # a refund the app made: recorded when it made it
+            assert set(result.split(",")) == {"already recorded"}, result
+        self._stripe_catches_up()
+        return result
+
+    def _start(self, data, treatment, patient, practitioner, day, sessions, fails, clicks):
+        """The journey's confirm step with a deposit: a free first time, the rest planned,
+        the times held and the patient sent to Stripe's page; the checkout, or None (no
+        time, refused, or Stripe failing). Stripe may answer a 500 `fails` times: once,
+        the library retries with the same key (one Checkout); twice, nothing is left held
+        and nothing booked. A second click finds the same checkout."""
+        offering = self.world["offering"][treatment]
+        practitioner = offering[practitioner % len(offering)]
+        treatment = self.world["treatments"][treatment]
+        patient = (self.world["patients"] + self.world["paying"])[patient]
+        slots = self._planned(data, treatment, patient, practitioner, day, sessions)
+        if not slots:
+            return None
+        self.checkouts += 1
+        key = f"journey/{self.checkouts}"
+        if fails:
+            self.stripe.fail_next("server_error", times=fails)
+        before, made = self._state(), len(self.stripe.sessions)
+        start = {
+            "patient": patient,
+            "treatment": treatment,
+            "slots": slots,
+            "key": key,
+            "return_url": lambda c: f"http://testserver/book/deposit/{c.pk}/",
+            "now": self.now,
+            **{k: v for k, v in agreed(treatment).items() if k in ("answers", "consent")},
+        }
+        try:
+            with self._stripe_clock():
+                checkout = deposits.checkout_start(**start)
+        except deposits.PaymentUnavailable:
+            assert fails == 2
+            checkout = DepositCheckout.objects.get(key=key)
+            assert checkout.status == CO.RELEASED and not checkout.course_id
+            held = deposits.held_times(checkout).filter(status=Session.Status.HELD)
+            assert not held.exists(), "Stripe failed but times are still held"
+            assert self._state()[:4] == before[:4], "Stripe failed but something was saved"
+            assert len(self.stripe.sessions) == made
+            self.refusals += 1
+            return None
+        except BookingError as refusal:  # the course's rules, checked before Stripe is called
+            assert refusal.message and self._state() == before, "refused but changed rows"
+            self.refusals += 1
+            return None
+        finally:
+            self.stripe._failures.clear()  # a failure queued for a call never made
+        assert checkout.status == CO.OPEN, (checkout.status, checkout.ended_reason)
+        assert len(self.stripe.sessions) == made + 1, "one Checkout, the retry replayed by key"
+        assert checkout.url == self.stripe.sessions[checkout.stripe_session]["url"]
+        self.sessions[checkout.stripe_session] = checkout.expires_at
+        if clicks == 2:
+            with self._stripe_clock():
+                again = deposits.checkout_start(**start)
+            assert again.pk == checkout.pk and len(self.stripe.sessions) == made + 1
+        return checkout
+
+    @rule(
+        data=st.data(),
+        treatment=st.integers(0, 1),
+        patient=st.integers(0, 5),
+        practitioner=st.integers(0, 2),
+        day=st.integers(1, DAYS),
+        sessions=st.integers(1, 6),
+        journey=JOURNEY,
+    )
+    def a_patient_books_paying_a_deposit_online(
+        self, data, treatment, patient, practitioner, day, sessions, journey
+    ):
+        """The journey's confirm step with a deposit: a free first time, the rest planned,
+        the times held and the patient sent to Stripe's page (which may fail). Then, as
+        `then` says:
+
+        - the patient pays and the webhook comes at once (maybe twice): the course is
+          booked (or, no longer bookable, the deposit refunded). Then, for the first
+          session, the patient comes as planned, misses it, calls a few hours (or days)
+          before and staff cancel it or the rest of the course (under the policy, which
+          may keep the deposit, or waiving it), or cancels it from My appointments now;
+          the sweep then refunds what is owed back online;
+        - the patient leaves Stripe's page open (they pay or let go later, or it
+          expires: now, by Stripe's event or, that never coming, by the sweep), or pays
+          and the webhook comes later, after whatever happens;
+        - the patient comes back and lets the times go (Stripe's page closed, its
+          expired event ignored);
+        - the patient pays as the times lapse, and the webhook comes only after the
+          sweep released them; or pays, then lets the times go from the app's page
+          before the webhook comes: either way the payment, too late for the times, is
+          refunded in full."""
+        stripe_answers, clicks, then, hours_before, waive_reason = journey
+        fails = {"at once": 0, "after a retry": 1, "never": 2}[stripe_answers]
+        checkout = self._start(data, treatment, patient, practitioner, day, sessions, fails, clicks)
+        if checkout is None:
+            return
+        if then == "lets the times go":
+            self._let_go(checkout)
+            self._deliver_expired(checkout)  # Stripe's, for the page the app closed: ignored
+            return
+        if then.startswith("leaves the page open"):
+            if ": " in then:
+                self._expire(checkout, "the sweep" if "sweep" in then else "Stripe's event")
+            return
+        event = self._pay(checkout.stripe_session, "later")
+        if then == "pays, the webhook later":
+            return
+        if then == "pays, then lets the times go":
+            self._let_go(checkout)
+        elif then == "pays as the times lapse, the webhook after the sweep":
+            until = checkout.expires_at + deposits.SWEEP_GRACE
+            if until - START < timedelta(weeks=5):
+                self.now = max(self.now, until)
+                self.the_deposit_sweep_runs()
+        self._deliver(event)
+        if clicks == 2:  # Stripe's retry
+            self._deliver(event)
+        checkout.refresh_from_db()
+        if checkout.status != CO.BOOKED or not then.startswith("pays, then "):
+            return
+        first = checkout.course.sessions.order_by("number").first()
+        if first.start - START >= timedelta(weeks=5):
+            return  # the clock stays inside the weeks the courses run over
+        if then == "pays, then misses the first session":
+            self.now = max(self.now, first.start + timedelta(minutes=20))
+            marked = self._refused(session_mark_no_show, session=first, by=self.staff, now=self.now)
+            if marked is not None:
+                self.marked_on[first.pk] = ("no_show", self.now)
+        elif then == "pays, then cancels the first session":
+            self._cancel(first, by_staff=False, notify=True, later="replan")
+        elif then != "pays, then comes":
+            change = "cancel the course" if then.endswith("the course") else "cancel"
+            self._change_late(first, hours_before, change, 1, waive_reason, True)
+        if then != "pays, then comes":
+            self.the_deposit_sweep_runs()  # the beat's, a minute later
+
+    @precondition(lambda self: self._payable())
+    @rule(data=st.data(), delivered=st.sampled_from(["at once", "at once, twice", "later"]))
+    def the_patient_pays_at_stripe(self, data, delivered):
+        """Stripe's page, left open, takes the card: its checkout.session.completed is
+        delivered at once (and maybe again), or later, after whatever happens meanwhile."""
+        payable = self._payable()
+        self._pay(payable[data.draw(st.integers(0, len(payable) - 1), label="checkout")], delivered)
+
+    def _pay(self, sid: str, delivered: str) -> dict:
+        event = self.stripe.pay(sid)
+        self._stripe_catches_up()
+        if delivered != "later":
+            self._deliver(event)
+        if delivered == "at once, twice":
+            self._deliver(event)
+        return event
+
+    @precondition(lambda self: self.pending or self.delivered)
+    @rule(data=st.data(), replay=st.integers(0, 3).map(lambda n: n == 0))
+    def stripe_delivers_an_event(self, data, replay):
+        """Any event still to come, in any order, or one delivered already, again."""
+        again = self.delivered and (replay or not self.pending)
+        events = list(self.delivered.values()) if again else self.pending
+        self._deliver(events[data.draw(st.integers(0, len(events) - 1), label="event")])
+
+    @precondition(lambda self: self.refunds_made)
+    @rule(data=st.data(), kind=st.sampled_from(["refund.updated", "charge.refunded"]))
+    def stripe_reports_a_refund_again(self, data, kind):
+        """A refund the app made, reported again (as refund.updated, or in the charge's
+        charge.refunded): recorded once already, nothing changes."""
+        made = self.refunds_made
+        refund = made[data.draw(st.integers(0, len(made) - 1), label="refund")]
+        before = self._state()
+        if kind == "charge.refunded":
+            intent = refund["payment_intent"]
+            charge = {
+                "id": refund["charge"],
+                "object": "charge",
+                "payment_intent": intent,
+                "refunded": True,
+                "refunds": {
+                    "object": "list",
+                    "data": [r for r in self.refunds_made if r["payment_intent"] == intent],
+                },
+            }
+            event = self.stripe.event(kind, charge)
+        else:
+            event = self.stripe.refund_event(refund["id"], kind)
+        self._stripe_catches_up()
+        self._deliver(event)
+        assert self._state() == before, "a refund reported again changed rows"
+
+    def _holding(self):
+        return DepositCheckout.objects.holding().order_by("pk")
+
+    @precondition(lambda self: self.checkouts and self._holding().exists())
+    @rule(data=st.data(), how=st.sampled_from(["Stripe's event", "the sweep", "Stripe's event"]))
+    def a_checkout_expires(self, data, how):
+        """Nobody pays: time runs to its expires_at and Stripe's checkout.session.expired
+        comes (if Stripe expired it: a payment made just before has its event pending), or
+        that webhook never comes and the sweep, a minute later, releases the times."""
+        holding = list(self._holding())
+        self._expire(holding[data.draw(st.integers(0, len(holding) - 1), label="checkout")], how)
+
+    def _expire(self, checkout, how: str) -> None:
+        until = checkout.expires_at + (deposits.SWEEP_GRACE if how == "the sweep" else timedelta())
+        if until - START >= timedelta(weeks=5):
+            return
+        self.now = max(self.now, until)
+        self._stripe_catches_up()
+        if how == "the sweep":
+            with self._stripe_clock():
+                swept = deposits.deposits_sweep(now=self.now)
+            assert swept["released"] >= 1, swept
+            checkout.refresh_from_db()
+            assert checkout.status == CO.RELEASED, checkout.status
+            self._stripe_catches_up()
+            return
+        self._deliver_expired(checkout)
+
+    def _deliver_expired(self, checkout) -> None:
+        """Stripe's checkout.session.expired for `checkout`, if it has sent one."""
+        expired = [
+            e
+            for e in self.pending
+            if e["type"] == "checkout.session.expired"
+            and e["data"]["object"]["id"] == checkout.stripe_session
+        ]
+        if expired:
+            self._deliver(expired[0])
+
+    @precondition(lambda self: self.checkouts)
+    @rule(data=st.data())
+    def the_patient_lets_the_times_go(self, data):
+        """From the page Stripe sends them back to: the hold ends, Stripe's page is closed
+        (if they paid meanwhile, it cannot be: that payment, when it comes, is refunded).
+        A checkout already ended says so and changes nothing."""
+        checkouts = list(DepositCheckout.objects.order_by("pk"))
+        if not checkouts:
+            return
+        self._let_go(checkouts[data.draw(st.integers(0, len(checkouts) - 1), label="checkout")])
+
+    def _let_go(self, checkout) -> None:
+        holding = checkout.status in (CO.STARTING, CO.OPEN)
+        before = self._state()
+        with self._stripe_clock():
+            let_go = deposits.checkout_abandon(checkout=checkout, now=self.now)
+        assert let_go == holding, (checkout.status, let_go)
+        if not holding:
+            assert self._state() == before, "an ended checkout let go again changed rows"
+        self._stripe_catches_up()
+
+    @precondition(lambda self: self.checkouts)
+    @rule()
+    def the_deposit_sweep_runs(self):
+        """The beat's sweep: expired holds released, and what is owed back online refunded
+        through Stripe (late payments, cancellations): afterwards nothing is left owed."""
+        owed = list(
+            DepositCheckout.objects.filter(
+                Q(refund_due_since__isnull=False) | Q(status=CO.LATE)
+            ).select_related("course")
+        )
+        with self._stripe_clock():
+            deposits.deposits_sweep(now=self.now)
+        self._stripe_catches_up()
+        for checkout in owed:
+            checkout.refresh_from_db()
+            assert checkout.refund_due_since is None and checkout.status != CO.LATE, checkout.pk
+            if checkout.course_id:
+                online = self._online(checkout)
+                refundable = course_account(checkout.course).refundable
+                assert online[K.PAYMENT] == online[K.REFUND] or refundable == 0, (
+                    f"checkout {checkout.pk}: {refundable} owed back, not refunded online"
+                )
+
+    def _online(self, checkout) -> Counter:
+        """A checkout's online money (its course's, once booked): payments and refunds."""
+        entries = LedgerEntry.objects.filter(
+            Q(checkout=checkout) | Q(course=checkout.course_id or -1), method=ONLINE
+        )
+        sums: Counter = Counter({K.PAYMENT: Decimal(0), K.REFUND: Decimal(0)})
+        for kind, amount in entries.values_list("kind", "amount"):
+            sums[kind] += amount
+        return sums
 
     # --- invariants ---------------------------------------------------------------
 
@@ -1049,6 +1532,12 @@ class Bookings(RuleBasedStateMachine):
         rules = self.rules
         self._count_late_moves(rules)
         entries = list(LedgerEntry.objects.order_by("pk"))
+        # Entries are only ever added: with none added and no session changed since the last
+        # step, everything below reads what it read then (and held).
+        unchanged = (len(entries), entries[-1].pk if entries else 0, self.seen)
+        if unchanged == self.ledger_read:
+            return
+        self.ledger_read = unchanged
         by_pk = {e.pk: e for e in entries}
         by_course, by_session = defaultdict(list), defaultdict(list)
         for entry in entries:
@@ -1059,14 +1548,16 @@ class Bookings(RuleBasedStateMachine):
         referred = {e.refers_to_id: e for e in entries if e.refers_to_id}
         sessions = list(Session.objects.all())
         courses = courses_with_accounts(Course.objects.order_by("pk"))
+        unkept: dict[int, Decimal] = {}
         for course in courses:
             self._course_adds_up(course, by_course[course.pk])
+            self._deposit_kept_once(course, by_course[course.pk], by_pk, unkept)
         for session in sessions:
-            self._outcomes_once(session, by_session[session.pk], rules, referred)
+            self._outcomes_once(session, by_session[session.pk], rules, referred, unkept)
         for entry in entries:
             if entry.kind == K.WAIVER:
                 outcome = by_pk[entry.refers_to_id]
-                assert outcome.kind in (K.FEE, K.USED) and outcome.event, entry.pk
+                assert outcome.kind in (K.FEE, K.KEPT, K.USED) and outcome.event, entry.pk
                 assert entry.amount == outcome.amount and entry.session_id == outcome.session_id
                 assert entry.recorded_by_id and entry.reason.removeprefix("Waived:").strip()
             elif entry.kind in (K.PAYMENT_REVERSED, K.REFUND_REVERSED):
@@ -1093,23 +1584,57 @@ class Bookings(RuleBasedStateMachine):
         assert due >= 0 or credit_after_payment, f"course {course.pk} in credit by a payment"
         assert 0 <= account.sessions_used <= account.sessions_sold, (course.pk, account)
 
-    def _outcomes_once(self, session, entries, rules, referred) -> None:
+    def _deposit_kept_once(self, course, entries, by_pk, unkept) -> None:
+        """A deposit kept is what was left of the online deposit then (deposit_unkept: paid
+        online, less refunded online and kept before, waivers giving it back), so a course
+        keeps it at most once net of waivers. Fills `unkept`: each session's figure when it
+        was not given (cancelled or missed), which decides whether "deposit" had anything
+        to keep."""
+        left, kept = Decimal(0), 0
+        for entry in entries:
+            not_given = entry.kind == K.RELEASED or entry.event in NOT_GIVEN
+            if not_given and entry.session_id not in unkept:
+                unkept[entry.session_id] = max(left, Decimal(0))
+            online = entry.method == ONLINE
+            if entry.kind == K.PAYMENT and online:
+                left += entry.amount
+            elif entry.kind == K.REFUND and online:
+                left -= entry.amount
+            elif entry.kind == K.KEPT:
+                assert 0 < entry.amount == max(left, 0), (course.pk, entry.pk, entry.amount, left)
+                left, kept = left - entry.amount, kept + 1
+            elif entry.kind == K.WAIVER and by_pk[entry.refers_to_id].kind == K.KEPT:
+                left, kept = left + entry.amount, kept - 1
+            assert kept <= 1, f"course {course.pk} kept its deposit twice"
+
+    def _outcomes_once(self, session, entries, rules, referred, unkept) -> None:
         S = Session.Status
         outcomes = defaultdict(list)
+        deposit = unkept.get(session.pk, Decimal(0))
         for entry in entries:
             if entry.event:
                 outcomes[entry.event].append(entry)
                 fee = getattr(rules, f"{entry.event}_fee")
-                expected = {K.FEE: fee, K.USED: session.price, K.WAIVED: Decimal(0)}
+                expected = {
+                    K.FEE: fee,
+                    K.USED: session.price,
+                    K.WAIVED: Decimal(0),
+                    K.KEPT: deposit,
+                }
                 assert entry.amount == expected[entry.kind], (session.pk, entry)
                 if entry.kind == K.WAIVED:
                     assert entry.recorded_by_id and entry.reason.split("Waived:")[1].strip()
         late_cancel = session.status == S.CANCELLED and rulebook.is_late(
             session.start, session.cancelled_at, rules
         )
+
+        def charged(event: str) -> bool:  # "deposit" with none left to keep charges nothing
+            outcome = getattr(rules, f"{event}_outcome")
+            return outcome != "nothing" and (outcome != "deposit" or deposit > 0)
+
         expected = {
-            EVENT.LATE_CANCEL: int(late_cancel and rules.late_cancel_outcome != "nothing"),
-            EVENT.NO_SHOW: int(session.status == S.NO_SHOW and rules.no_show_outcome != "nothing"),
+            EVENT.LATE_CANCEL: int(late_cancel and charged("late_cancel")),
+            EVENT.NO_SHOW: int(session.status == S.NO_SHOW and charged("no_show")),
             EVENT.LATE_MOVE: self.late_moves[session.pk],
         }
         for event, count in expected.items():
@@ -1149,9 +1674,93 @@ class Bookings(RuleBasedStateMachine):
         self.seen = now
 
     @invariant()
+    def online_deposits_hold_book_and_refund_once(self):
+        """Every online deposit, and every Stripe event and sum of money, once:
+
+        - a checkout's times are held (its rows live, until its expiry) exactly while it
+          is open; booked, released or refunded, none is; none is left starting, or paid
+          late and not refunded (the refund is made as the payment comes);
+        - a booked checkout's course has exactly the times that were held, for its patient,
+          and one online payment of the checkout's amount (by Stripe's payment id); one
+          paid late has its payment and refunds in full on the checkout, and no course;
+          an unpaid one has no money;
+        - online refunds never exceed online payments, checkout by checkout;
+        - one ledger entry per Stripe object (payment or refund), and every refund Stripe
+          made for this run is in the ledger, at its amount; one PaymentEvent per event
+          id, and one for each event delivered.
+        """
+        if not self.checkouts:
+            return
+        checkouts = list(DepositCheckout.objects.order_by("pk"))
+        holds = defaultdict(list)
+        for checkout_id, *hold in DepositCheckout.holds.through.objects.order_by(
+            "session__number"
+        ).values_list(
+            "depositcheckout_id",
+            "session__number",
+            "session__start",
+            "session__end",
+            "session__practitioner_id",
+            "session__patient_id",
+            "session__status",
+            "session__held_until",
+        ):
+            holds[checkout_id].append(tuple(hold))
+        owner = {c.course_id: c.pk for c in checkouts if c.course_id}
+        money = defaultdict(list)
+        for course_id, checkout_id, kind, amount, ref in LedgerEntry.objects.filter(
+            method=ONLINE
+        ).values_list("course_id", "checkout_id", "kind", "amount", "provider_ref"):
+            assert checkout_id or course_id in owner, f"online {kind} of no checkout"
+            money[checkout_id or owner[course_id]].append((kind, amount, ref))
+        refs = dict(
+            LedgerEntry.objects.exclude(provider_ref="").values_list("provider_ref", "amount")
+        )
+        assert len(refs) == LedgerEntry.objects.exclude(provider_ref="").count()
+        events = list(PaymentEvent.objects.values_list("event_id", flat=True))
+        assert len(events) == len(set(events)) and set(events) == set(self.delivered)
+        for refund in self.refunds_made:
+            amount = from_minor_units(refund["amount"], refund["currency"].upper())
+            assert refs.get(refund["id"]) == amount, refund["id"]
+        for checkout in checkouts:
+            mine, status = holds[checkout.pk], checkout.status
+            live = [h for h in mine if h[5] == Session.Status.HELD]
+            assert status not in (CO.STARTING, CO.LATE), (checkout.pk, status)
+            if status == CO.OPEN:
+                assert mine and len(live) == len(mine), (checkout.pk, mine)
+                assert {h[4] for h in mine} == {checkout.patient_id}
+                assert {h[6] for h in mine} == {checkout.expires_at}, checkout.pk
+            else:
+                assert not live, f"checkout {checkout.pk} is {status} but holds {live}"
+            payments = [(a, ref) for kind, a, ref in money[checkout.pk] if kind == K.PAYMENT]
+            refunded = sum((a for kind, a, _ in money[checkout.pk] if kind == K.REFUND), Decimal(0))
+            assert refunded <= sum((a for a, _ in payments), Decimal(0)), checkout.pk
+            if status in (CO.BOOKED, CO.REFUNDED):
+                assert payments == [(checkout.amount, checkout.payment_intent)], checkout.pk
+                assert (checkout.course_id is not None) == (status == CO.BOOKED), checkout.pk
+            else:
+                assert not money[checkout.pk] and checkout.payment_intent is None, checkout.pk
+            if status == CO.REFUNDED:
+                assert refunded == checkout.amount, f"paid late, {refunded} refunded"
+            if status == CO.BOOKED and checkout.pk not in self.booked_as_held:
+                self.booked_as_held.add(checkout.pk)  # compared the step it was booked
+                course = Course.objects.get(pk=checkout.course_id)
+                assert (course.patient_id, course.treatment_id) == (
+                    checkout.patient_id,
+                    checkout.treatment_id,
+                )
+                booked = list(
+                    Session.objects.filter(course=course)
+                    .order_by("number")
+                    .values_list("number", "start", "end", "practitioner_id", "patient_id")
+                )
+                assert booked == [h[:5] for h in mine], (checkout.pk, booked, mine)
+
+    @invariant()
     def no_practitioner_is_double_booked(self):
+        """Holds included (a waitlist offer's, a deposit's): the buffer kept between all."""
         buffer = BookingRules.current().buffer
-        active = list(Session.objects.active().order_by("practitioner_id", "start"))
+        active = list(Session.with_holds.active().order_by("practitioner_id", "start"))
         for a, b in zip(active, active[1:], strict=False):
             if a.practitioner_id == b.practitioner_id:
                 assert a.end + buffer <= b.start, f"{a.pk} and {b.pk} overlap or skip the buffer"
@@ -1233,7 +1842,7 @@ class Bookings(RuleBasedStateMachine):
 
     @invariant()
     def no_patient_is_double_booked(self):
-        active = list(Session.objects.active().order_by("patient_id", "start"))
+        active = list(Session.with_holds.active().order_by("patient_id", "start"))
         for a, b in zip(active, active[1:], strict=False):
             if a.patient_id == b.patient_id:
                 assert a.end <= b.start, f"{a.pk} and {b.pk} overlap for one patient"
