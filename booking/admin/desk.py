@@ -25,7 +25,7 @@ from clinic.money import money
 from ..ledger import receipts
 from ..ledger import services as ledger
 from ..ledger.models import DESK_METHODS, EFFECT, LedgerEntry
-from ..ledger.selectors import course_account, deposit_unkept
+from ..ledger.selectors import course_account
 from ..models import Course
 from ..services import BookingError
 from .waitlist_actions import local_time
@@ -431,19 +431,10 @@ def policy_preview(session, event: str, now) -> str:
     """What the policy will do if `session` is cancelled or moved (`event`) now, in a
     sentence ("Cancelling now: £30.00 fee, per the clinic's policy."); "" when nothing."""
     from .. import rulebook
-    from ..models import BookingRules
 
     if session.course.price is None:
         return ""
-    rules = BookingRules.current()
-    keeps_deposit = getattr(rules, f"{event}_outcome") == rulebook.DEPOSIT
-    outcome = rulebook.policy_outcome(
-        event,
-        rules,
-        start=session.start,
-        now=now,
-        deposit=deposit_unkept(session.course) if keeps_deposit else 0,
-    )
+    outcome = ledger.policy_for(session, event, now=now)
     if outcome is None:
         return ""
     currency = session.course.currency

@@ -109,6 +109,22 @@ def _session_entry(session: Session, kind: str, reason: str, now, by) -> LedgerE
     )
 
 
+def policy_for(
+    session: Session, event: str, *, now: datetime, rules: BookingRules | None = None
+) -> rulebook.PolicyOutcome | None:
+    """What the policy makes of `event` for `session` now (the staff pages preview it): the
+    online deposit not yet kept is read only when the policy would keep it."""
+    rules = rules or BookingRules.current()
+    keeps_deposit = getattr(rules, f"{event}_outcome") == rulebook.DEPOSIT
+    return rulebook.policy_outcome(
+        event,
+        rules,
+        start=session.start,
+        now=now,
+        deposit=deposit_unkept(session.course) if keeps_deposit else Decimal(0),
+    )
+
+
 def policy_apply(
     *,
     session: Session,
@@ -124,15 +140,7 @@ def policy_apply(
     nothing charged, the reason and its author kept."""
     if not _priced(session.course):
         return None
-    rules = rules or BookingRules.current()
-    keeps_deposit = getattr(rules, f"{event}_outcome") == rulebook.DEPOSIT
-    outcome = rulebook.policy_outcome(
-        event,
-        rules,
-        start=session.start,
-        now=now,
-        deposit=deposit_unkept(session.course) if keeps_deposit else Decimal(0),
-    )
+    outcome = policy_for(session, event, now=now, rules=rules)
     if outcome is None:
         return None
     waive_reason = (waive_reason or "").strip()

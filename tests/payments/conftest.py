@@ -4,6 +4,8 @@ One threaded server for the whole run (starting and stopping one costs up to hal
 each test gets a fresh FakeStripe on it, with empty state.
 """
 
+from decimal import Decimal
+
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -11,6 +13,15 @@ from pytest_httpserver import HTTPServer
 from tests.booking.conftest import now, patient, practitioner, treatment  # noqa: F401
 from tests.payments.fake_stripe import FakeStripe
 from tests.payments.signing import WEBHOOK_PATH
+
+
+@pytest.fixture
+def priced(treatment, practitioner):  # noqa: F811 (the booking fixtures, imported above)
+    """The booking tests' treatment at £180 a session (£480 for 3), asking a £50 deposit."""
+    treatment.session_price, treatment.package_price = Decimal("180.00"), Decimal("480.00")
+    treatment.deposit, treatment.deposit_value = "fixed", Decimal("50.00")
+    treatment.save()
+    return treatment
 
 
 @pytest.fixture(scope="session")

@@ -17,14 +17,6 @@ D = Decimal
 K = LedgerEntry.Kind
 
 
-@pytest.fixture
-def priced(treatment, practitioner):
-    treatment.session_price, treatment.package_price = D("180.00"), D("480.00")
-    treatment.deposit, treatment.deposit_value = "fixed", D("50.00")
-    treatment.save()
-    return treatment
-
-
 def paid_online(patient, treatment, practitioner, fake):
     checkout = start(patient, treatment, practitioner)
     deposits.event_handle(fake.pay(checkout.stripe_session))

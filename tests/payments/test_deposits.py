@@ -58,14 +58,6 @@ def quick_retries(monkeypatch):
     monkeypatch.setattr(HTTPClient, "MAX_DELAY", 0.01)
 
 
-@pytest.fixture
-def priced(treatment, practitioner):
-    treatment.session_price, treatment.package_price = D("180.00"), D("480.00")
-    treatment.deposit, treatment.deposit_value = "fixed", D("50.00")
-    treatment.save()
-    return treatment
-
-
 def slots_for(treatment, practitioner, starts):
     length = timedelta(minutes=treatment.appointment_minutes)
     return [Slot(s, s + length, practitioner.pk) for s in starts]

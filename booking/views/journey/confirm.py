@@ -107,19 +107,8 @@ def confirm(request):
                     consent_method=Course.ConsentMethod.ONLINE,
                     booked_by=request.user,
                 )
-        except services.SlotTaken as taken:
-            journey.plan = []
-            journey.save(request)
-            request.session["booking_alternatives"] = [slot_value(s) for s in taken.alternatives]
-            messages.error(request, taken.message)
-            return redirect("booking:time")
         except services.BookingError as error:
-            messages.error(request, error.message)
-            if error.rule == rulebook.ANSWERS:  # the questions changed: ask them again
-                journey.answered = False
-                journey.save(request)
-                return redirect("booking:questions")
-            return redirect("booking:plan")
+            return _refused(request, journey, error)
         Journey.clear(request)
         return redirect("booking:done", pk=course.pk)
     practitioners = {
@@ -148,6 +137,23 @@ def confirm(request):
         # The one other origin a form may lead to: Stripe's payment page, from this step.
         response._csp_update = {"form-action": [settings.STRIPE_CHECKOUT_ORIGIN]}
     return response
+
+
+def _refused(request, journey, error):
+    """Back to the step that can put right what the booking services refused: a time just
+    taken (the first-session step, with the nearest free times), health questions changed
+    since they were answered (asked again), or another rule (the plan)."""
+    messages.error(request, error.message)
+    if isinstance(error, services.SlotTaken):
+        journey.plan = []
+        journey.save(request)
+        request.session["booking_alternatives"] = [slot_value(s) for s in error.alternatives]
+        return redirect("booking:time")
+    if error.rule == rulebook.ANSWERS:
+        journey.answered = False
+        journey.save(request)
+        return redirect("booking:questions")
+    return redirect("booking:plan")
 
 
 def _to_deposit(request, journey, treatment, patient, slots, terms):
@@ -184,15 +190,8 @@ def _to_deposit(request, journey, treatment, patient, slots, terms):
             ),
         )
         return redirect("booking:confirm")
-    except services.SlotTaken as taken:
-        journey.plan = []
-        journey.save(request)
-        request.session["booking_alternatives"] = [slot_value(s) for s in taken.alternatives]
-        messages.error(request, taken.message)
-        return redirect("booking:time")
     except services.BookingError as error:
-        messages.error(request, error.message)
-        return redirect("booking:plan")
+        return _refused(request, journey, error)
     S = checkout.Status
     if checkout.status == S.BOOKED:
         Journey.clear(request)
